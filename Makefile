@@ -1,0 +1,55 @@
+# pipelab: `make run` rebuilds the pipeline, `make test` checks everything.
+# Only python3, git and make are needed: the first target that needs it creates .venv
+# from requirements.lock (pinned, hashed) and installs pipelab into it in editable mode.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+PYTEST_ARGS ?=
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint typecheck pytest lock bench push pull clean-venv
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## Create .venv from the pinned lock file (done by every other target)
+
+run: $(STAMP) ## Run the pipeline: dvc repro (only what changed re-runs)
+	dvc repro
+
+test: lint typecheck pytest ## Lint (ruff), types (mypy), tests (pytest)
+
+lint: $(STAMP) ## ruff check and ruff format --check
+	ruff check .
+	ruff format --check .
+
+typecheck: $(STAMP) ## mypy on src, stages, tests and benchmarks
+	mypy
+
+pytest: $(STAMP) ## Unit and integration tests (PYTEST_ARGS=... to pass options)
+	pytest $(PYTEST_ARGS)
+
+lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
+	uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+bench: $(STAMP) ## Benchmarks on the full data, reported as ratios (several minutes)
+	python benchmarks/run_all.py
+
+push: $(STAMP) ## Push DVC-cached outputs to the default remote
+	dvc push
+
+pull: $(STAMP) ## Pull DVC-cached outputs from the default remote
+	dvc pull
+
+clean-venv: ## Remove .venv (the next target recreates it)
+	rm -rf $(VENV)

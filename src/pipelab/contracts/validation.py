@@ -1,0 +1,71 @@
+"""Lazy validation: collect every failure, quarantine failing rows with reasons, keep the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelab.contracts.base import Contract
+from pipelab.errors import ContractError
+from pipelab.tables import ROW_ID
+
+QUARANTINE_COLUMNS = ["row_id", "check", "column", "value", "contract", "contract_version", "stage"]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    valid: pd.DataFrame
+    quarantine: pd.DataFrame  # one row per (row, failed check)
+    check_counts: dict[str, int]  # failed rows per check
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.quarantine[ROW_ID].nunique())
+
+
+def empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in QUARANTINE_COLUMNS})
+
+
+def validate_table(frame: pd.DataFrame, contract: Contract, stage: str) -> ValidationResult:
+    """Split `frame` into valid rows and quarantine records; structural failures raise.
+
+    Structural means the table as a whole is unusable (missing column, wrong dtype):
+    it stops the stage with one line naming the contract, version and column.
+    """
+    import pandera.pandas as pa
+
+    frame = frame.reset_index(drop=True)  # pandera reports index labels: make them positions
+    schema = contract.build_schema()
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    else:
+        return ValidationResult(frame, empty_quarantine(), {})
+    structural = cases[cases["index"].isna()]
+    if len(structural):
+        first = structural.iloc[0]
+        raise ContractError(
+            f"{contract.name} v{contract.version}: column {first['column']!r} fails {first['check']} "
+            f"({first['failure_case']!r}); {len(structural)} structural failure(s) in all"
+        )
+    rows = cases.assign(position=cases["index"].astype("int64"))
+    rows = rows.drop_duplicates(["position", "check"]).sort_values(["position", "check"], kind="stable")
+    failed = frame.iloc[rows["position"].to_numpy()]
+    quarantine = pd.DataFrame({
+        ROW_ID: failed[ROW_ID].to_numpy(dtype="int64"),
+        "check": rows["check"].astype(str).to_numpy(),
+        "column": rows["column"].astype(str).to_numpy(),
+        "value": rows["failure_case"].map(repr).to_numpy(),
+        "contract": contract.name,
+        "contract_version": contract.version,
+        "stage": stage,
+    })
+    counts = quarantine.groupby("check")[ROW_ID].nunique().sort_index()
+    bad = frame.index.isin(rows["position"].unique())
+    return ValidationResult(
+        frame.loc[~bad].reset_index(drop=True), quarantine.reset_index(drop=True),
+        {str(k): int(v) for k, v in counts.items()},
+    )

@@ -1,0 +1,96 @@
+"""Scores and small, aggregated plot data for a model on the test split.
+
+Plot data is resampled to fixed grids (ROC on an FPR grid, PR on a recall grid,
+calibration in probability bins), so files stay a few KB whatever the test size and
+`dvc plots diff` compares like with like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+
+from pipelab.models.base import TrainedModel
+from pipelab.params import EvaluateParams
+
+
+def scores(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | int]:
+    """Flat metrics; ranking metrics are NaN-free only when both classes are present."""
+    predicted = (p >= threshold).astype(int)
+    both = len(np.unique(y)) == 2
+    out: dict[str, float | int] = {
+        "n_test": int(len(y)),
+        "late_rate": round(float(y.mean()), 6) if len(y) else 0.0,
+        "roc_auc": round(float(metrics.roc_auc_score(y, p)), 6) if both else 0.5,
+        "average_precision": round(float(metrics.average_precision_score(y, p)), 6) if both else float(y.mean()),
+        "log_loss": round(float(metrics.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), 6),
+        "brier": round(float(metrics.brier_score_loss(y, p)), 6),
+        "accuracy": round(float(metrics.accuracy_score(y, predicted)), 6),
+        "precision": round(float(metrics.precision_score(y, predicted, zero_division=0)), 6),
+        "recall": round(float(metrics.recall_score(y, predicted, zero_division=0)), 6),
+        "f1": round(float(metrics.f1_score(y, predicted, zero_division=0)), 6),
+    }
+    return out
+
+
+def roc_points(y: np.ndarray, p: np.ndarray, points: int) -> pd.DataFrame:
+    fpr, tpr, _ = metrics.roc_curve(y, p)
+    grid = np.linspace(0, 1, points)
+    return pd.DataFrame({"fpr": grid, "tpr": np.interp(grid, fpr, tpr)})
+
+
+def precision_recall_points(y: np.ndarray, p: np.ndarray, points: int) -> pd.DataFrame:
+    precision, recall, _ = metrics.precision_recall_curve(y, p)
+    order = np.argsort(recall, kind="stable")
+    grid = np.linspace(0, 1, points)
+    return pd.DataFrame({"recall": grid, "precision": np.interp(grid, recall[order], precision[order])})
+
+
+def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int) -> pd.DataFrame:
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    frame = pd.DataFrame({"bin": which, "y": y, "p": p}).groupby("bin")
+    out = pd.DataFrame({
+        "bin_low": edges[:-1], "bin_high": edges[1:],
+    }).join(frame.agg(mean_predicted=("p", "mean"), fraction_late=("y", "mean"), flights=("y", "size")), how="left")
+    out["flights"] = out["flights"].fillna(0).astype(int)
+    return out[out["flights"] > 0].reset_index(drop=True)
+
+
+def error_by_carrier(test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame:
+    frame = pd.DataFrame({"carrier": test["carrier"].to_numpy(), "y": y, "p": p})
+    frame["sq"] = (frame["p"] - frame["y"]) ** 2
+    frame["hit"] = ((frame["p"] >= threshold).astype(int) == frame["y"]).astype(float)
+    out = frame.groupby("carrier", sort=True).agg(
+        flights=("y", "size"), late_rate=("y", "mean"), mean_predicted=("p", "mean"),
+        brier=("sq", "mean"), accuracy=("hit", "mean"),
+    )
+    return out.reset_index()
+
+
+def permutation_importance(model: TrainedModel, test: pd.DataFrame, y: np.ndarray, params: EvaluateParams, seed: int) -> pd.DataFrame:
+    """Drop in ROC AUC when one input column is shuffled, on a seeded sample of the test split."""
+    from sklearn.inspection import permutation_importance as sk_importance
+
+    if len(np.unique(y)) < 2:
+        return pd.DataFrame({"feature": model.columns, "importance": 0.0, "std": 0.0})
+    rng = np.random.default_rng(seed)
+    take = np.sort(rng.choice(len(test), size=min(params.importance_sample, len(test)), replace=False))
+    sample = test.iloc[take][model.columns]
+    result: Any = sk_importance(
+        model.estimator, sample, y[take], scoring="roc_auc", n_repeats=params.importance_repeats,
+        random_state=seed, n_jobs=1,
+    )
+    out = pd.DataFrame({"feature": model.columns, "importance": result.importances_mean, "std": result.importances_std})
+    return out.sort_values(["importance", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def predictions_table(test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame:
+    out = test[["row_id", "month", "sched_date", "carrier", "origin", "dest"]].copy()
+    out["late"] = y.astype("int8")
+    out["p_late"] = p
+    out["predicted_late"] = (p >= threshold).astype("int8")
+    return out

@@ -1,0 +1,137 @@
+"""Atomic, deterministic writers and partition-aware readers for the pipeline's datasets.
+
+Every writer goes through `atomic_file`: write to a temporary sibling, then rename, so a
+killed process leaves the old file or none. Parquet files carry the contract name and
+version in their schema metadata, so the version travels with the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelab.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CONTRACT_KEY = b"pipelab.contract"
+PARTITION_FILE = "part-0.parquet"
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def dumps_json(obj: Any) -> str:
+    """Stable JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(obj: Any, path: Path) -> None:
+    write_text(dumps_json(obj), path)
+
+
+def write_text(text: str, path: Path) -> None:
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_parquet(df: pd.DataFrame, path: Path, contract: tuple[str, str] | None = None) -> None:
+    """Write `df` (index dropped) as zstd Parquet, tagging the contract name and version."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if contract is not None:
+        meta = dict(table.schema.metadata or {})
+        meta[CONTRACT_KEY] = json.dumps({"name": contract[0], "version": contract[1]}).encode()
+        table = table.replace_schema_metadata(meta)
+    with atomic_file(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def partition_dir(root: Path, key: str, value: int) -> Path:
+    return root / f"{key}={value:02d}"
+
+
+def write_partitioned(
+    df: pd.DataFrame, root: Path, key: str, contract: tuple[str, str] | None = None
+) -> list[Path]:
+    """One Parquet file per value of `key` (e.g. month=01/part-0.parquet), key kept as a column."""
+    written = []
+    for value, part in df.groupby(key, sort=True):
+        path = partition_dir(root, key, int(value)) / PARTITION_FILE  # type: ignore[call-overload]
+        write_parquet(part, path, contract)
+        written.append(path)
+    return written
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """The Parquet files of a dataset: the file itself, or a directory's parts in key order."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(f"{path}: dataset not found")
+    files = sorted(p for p in path.rglob("*.parquet") if not p.name.startswith("."))
+    if not files:
+        raise DataError(f"{path}: no Parquet files in dataset directory")
+    return files
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet file or partitioned directory; broken files give a one-line DataError."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = []
+    for file in dataset_files(path):
+        try:
+            tables.append(pq.read_table(file, columns=columns))
+        except (pa.ArrowInvalid, OSError) as err:
+            raise DataError(f"{file}: unreadable Parquet ({str(err).splitlines()[0]})") from None
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return table.to_pandas()
+
+
+def read_contract(path: Path) -> dict[str, str] | None:
+    """The contract name/version recorded in a Parquet file (first part of a directory)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(dataset_files(path)[0]).metadata or {}
+    raw = meta.get(CONTRACT_KEY)
+    return json.loads(raw) if raw else None
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_path(path: Path) -> str:
+    """md5 of a file, or of a directory's sorted (relative path, file md5) listing."""
+    if path.is_file():
+        return hash_file(path)
+    digest = hashlib.md5()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{hash_file(file)}\n".encode())
+    return digest.hexdigest()

@@ -1,0 +1,36 @@
+"""What every model provides: an estimator and the columns it reads, bundled once fitted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from pipelab.params import ModuleConfig
+
+
+class Estimator(Protocol):
+    def fit(self, X: pd.DataFrame, y: pd.Series) -> Any: ...
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray: ...
+
+
+class ModelBuilder(Protocol):
+    def __call__(self, config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]) -> tuple[Estimator, list[str]]: ...
+
+
+@dataclass
+class TrainedModel:
+    """A fitted estimator with the name, config and columns needed to use it later."""
+
+    name: str
+    config: dict[str, Any]
+    columns: list[str]
+    estimator: Estimator
+    n_train: int
+    train_late_rate: float
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """P(late) per row of `frame` (which must hold `columns`)."""
+        return np.asarray(self.estimator.predict_proba(frame[self.columns])[:, 1], dtype="float64")

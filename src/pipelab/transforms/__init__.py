@@ -1,0 +1,1 @@
+"""Swappable transforms: missing-value strategies and feature groups."""

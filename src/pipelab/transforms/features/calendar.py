@@ -1,0 +1,39 @@
+"""Calendar features of the scheduled local departure date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelab.params import ModuleConfig
+from pipelab.registry import register
+from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+
+
+def days_to_holiday(dates: pd.Series) -> pd.Series:
+    """Absolute days to the nearest US federal holiday (holiday travel peaks around them)."""
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+
+    days = dates.dt.normalize()
+    holidays = USFederalHolidayCalendar().holidays(days.min() - pd.Timedelta(days=366), days.max() + pd.Timedelta(days=366))
+    if len(holidays) == 0 or days.empty:
+        return pd.Series(np.nan, index=dates.index)
+    values = days.to_numpy(dtype="datetime64[D]").astype("int64")
+    marks = np.sort(holidays.to_numpy(dtype="datetime64[D]").astype("int64"))
+    pos = np.clip(np.searchsorted(marks, values), 1, len(marks) - 1)
+    nearest = np.minimum(np.abs(values - marks[pos - 1]), np.abs(marks[pos] - values))
+    return pd.Series(nearest.astype("float64"), index=dates.index)
+
+
+@register("feature_group", "calendar")
+def calendar_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
+    """Month, day of week, day of year, weekend flag and days to the nearest US holiday."""
+    local = inputs.flights["sched_dep_local"]
+    frame = pd.DataFrame({
+        "calendar__month": local.dt.month.astype("float64"),
+        "calendar__day_of_week": local.dt.dayofweek.astype("float64"),
+        "calendar__day_of_year": local.dt.dayofyear.astype("float64"),
+        "calendar__weekend": (local.dt.dayofweek >= 5).astype("float64"),
+        "calendar__days_to_holiday": days_to_holiday(local),
+    }, index=inputs.flights.index)
+    return FeatureBlock(frame)

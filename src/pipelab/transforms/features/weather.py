@@ -1,0 +1,29 @@
+"""Weather at the origin airport in the hour of scheduled departure."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelab.params import ModuleConfig
+from pipelab.registry import register
+from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+
+KEY = ["origin", "time_hour"]
+
+
+@register("feature_group", "weather")
+def weather_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
+    """Temperature, dew point, humidity, wind, gusts, precipitation, pressure, visibility.
+
+    Joined on (origin, scheduled departure hour in UTC); hours without a reading stay NaN
+    and `weather__known` says so. Indicator columns from `clean.missing=flag` come along.
+    """
+    f = inputs.flights
+    hours = pd.DataFrame({"origin": f["origin"], "time_hour": f["sched_dep_utc"].dt.floor("h")}, index=f.index)
+    measured = [c for c in inputs.weather.columns if c not in (*KEY, "row_id")]
+    joined = hours.merge(inputs.weather[KEY + measured], on=KEY, how="left", validate="many_to_one")
+    joined.index = f.index
+    frame = pd.DataFrame({f"weather__{c}": joined[c].astype("float64") for c in measured}, index=f.index)
+    frame["weather__known"] = joined[KEY[1]].notna() & joined[measured].notna().any(axis=1)
+    frame["weather__known"] = frame["weather__known"].astype("float64")
+    return FeatureBlock(frame)

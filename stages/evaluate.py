@@ -1,0 +1,56 @@
+"""Stage evaluate: score the model on the test split; predictions, metrics and plot data.
+
+Writes data/predictions/, flat metrics/scores.json (ROC AUC, average precision, log loss,
+Brier, accuracy, ...), and small aggregated plot data under plots/ (ROC, precision-recall,
+calibration, permutation importance, error by carrier).
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from pipelab import evaluation
+from pipelab.models.base import TrainedModel
+from pipelab.stage import StageContext, StageSpec, run_stage
+
+SPEC = StageSpec(
+    name="evaluate",
+    description=__doc__ or "",
+    params=("seed", "evaluate"),
+    deps=("data/splits/test", "models/model.pkl"),
+    outs=("data/predictions",),
+    metrics=("metrics/scores.json",),
+    plots=("plots/roc.csv", "plots/precision_recall.csv", "plots/calibration.csv",
+           "plots/feature_importance.csv", "plots/error_by_carrier.csv"),
+)
+
+
+def run(ctx: StageContext) -> None:
+    params = ctx.params.evaluate
+    with ctx.input("models/model.pkl").open("rb") as fh:
+        model: TrainedModel = pickle.load(fh)  # noqa: S301 - our own artifact, hash-tracked by DVC
+    test = ctx.read("data/splits/test")
+    y = test["late"].to_numpy(dtype="int64")
+    p = model.predict_proba(test)
+    scores = evaluation.scores(y, p, params.threshold) | {"n_train": model.n_train}
+    ctx.log.info("%s: %s", model.name, ", ".join(f"{k}={v}" for k, v in scores.items()))
+    ctx.write(evaluation.predictions_table(test, y, p, params.threshold),
+              "data/predictions/predictions.parquet", ("predictions", "1.0.0"))
+    ctx.write_json(scores, "metrics/scores.json")
+    if len(np.unique(y)) == 2:
+        ctx.write_csv(evaluation.roc_points(y, p, params.curve_points), "plots/roc.csv")
+        ctx.write_csv(evaluation.precision_recall_points(y, p, params.curve_points), "plots/precision_recall.csv")
+    else:
+        ctx.log.warning("test split has one class only: ROC and precision-recall curves are empty")
+        ctx.write_text("fpr,tpr\n", "plots/roc.csv")
+        ctx.write_text("recall,precision\n", "plots/precision_recall.csv")
+    ctx.write_csv(evaluation.calibration_bins(y, p, params.calibration_bins), "plots/calibration.csv")
+    ctx.write_csv(evaluation.permutation_importance(model, test, y, params, ctx.params.seed),
+                  "plots/feature_importance.csv")
+    ctx.write_csv(evaluation.error_by_carrier(test, y, p, params.threshold), "plots/error_by_carrier.csv")
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_stage(SPEC, run))

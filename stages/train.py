@@ -1,0 +1,34 @@
+"""Stage train: fit the model `model.name` chooses (baseline | logistic | hgb) on the train split.
+
+Hyperparameters come from `model.<name>`, randomness from `seed`; the fitted model,
+its columns and config are pickled to models/model.pkl.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+from pipelab.manifest import Manifest
+from pipelab.stage import StageContext, StageSpec, run_stage
+from pipelab.training import train_model
+
+SPEC = StageSpec(
+    name="train",
+    description=__doc__ or "",
+    params=("seed", "model"),
+    deps=("data/splits/train", "data/splits/manifest.json"),
+    outs=("models/model.pkl",),
+)
+
+
+def run(ctx: StageContext) -> None:
+    manifest = Manifest.from_dict(json.loads(ctx.input("data/splits/manifest.json").read_text(encoding="utf-8")))
+    model = train_model(ctx.read("data/splits/train"), manifest, ctx.params.model, ctx.params.seed)
+    ctx.log.info("trained %s on %d rows (late rate %.3f)", model.name, model.n_train, model.train_late_rate)
+    with ctx.output("models/model.pkl").open("wb") as fh:
+        pickle.dump(model, fh, protocol=5)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_stage(SPEC, run))
