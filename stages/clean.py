@@ -30,8 +30,13 @@ def run(ctx: StageContext) -> None:
     unknown = sorted(set(flights.loc[~flights["dest_tz_known"], "dest"]))
     if unknown:
         ctx.log.warning("no time zone for destination(s) %s: arrival times left empty", ", ".join(unknown))
-    weather = strategy(clean_weather(ctx.read("data/validated/weather")), WEATHER_MEASUREMENTS, config,
-                       group="origin", order="time_hour")
+    weather = strategy(
+        clean_weather(ctx.read("data/validated/weather")),
+        WEATHER_MEASUREMENTS,
+        config,
+        group="origin",
+        order="time_hour",
+    )
     planes = strategy(ctx.read("data/validated/planes"), PLANE_MEASUREMENTS, config)
     for name, result in (("weather", weather), ("planes", planes)):
         ctx.count(f"{name}_rows_dropped_missing", result.rows_dropped)

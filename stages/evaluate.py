@@ -22,22 +22,30 @@ SPEC = StageSpec(
     deps=("data/splits/test", "models/model.pkl"),
     outs=("data/predictions",),
     metrics=("metrics/scores.json",),
-    plots=("plots/roc.csv", "plots/precision_recall.csv", "plots/calibration.csv",
-           "plots/feature_importance.csv", "plots/error_by_carrier.csv"),
+    plots=(
+        "plots/roc.csv",
+        "plots/precision_recall.csv",
+        "plots/calibration.csv",
+        "plots/feature_importance.csv",
+        "plots/error_by_carrier.csv",
+    ),
 )
 
 
 def run(ctx: StageContext) -> None:
     params = ctx.params.evaluate
     with ctx.input("models/model.pkl").open("rb") as fh:
-        model: TrainedModel = pickle.load(fh)  # noqa: S301 - our own artifact, hash-tracked by DVC
+        model: TrainedModel = pickle.load(fh)
     test = ctx.read("data/splits/test")
     y = test["late"].to_numpy(dtype="int64")
     p = model.predict_proba(test)
     scores = evaluation.scores(y, p, params.threshold) | {"n_train": model.n_train}
     ctx.log.info("%s: %s", model.name, ", ".join(f"{k}={v}" for k, v in scores.items()))
-    ctx.write(evaluation.predictions_table(test, y, p, params.threshold),
-              "data/predictions/predictions.parquet", ("predictions", "1.0.0"))
+    ctx.write(
+        evaluation.predictions_table(test, y, p, params.threshold),
+        "data/predictions/predictions.parquet",
+        ("predictions", "1.0.0"),
+    )
     ctx.write_json(scores, "metrics/scores.json")
     if len(np.unique(y)) == 2:
         ctx.write_csv(evaluation.roc_points(y, p, params.curve_points), "plots/roc.csv")
@@ -47,8 +55,9 @@ def run(ctx: StageContext) -> None:
         ctx.write_text("fpr,tpr\n", "plots/roc.csv")
         ctx.write_text("recall,precision\n", "plots/precision_recall.csv")
     ctx.write_csv(evaluation.calibration_bins(y, p, params.calibration_bins), "plots/calibration.csv")
-    ctx.write_csv(evaluation.permutation_importance(model, test, y, params, ctx.params.seed),
-                  "plots/feature_importance.csv")
+    ctx.write_csv(
+        evaluation.permutation_importance(model, test, y, params, ctx.params.seed), "plots/feature_importance.csv"
+    )
     ctx.write_csv(evaluation.error_by_carrier(test, y, p, params.threshold), "plots/error_by_carrier.csv")
 
 

@@ -23,14 +23,22 @@ CONTRACT = ("features", "1.0.0")
 
 def run(ctx: StageContext) -> None:
     table, manifest, counts = build_features(
-        ctx.read("data/clean/flights"), ctx.read("data/clean/weather.parquet"),
-        ctx.read("data/clean/planes.parquet"), ctx.read("data/clean/airports.parquet"),
-        ctx.params.features, ctx.params.target,
+        ctx.read("data/clean/flights"),
+        weather=ctx.read("data/clean/weather.parquet"),
+        planes=ctx.read("data/clean/planes.parquet"),
+        airports=ctx.read("data/clean/airports.parquet"),
+        features=ctx.params.features,
+        target=ctx.params.target,
     )
     for name, value in counts.items():
         ctx.count(f"flights_{name}", value)
-    ctx.log.info("%d rows, %d features from groups %s; late rate %.3f", len(table), len(manifest.features),
-                 ", ".join(manifest.groups), table["late"].mean() if len(table) else 0.0)
+    ctx.log.info(
+        "%d rows, %d features from groups %s; late rate %.3f",
+        len(table),
+        len(manifest.features),
+        ", ".join(manifest.groups),
+        table["late"].mean() if len(table) else 0.0,
+    )
     ctx.write(table, "data/features/table", CONTRACT, partition_by="month")
     ctx.write_json(manifest.to_dict(), "data/features/manifest.json")
 

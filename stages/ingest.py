@@ -16,14 +16,13 @@ SPEC = StageSpec(
     name="ingest",
     description=__doc__ or "",
     params=("data",),
+    deps=("${data.path}",),
     outs=("data/raw",),
 )
 
 
 def run(ctx: StageContext) -> None:
     data = ctx.params.data
-    if data.source == "files":
-        ctx.input(data.path)
     load = registry.get("source", data.source).obj
     tables, sources = load(data)
     for source in sources:
@@ -32,8 +31,9 @@ def run(ctx: StageContext) -> None:
         frame = tables[table]
         ctx.meter.rows_in += len(frame)
         ctx.log.info("%s: %d rows from %s", table, len(frame), data.source)
-        ctx.write(frame, f"data/raw/{table}", RAW_CONTRACTS[table].tag,
-                  partition_by="month" if table == "flights" else None)
+        ctx.write(
+            frame, f"data/raw/{table}", RAW_CONTRACTS[table].tag, partition_by="month" if table == "flights" else None
+        )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ def run(ctx: StageContext) -> None:
         contract = RAW_CONTRACTS[table]
         frame = ctx.read(Path("data/raw") / table)
         result = validate_table(frame, contract, stage=SPEC.name)
-        ctx.write(result.valid, f"data/validated/{table}", contract.tag,
-                  partition_by="month" if table == "flights" else None)
+        ctx.write(
+            result.valid, f"data/validated/{table}", contract.tag, partition_by="month" if table == "flights" else None
+        )
         ctx.write(result.quarantine, f"data/quarantine/{table}.parquet")
         quality[table] = {
             "rows_in": len(frame),
@@ -40,8 +41,12 @@ def run(ctx: StageContext) -> None:
             "checks_failed": result.check_counts,
         }
         if result.rows_quarantined:
-            ctx.log.warning("%s: %d row(s) quarantined: %s", table, result.rows_quarantined,
-                            ", ".join(f"{k}={v}" for k, v in result.check_counts.items()))
+            ctx.log.warning(
+                "%s: %d row(s) quarantined: %s",
+                table,
+                result.rows_quarantined,
+                ", ".join(f"{k}={v}" for k, v in result.check_counts.items()),
+            )
     ctx.write_json(quality, "metrics/quality.json")
 
 

@@ -17,16 +17,37 @@ WEATHER_MEASUREMENTS = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind
 PLANE_MEASUREMENTS = ["year"]
 
 CLEAN_FLIGHT_COLUMNS = [
-    "row_id", "year", "month", "day", "carrier", "flight", "tailnum", "origin", "dest",
-    "sched_dep_time", "sched_arr_time", "dep_delay", "arr_delay", "air_time", "distance",
-    "sched_dep_local", "sched_dep_utc", "sched_arr_utc", "dep_utc", "arr_utc",
-    "sched_block_minutes", "origin_tz_known", "dest_tz_known", "cancelled", "diverted",
+    "row_id",
+    "year",
+    "month",
+    "day",
+    "carrier",
+    "flight",
+    "tailnum",
+    "origin",
+    "dest",
+    "sched_dep_time",
+    "sched_arr_time",
+    "dep_delay",
+    "arr_delay",
+    "air_time",
+    "distance",
+    "sched_dep_local",
+    "sched_dep_utc",
+    "sched_arr_utc",
+    "dep_utc",
+    "arr_utc",
+    "sched_block_minutes",
+    "origin_tz_known",
+    "dest_tz_known",
+    "cancelled",
+    "diverted",
 ]
 
 
 def airport_zones(airports: pd.DataFrame, extra: Mapping[str, str]) -> dict[str, str]:
     """FAA code -> IANA zone, from the airports table, completed by `clean.extra_timezones`."""
-    zones = {faa: zone for faa, zone in zip(airports["faa"], airports["tzone"]) if isinstance(zone, str)}
+    zones = {faa: zone for faa, zone in zip(airports["faa"], airports["tzone"], strict=True) if isinstance(zone, str)}
     zones.update(extra)
     return zones
 
@@ -46,9 +67,7 @@ def to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
     out = pd.Series(pd.NaT, index=local.index, dtype="datetime64[us, UTC]")
     for zone, idx in local.groupby(zones, sort=True).groups.items():
         part = local.loc[idx]
-        stamped = part.dt.tz_localize(
-            zone, ambiguous=np.ones(len(part), dtype=bool), nonexistent="shift_forward"
-        )
+        stamped = part.dt.tz_localize(zone, ambiguous=np.ones(len(part), dtype=bool), nonexistent="shift_forward")
         out.loc[idx] = stamped.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     return out
 

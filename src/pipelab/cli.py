@@ -15,11 +15,16 @@ from pipelab.errors import PipelabError
 from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
 from pipelab.telemetry import TELEMETRY_DIR
 
-app = typer.Typer(help="pipelab: tools for the versioned flight-delay pipeline.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="pipelab: tools for the versioned flight-delay pipeline.", no_args_is_help=True, add_completion=False
+)
 TELEMETRY_COLUMNS = {
-    "wall_seconds": "wall s", "cpu_seconds": "CPU s", "peak_rss_mb": "peak MiB",
-    "rows_in": "rows in", "rows_out": "rows out", "rows_per_second": "rows/s",
+    "wall_seconds": "wall s",
+    "cpu_seconds": "CPU s",
+    "peak_rss_mb": "peak MiB",
+    "rows_in": "rows in",
+    "rows_out": "rows out",
+    "rows_per_second": "rows/s",
 }
 
 
@@ -35,7 +40,9 @@ def telemetry_rows(root: Path) -> list[tuple[str, dict[str, Any]]]:
     """(stage, telemetry) for every stage with a telemetry file, in pipeline order."""
     folder = root / TELEMETRY_DIR
     found = {p.stem: p for p in folder.glob("*.json")} if folder.is_dir() else {}
-    order = [s for s in stage_order(root / "dvc.yaml") if s in found] + sorted(set(found) - set(stage_order(root / "dvc.yaml")))
+    order = [s for s in stage_order(root / "dvc.yaml") if s in found] + sorted(
+        set(found) - set(stage_order(root / "dvc.yaml"))
+    )
     return [(stage, json.loads(found[stage].read_text(encoding="utf-8"))) for stage in order]
 
 

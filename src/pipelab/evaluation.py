@@ -22,7 +22,7 @@ def scores(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | 
     predicted = (p >= threshold).astype(int)
     both = len(np.unique(y)) == 2
     out: dict[str, float | int] = {
-        "n_test": int(len(y)),
+        "n_test": len(y),
         "late_rate": round(float(y.mean()), 6) if len(y) else 0.0,
         "roc_auc": round(float(metrics.roc_auc_score(y, p)), 6) if both else 0.5,
         "average_precision": round(float(metrics.average_precision_score(y, p)), 6) if both else float(y.mean()),
@@ -53,9 +53,12 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int) -> pd.DataFrame:
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
     frame = pd.DataFrame({"bin": which, "y": y, "p": p}).groupby("bin")
-    out = pd.DataFrame({
-        "bin_low": edges[:-1], "bin_high": edges[1:],
-    }).join(frame.agg(mean_predicted=("p", "mean"), fraction_late=("y", "mean"), flights=("y", "size")), how="left")
+    out = pd.DataFrame(
+        {
+            "bin_low": edges[:-1],
+            "bin_high": edges[1:],
+        }
+    ).join(frame.agg(mean_predicted=("p", "mean"), fraction_late=("y", "mean"), flights=("y", "size")), how="left")
     out["flights"] = out["flights"].fillna(0).astype(int)
     return out[out["flights"] > 0].reset_index(drop=True)
 
@@ -65,13 +68,18 @@ def error_by_carrier(test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold
     frame["sq"] = (frame["p"] - frame["y"]) ** 2
     frame["hit"] = ((frame["p"] >= threshold).astype(int) == frame["y"]).astype(float)
     out = frame.groupby("carrier", sort=True).agg(
-        flights=("y", "size"), late_rate=("y", "mean"), mean_predicted=("p", "mean"),
-        brier=("sq", "mean"), accuracy=("hit", "mean"),
+        flights=("y", "size"),
+        late_rate=("y", "mean"),
+        mean_predicted=("p", "mean"),
+        brier=("sq", "mean"),
+        accuracy=("hit", "mean"),
     )
     return out.reset_index()
 
 
-def permutation_importance(model: TrainedModel, test: pd.DataFrame, y: np.ndarray, params: EvaluateParams, seed: int) -> pd.DataFrame:
+def permutation_importance(
+    model: TrainedModel, test: pd.DataFrame, y: np.ndarray, params: EvaluateParams, seed: int
+) -> pd.DataFrame:
     """Drop in ROC AUC when one input column is shuffled, on a seeded sample of the test split."""
     from sklearn.inspection import permutation_importance as sk_importance
 
@@ -81,8 +89,13 @@ def permutation_importance(model: TrainedModel, test: pd.DataFrame, y: np.ndarra
     take = np.sort(rng.choice(len(test), size=min(params.importance_sample, len(test)), replace=False))
     sample = test.iloc[take][model.columns]
     result: Any = sk_importance(
-        model.estimator, sample, y[take], scoring="roc_auc", n_repeats=params.importance_repeats,
-        random_state=seed, n_jobs=1,
+        model.estimator,
+        sample,
+        y[take],
+        scoring="roc_auc",
+        n_repeats=params.importance_repeats,
+        random_state=seed,
+        n_jobs=1,
     )
     out = pd.DataFrame({"feature": model.columns, "importance": result.importances_mean, "std": result.importances_std})
     return out.sort_values(["importance", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -32,8 +32,13 @@ def population(flights: pd.DataFrame, target: TargetParams) -> tuple[pd.DataFram
 
 
 def build_features(
-    flights: pd.DataFrame, weather: pd.DataFrame, planes: pd.DataFrame, airports: pd.DataFrame,
-    features: FeaturesParams, target: TargetParams,
+    flights: pd.DataFrame,
+    *,
+    weather: pd.DataFrame,
+    planes: pd.DataFrame,
+    airports: pd.DataFrame,
+    features: FeaturesParams,
+    target: TargetParams,
 ) -> tuple[pd.DataFrame, Manifest, dict[str, int]]:
     """The modelling table (ids, features, `late`), its manifest, and population counts."""
     chosen, late, counts = population(flights, target)
@@ -42,16 +47,18 @@ def build_features(
     for group in features.groups:
         spec = registry.get("feature_group", group)
         blocks.append(spec.obj(inputs, features.config_for(group)))
-    ids = pd.DataFrame({
-        "row_id": chosen["row_id"].astype("int64"),
-        "month": chosen["month"].astype("int64"),
-        "sched_date": chosen["sched_dep_local"].dt.normalize(),
-        "sched_dep_utc": chosen["sched_dep_utc"],
-        "carrier": chosen["carrier"],
-        "origin": chosen["origin"],
-        "dest": chosen["dest"],
-        "sched_dep_hour": (chosen["sched_dep_time"].astype("int64") // 100) % 24,
-    })
+    ids = pd.DataFrame(
+        {
+            "row_id": chosen["row_id"].astype("int64"),
+            "month": chosen["month"].astype("int64"),
+            "sched_date": chosen["sched_dep_local"].dt.normalize(),
+            "sched_dep_utc": chosen["sched_dep_utc"],
+            "carrier": chosen["carrier"],
+            "origin": chosen["origin"],
+            "dest": chosen["dest"],
+            "sched_dep_hour": (chosen["sched_dep_time"].astype("int64") // 100) % 24,
+        }
+    )
     table = pd.concat([ids, *(b.frame for b in blocks), late.astype("int8").rename(TARGET)], axis=1)
     manifest = Manifest(
         groups=list(features.groups),

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pipelab.errors import DataError
 
@@ -71,13 +71,11 @@ def partition_dir(root: Path, key: str, value: int) -> Path:
     return root / f"{key}={value:02d}"
 
 
-def write_partitioned(
-    df: pd.DataFrame, root: Path, key: str, contract: tuple[str, str] | None = None
-) -> list[Path]:
+def write_partitioned(df: pd.DataFrame, root: Path, key: str, contract: tuple[str, str] | None = None) -> list[Path]:
     """One Parquet file per value of `key` (e.g. month=01/part-0.parquet), key kept as a column."""
     written = []
     for value, part in df.groupby(key, sort=True):
-        path = partition_dir(root, key, int(value)) / PARTITION_FILE  # type: ignore[call-overload]
+        path = partition_dir(root, key, int(cast(int, value))) / PARTITION_FILE
         write_parquet(part, path, contract)
         written.append(path)
     return written
@@ -107,7 +105,8 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         except (pa.ArrowInvalid, OSError) as err:
             raise DataError(f"{file}: unreadable Parquet ({str(err).splitlines()[0]})") from None
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def read_contract(path: Path) -> dict[str, str] | None:

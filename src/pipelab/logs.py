@@ -51,13 +51,13 @@ def setup_logging(stage: str, verbose: bool, log_file: Path | None = LOG_FILE) -
     if log_file is not None:
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(log_file, encoding="utf-8")
-        except OSError:
-            handler = None
-        if handler is not None:
-            handler.setFormatter(_JsonLines())
-            handler.setLevel(logging.DEBUG)
-            logger.addHandler(handler)
+            structured: logging.Handler | None = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError:  # a read-only checkout still runs; it only loses the file log
+            structured = None
+        if structured is not None:
+            structured.setFormatter(_JsonLines())
+            structured.setLevel(logging.DEBUG)
+            logger.addHandler(structured)
     for handler in logger.handlers:
         handler.addFilter(_StageFilter(stage))
     return logger

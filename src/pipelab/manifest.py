@@ -23,11 +23,20 @@ class Manifest:
         return [*self.numeric, *self.categorical]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"groups": self.groups, "numeric": self.numeric, "categorical": self.categorical,
-                "id_columns": self.id_columns, "target": self.target}
+        return {
+            "groups": self.groups,
+            "numeric": self.numeric,
+            "categorical": self.categorical,
+            "id_columns": self.id_columns,
+            "target": self.target,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Manifest:
-        return cls(groups=list(raw["groups"]), numeric=list(raw["numeric"]),
-                   categorical=list(raw["categorical"]), id_columns=list(raw["id_columns"]),
-                   target=str(raw["target"]))
+        return cls(
+            groups=list(raw["groups"]),
+            numeric=list(raw["numeric"]),
+            categorical=list(raw["categorical"]),
+            id_columns=list(raw["id_columns"]),
+            target=str(raw["target"]),
+        )

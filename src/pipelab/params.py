@@ -39,8 +39,10 @@ class ModularSection(Section):
         """The validated config of module `name` (its defaults when the sub-section is absent)."""
         if name in self.configs:
             return self.configs[name]
-        config_model = registry.get(self.module_kind, name).config
-        return config_model() if config_model is not None else ModuleConfig()
+        config_model = registry.get(self.module_kind, name).config or ModuleConfig
+        config = config_model()
+        assert isinstance(config, ModuleConfig), f"{name}: config model must subclass ModuleConfig"
+        return config
 
 
 def _registered(kind: str, value: str) -> str:
@@ -305,9 +307,7 @@ def load_params(path: Path, sections: Iterable[str]) -> StageParams:
             problems.append(f"{path}: missing section {name!r}")
             continue
         try:
-            values[name] = (
-                _validate_scalar(name, raw[name]) if name in SCALARS else _validate_section(name, raw[name])
-            )
+            values[name] = _validate_scalar(name, raw[name]) if name in SCALARS else _validate_section(name, raw[name])
         except ParamsError as err:
             problems.append(str(err).replace("params.yaml", str(path), 1))
     if problems:

@@ -59,12 +59,15 @@ def register(
         origin = getattr(obj, "__module__", "?")
         existing = _REGISTRY[kind].get(name)
         if existing is not None and existing.origin != origin:
-            raise RegistryError(
-                f"{kind} {name!r} is registered twice: by {existing.origin} and by {origin}"
-            )
+            raise RegistryError(f"{kind} {name!r} is registered twice: by {existing.origin} and by {origin}")
         _REGISTRY[kind][name] = ModuleSpec(
-            kind=kind, name=name, obj=obj, config=config, summary=_summary(obj),
-            version=version, origin=origin,
+            kind=kind,
+            name=name,
+            obj=obj,
+            config=config,
+            summary=_summary(obj),
+            version=version,
+            origin=origin,
         )
         return obj
 
@@ -89,7 +92,5 @@ def get(kind: str, name: str) -> ModuleSpec:
     """The module registered as `name`; unknown names list what is registered."""
     modules = _load(kind)
     if name not in modules:
-        raise RegistryError(
-            f"unknown {kind} {name!r}; registered: {', '.join(sorted(modules)) or 'none'}"
-        )
+        raise RegistryError(f"unknown {kind} {name!r}; registered: {', '.join(sorted(modules)) or 'none'}")
     return modules[name]

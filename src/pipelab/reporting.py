@@ -26,15 +26,17 @@ def delay_table(flights: pd.DataFrame, keys: list[str], late_minutes: int) -> pd
     done = frame[frame["completed"]]
     grouped_all = frame.groupby(keys, sort=True)
     grouped = done.groupby(keys, sort=True)["arr_delay"]
-    out = pd.DataFrame({
-        "flights": grouped_all.size(),
-        "cancelled": grouped_all["cancelled"].sum().astype(int),
-        "diverted": grouped_all["diverted"].sum().astype(int),
-        "mean_arr_delay": grouped.mean(),
-        "median_arr_delay": grouped.median(),
-        "p90_arr_delay": grouped.quantile(0.9),
-        "share_late": done.groupby(keys, sort=True)["late"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "flights": grouped_all.size(),
+            "cancelled": grouped_all["cancelled"].sum().astype(int),
+            "diverted": grouped_all["diverted"].sum().astype(int),
+            "mean_arr_delay": grouped.mean(),
+            "median_arr_delay": grouped.median(),
+            "p90_arr_delay": grouped.quantile(0.9),
+            "share_late": done.groupby(keys, sort=True)["late"].mean(),
+        }
+    )
     out["cancelled_share"] = out["cancelled"] / out["flights"]
     return out.reset_index()
 
@@ -74,22 +76,30 @@ def to_markdown(table: pd.DataFrame, title: str, note: str = "") -> str:
 def predicted_vs_actual(predictions: pd.DataFrame) -> pd.DataFrame:
     """Per carrier on the test split: actual late share vs mean predicted probability."""
     grouped = predictions.groupby("carrier", sort=True)
-    return pd.DataFrame({
-        "flights": grouped.size(),
-        "actual_late": grouped["late"].mean(),
-        "predicted_late": grouped["p_late"].mean(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "flights": grouped.size(),
+            "actual_late": grouped["late"].mean(),
+            "predicted_late": grouped["p_late"].mean(),
+        }
+    ).reset_index()
 
 
 def summary(n_flights: int, scores: dict[str, float], titles: dict[str, str]) -> str:
     """The front page of reports/: headline figures and links to every table."""
     keys = ("roc_auc", "average_precision", "log_loss", "brier", "accuracy", "n_test")
     lines = [
-        "# pipelab report", "",
-        f"{n_flights:,} clean flights analysed. Model scores on the test split:", "",
-        "| metric | value |", "|---|---|",
-        *(f"| {k} | {scores[k]:.4g} |" for k in keys if k in scores), "",
-        "## Tables", "",
-        *(f"- [{title}]({name}.md) ([CSV]({name}.csv))" for name, title in titles.items()), "",
+        "# pipelab report",
+        "",
+        f"{n_flights:,} clean flights analysed. Model scores on the test split:",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {k} | {scores[k]:.4g} |" for k in keys if k in scores),
+        "",
+        "## Tables",
+        "",
+        *(f"- [{title}]({name}.md) ([CSV]({name}.csv))" for name, title in titles.items()),
+        "",
     ]
     return "\n".join(lines)

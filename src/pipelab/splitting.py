@@ -9,7 +9,9 @@ import pandas as pd
 from pipelab.errors import DataError
 
 
-def split_by_cutoff(table: pd.DataFrame, cutoff: dt.date, column: str = "sched_date") -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_cutoff(
+    table: pd.DataFrame, cutoff: dt.date, column: str = "sched_date"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows scheduled before `cutoff` train, the rest test; an empty side is a user error."""
     if table.empty:
         raise DataError("features table is empty: nothing to split")

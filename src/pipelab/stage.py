@@ -87,10 +87,23 @@ class StageContext:
     log = logger
 
     # --- paths -------------------------------------------------------------------------
+    @property
+    def deps(self) -> list[Path]:
+        """Declared inputs, with `${section.key}` entries (as in dvc.yaml) resolved from params."""
+        return [Path(self._resolve(dep)) for dep in self.spec.deps]
+
+    def _resolve(self, dep: str) -> str:
+        if not (dep.startswith("${") and dep.endswith("}")):
+            return dep
+        value: Any = self.params.declared
+        for key in dep[2:-1].split("."):
+            value = value[key]
+        return str(value)
+
     def input(self, path: str | Path) -> Path:
         """A declared input path; a missing one is a user error that names the stage to run."""
         path = Path(path)
-        if not any(path == Path(d) or Path(d) in path.parents for d in self.spec.deps):
+        if not any(path == dep or dep in path.parents for dep in self.deps):
             raise RuntimeError(f"stage {self.spec.name} reads undeclared input {path}")
         if not path.exists():
             raise DataError(f"{path}: input not found; run `dvc repro` (or the stage that writes it) first")
@@ -116,8 +129,13 @@ class StageContext:
         self.meter.rows_in += len(frame)
         return frame
 
-    def write(self, frame: pd.DataFrame, path: str | Path, contract: tuple[str, str] | None = None,
-              partition_by: str | None = None) -> None:
+    def write(
+        self,
+        frame: pd.DataFrame,
+        path: str | Path,
+        contract: tuple[str, str] | None = None,
+        partition_by: str | None = None,
+    ) -> None:
         """Write a dataset (optionally one file per `partition_by` value) and count its rows."""
         target = self.output(path)
         if partition_by is None:
@@ -154,8 +172,7 @@ class StageContext:
         if sys.stderr.isatty():
             from rich.progress import track
 
-            yield from track(items, description=f"{self.spec.name}: {description}", total=total,
-                             transient=True)
+            yield from track(items, description=f"{self.spec.name}: {description}", total=total, transient=True)
             return
         for index, item in enumerate(items, start=1):
             self.log.debug("%s %d/%s", description, index, total if total is not None else "?")
@@ -170,15 +187,19 @@ class StageContext:
                     _remove(leftover)
 
     def _write_provenance(self) -> None:
-        inputs = {dep: io.hash_path(Path(dep)) for dep in self.spec.deps if Path(dep).exists()}
+        inputs = {dep.as_posix(): io.hash_path(dep) for dep in self.deps if dep.exists()}
         for out in self.spec.outs:
             staged = _staging(Path(out))
             if not staged.exists():
                 raise RuntimeError(f"stage {self.spec.name} declared {out} but did not write it")
             record = build_record(
-                stage=self.spec.name, output=Path(out), output_md5=io.hash_path(staged),
+                stage=self.spec.name,
+                output=Path(out),
+                output_md5=io.hash_path(staged),
                 datasets={k: v for k, v in self.datasets.items() if k == out or k.startswith(out + "/")},
-                inputs=inputs, sources=self.sources, params=self.params.declared,
+                inputs=inputs,
+                sources=self.sources,
+                params=self.params.declared,
             )
             self.write_json(record, self.spec.provenance_of(out))
 
@@ -205,17 +226,24 @@ def _parser(spec: StageSpec) -> argparse.ArgumentParser:
     def listing(title: str, items: tuple[str, ...]) -> str:
         return f"{title}: {', '.join(items)}" if items else f"{title}: none"
 
-    epilog = "\n".join([
-        listing("params sections", spec.params), listing("reads", spec.deps),
-        listing("writes", spec.written),
-        "Run from the repository root; `dvc repro` runs it for you.",
-    ])
+    epilog = "\n".join(
+        [
+            listing("params sections", spec.params),
+            listing("reads", spec.deps),
+            listing("writes", spec.written),
+            "Run from the repository root; `dvc repro` runs it for you.",
+        ]
+    )
     parser = argparse.ArgumentParser(
-        prog=f"stages/{spec.name}.py", description=spec.description, epilog=epilog,
+        prog=f"stages/{spec.name}.py",
+        description=spec.description,
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks (or PIPELAB_DEBUG=1)")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging and tracebacks (or PIPELAB_DEBUG=1)"
+    )
     return parser
 
 
@@ -235,7 +263,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         params = load_params(args.params, spec.params)
         ctx = StageContext(spec, params, meter)
         ctx.discard()
-        for dep in spec.deps:
+        for dep in ctx.deps:
             ctx.input(dep)
         run(ctx)
         ctx.commit()
@@ -249,13 +277,16 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         _cleanup(ctx)
         print(f"error: {spec.name}: interrupted; outputs left as they were", file=sys.stderr)
         return 130
-    except Exception as err:  # noqa: BLE001 - the last line of defence turns bugs into one line
+    except Exception as err:
         _cleanup(ctx)
         if verbose:
             traceback.print_exc()
         first = str(err).splitlines()[0] if str(err) else ""
-        print(f"error: {spec.name}: internal error: {type(err).__name__}: {first} "
-              "(rerun with --verbose for the traceback)", file=sys.stderr)
+        print(
+            f"error: {spec.name}: internal error: {type(err).__name__}: {first} "
+            "(rerun with --verbose for the traceback)",
+            file=sys.stderr,
+        )
         return 1
     logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in meter.snapshot().items()))
     return 0

@@ -15,11 +15,19 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
     """Build the chosen estimator from its config and fit it; one class only is a user error."""
     y = train[manifest.target].astype("int64")
     if y.nunique() < 2:
-        raise DataError(f"training split has only class {int(y.iloc[0]) if len(y) else 'none'} of `late`; "
-                        "a classifier needs both (check split.cutoff and target.late_minutes)")
+        raise DataError(
+            f"training split has only class {int(y.iloc[0]) if len(y) else 'none'} of `late`; "
+            "a classifier needs both (check split.cutoff and target.late_minutes)"
+        )
     spec = registry.get("model", params.name)
     config = params.config_for(params.name)
     estimator, columns = spec.obj(config, seed, manifest.numeric, manifest.categorical)
     estimator.fit(train[columns], y)
-    return TrainedModel(name=params.name, config=config.model_dump(mode="json"), columns=columns,
-                        estimator=estimator, n_train=len(train), train_late_rate=float(y.mean()))
+    return TrainedModel(
+        name=params.name,
+        config=config.model_dump(mode="json"),
+        columns=columns,
+        estimator=estimator,
+        n_train=len(train),
+        train_late_rate=float(y.mean()),
+    )

@@ -57,10 +57,15 @@ def _flights() -> pa.DataFrameSchema:
             "time_hour": pa.Column(UTC),
         },
         checks=[
-            pa.Check(lambda d: (d["hour"] * 100 + d["minute"]) == d["sched_dep_time"],
-                     name="hour_minute_match_sched_dep_time"),
+            pa.Check(
+                lambda d: (d["hour"] * 100 + d["minute"]) == d["sched_dep_time"],
+                name="hour_minute_match_sched_dep_time",
+            ),
         ],
-        unique=KEYS["flights"], report_duplicates="exclude_first", strict=True, ordered=False,
+        unique=KEYS["flights"],
+        report_duplicates="exclude_first",
+        strict=True,
+        ordered=False,
     )
 
 
@@ -84,7 +89,10 @@ def _weather() -> pa.DataFrameSchema:
             "visib": pa.Column(FLOAT, pa.Check.in_range(0, 100), nullable=True),
             "time_hour": pa.Column(UTC),
         },
-        unique=KEYS["weather"], report_duplicates="exclude_first", strict=True, ordered=False,
+        unique=KEYS["weather"],
+        report_duplicates="exclude_first",
+        strict=True,
+        ordered=False,
     )
 
 
@@ -102,7 +110,10 @@ def _planes() -> pa.DataFrameSchema:
             "speed": pa.Column(FLOAT, pa.Check.in_range(0, 1500), nullable=True),
             "engine": pa.Column(STR, nullable=True),
         },
-        unique=KEYS["planes"], report_duplicates="exclude_first", strict=True, ordered=False,
+        unique=KEYS["planes"],
+        report_duplicates="exclude_first",
+        strict=True,
+        ordered=False,
     )
 
 
@@ -119,7 +130,10 @@ def _airports() -> pa.DataFrameSchema:
             "dst": pa.Column(STR, nullable=True),
             "tzone": pa.Column(STR, nullable=True),
         },
-        unique=KEYS["airports"], report_duplicates="exclude_first", strict=True, ordered=False,
+        unique=KEYS["airports"],
+        report_duplicates="exclude_first",
+        strict=True,
+        ordered=False,
     )
 
 
@@ -130,7 +144,10 @@ def _airlines() -> pa.DataFrameSchema:
             "carrier": pa.Column(STR, _code(2, 3)),
             "name": pa.Column(STR),
         },
-        unique=KEYS["airlines"], report_duplicates="exclude_first", strict=True, ordered=False,
+        unique=KEYS["airlines"],
+        report_duplicates="exclude_first",
+        strict=True,
+        ordered=False,
     )
 
 

@@ -17,7 +17,7 @@ QUARANTINE_COLUMNS = ["row_id", "check", "column", "value", "contract", "contrac
 class ValidationResult:
     valid: pd.DataFrame
     quarantine: pd.DataFrame  # one row per (row, failed check)
-    check_counts: dict[str, int]  # failed rows per check
+    check_counts: dict[str, int]  # failed rows per "column:check"
 
     @property
     def rows_quarantined(self) -> int:
@@ -54,18 +54,22 @@ def validate_table(frame: pd.DataFrame, contract: Contract, stage: str) -> Valid
     rows = cases.assign(position=cases["index"].astype("int64"))
     rows = rows.drop_duplicates(["position", "check"]).sort_values(["position", "check"], kind="stable")
     failed = frame.iloc[rows["position"].to_numpy()]
-    quarantine = pd.DataFrame({
-        ROW_ID: failed[ROW_ID].to_numpy(dtype="int64"),
-        "check": rows["check"].astype(str).to_numpy(),
-        "column": rows["column"].astype(str).to_numpy(),
-        "value": rows["failure_case"].map(repr).to_numpy(),
-        "contract": contract.name,
-        "contract_version": contract.version,
-        "stage": stage,
-    })
-    counts = quarantine.groupby("check")[ROW_ID].nunique().sort_index()
+    quarantine = pd.DataFrame(
+        {
+            ROW_ID: failed[ROW_ID].to_numpy(dtype="int64"),
+            "check": rows["check"].astype(str).to_numpy(),
+            "column": rows["column"].astype(str).to_numpy(),
+            "value": rows["failure_case"].map(repr).to_numpy(),
+            "contract": contract.name,
+            "contract_version": contract.version,
+            "stage": stage,
+        }
+    )
+    labels = quarantine["column"] + ":" + quarantine["check"]
+    counts = quarantine.groupby(labels)[ROW_ID].nunique().sort_index()
     bad = frame.index.isin(rows["position"].unique())
     return ValidationResult(
-        frame.loc[~bad].reset_index(drop=True), quarantine.reset_index(drop=True),
+        frame.loc[~bad].reset_index(drop=True),
+        quarantine.reset_index(drop=True),
         {str(k): int(v) for k, v in counts.items()},
     )

@@ -17,7 +17,9 @@ class Estimator(Protocol):
 
 
 class ModelBuilder(Protocol):
-    def __call__(self, config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]) -> tuple[Estimator, list[str]]: ...
+    def __call__(
+        self, config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
+    ) -> tuple[Estimator, list[str]]: ...
 
 
 @dataclass

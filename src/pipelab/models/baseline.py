@@ -43,7 +43,9 @@ class HistoricalLateRate(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if parent is None:
                 stats["parent"] = self.global_rate_
             else:
-                stats = stats.merge(parent[[*keys[:-1], "rate"]].rename(columns={"rate": "parent"}), on=keys[:-1], how="left")
+                stats = stats.merge(
+                    parent[[*keys[:-1], "rate"]].rename(columns={"rate": "parent"}), on=keys[:-1], how="left"
+                )
             shrunk = (stats["sum"] + self.prior_strength * stats["parent"]) / (stats["count"] + self.prior_strength)
             stats["rate"] = shrunk.where(stats["count"] >= self.min_flights, stats["parent"])
             self.tables_.append(stats[[*keys, "rate"]])
@@ -54,7 +56,7 @@ class HistoricalLateRate(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         rate = pd.Series(self.global_rate_, index=range(len(X)), dtype="float64")
         frame = X[list(LEVELS[-1])].reset_index(drop=True)
-        for keys, table in zip(LEVELS, self.tables_):
+        for keys, table in zip(LEVELS, self.tables_, strict=True):
             found = frame[keys].merge(table, on=keys, how="left")["rate"]
             rate = found.fillna(rate)
         p = rate.to_numpy().clip(1e-6, 1 - 1e-6)
@@ -62,7 +64,9 @@ class HistoricalLateRate(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
 
 @register("model", "baseline", config=BaselineConfig)
-def build_baseline(config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]) -> tuple[Estimator, list[str]]:
+def build_baseline(
+    config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
+) -> tuple[Estimator, list[str]]:
     """Historical late rate by carrier x origin x scheduled departure hour, with fallbacks.
 
     Groups with fewer than `min_flights` use the rate of the coarser group

@@ -29,7 +29,9 @@ class HGBConfig(ModuleConfig):
 
 
 @register("model", "hgb", config=HGBConfig)
-def build_hgb(config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]) -> tuple[Estimator, list[str]]:
+def build_hgb(
+    config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
+) -> tuple[Estimator, list[str]]:
     """HistGradientBoostingClassifier with native categorical splits and NaN handling.
 
     Early stopping holds out `validation_fraction` of the training rows, drawn with `seed`.
@@ -39,11 +41,16 @@ def build_hgb(config: ModuleConfig, seed: int, numeric: list[str], categorical: 
     estimator: Any = make_pipeline(
         ordinal_categories(numeric, categorical),
         HistGradientBoostingClassifier(
-            learning_rate=config.learning_rate, max_iter=config.max_iter,
-            max_leaf_nodes=config.max_leaf_nodes, max_depth=config.max_depth,
-            min_samples_leaf=config.min_samples_leaf, l2_regularization=config.l2_regularization,
-            early_stopping=config.early_stopping, validation_fraction=config.validation_fraction,
-            n_iter_no_change=config.n_iter_no_change, random_state=seed,
+            learning_rate=config.learning_rate,
+            max_iter=config.max_iter,
+            max_leaf_nodes=config.max_leaf_nodes,
+            max_depth=config.max_depth,
+            min_samples_leaf=config.min_samples_leaf,
+            l2_regularization=config.l2_regularization,
+            early_stopping=config.early_stopping,
+            validation_fraction=config.validation_fraction,
+            n_iter_no_change=config.n_iter_no_change,
+            random_state=seed,
             categorical_features=[i < n_cat for i in range(n_cat + len(numeric))] or None,
         ),
     )

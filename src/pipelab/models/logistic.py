@@ -24,12 +24,13 @@ class LogisticConfig(ModuleConfig):
 
 
 @register("model", "logistic", config=LogisticConfig)
-def build_logistic(config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]) -> tuple[Estimator, list[str]]:
+def build_logistic(
+    config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
+) -> tuple[Estimator, list[str]]:
     """Logistic regression (lbfgs) after median imputation with indicators, scaling and one-hot encoding."""
     assert isinstance(config, LogisticConfig)
     estimator: Any = make_pipeline(
         scaled_one_hot(numeric, categorical, config.min_frequency),
-        LogisticRegression(C=config.C, max_iter=config.max_iter, class_weight=config.class_weight,
-                           random_state=seed),
+        LogisticRegression(C=config.C, max_iter=config.max_iter, class_weight=config.class_weight, random_state=seed),
     )
     return estimator, [*numeric, *categorical]

@@ -13,12 +13,23 @@ def scaled_one_hot(numeric: list[str], categorical: list[str], min_frequency: in
     """Median-impute (with missing indicators) and scale numbers; one-hot categories."""
     return ColumnTransformer(
         [
-            ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
-                                                    keep_empty_features=True), StandardScaler()), numeric),
-            ("categorical", make_pipeline(
-                SimpleImputer(strategy="constant", fill_value="(missing)"),
-                OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency,
-                              sparse_output=False)), categorical),
+            (
+                "numeric",
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler()
+                ),
+                numeric,
+            ),
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="(missing)"),
+                    OneHotEncoder(
+                        handle_unknown="infrequent_if_exist", min_frequency=min_frequency, sparse_output=False
+                    ),
+                ),
+                categorical,
+            ),
         ],
         verbose_feature_names_out=False,
     )
@@ -28,8 +39,11 @@ def ordinal_categories(numeric: list[str], categorical: list[str]) -> ColumnTran
     """Pass numbers through (NaN kept for the model); categories to ordinal codes, unknown as NaN."""
     return ColumnTransformer(
         [
-            ("categorical", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                                           encoded_missing_value=np.nan), categorical),
+            (
+                "categorical",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
+                categorical,
+            ),
             ("numeric", "passthrough", numeric),
         ],
         verbose_feature_names_out=False,

@@ -10,9 +10,7 @@ from pipelab.tables import FLOAT, INT, RAW_COLUMNS, ROW_ID, STR, UTC
 
 def _fail(origin: str, column: str, bad: pd.Series, what: str) -> DataError:
     example = bad.iloc[0]
-    return DataError(
-        f"{origin}: column {column!r}: {len(bad)} value(s) {what}, e.g. {example!r} (row {bad.index[0]})"
-    )
+    return DataError(f"{origin}: column {column!r}: {len(bad)} value(s) {what}, e.g. {example!r} (row {bad.index[0]})")
 
 
 def coerce_table(frame: pd.DataFrame, table: str, origin: str) -> pd.DataFrame:

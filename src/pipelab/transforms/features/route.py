@@ -20,12 +20,15 @@ def route_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     airports = inputs.airports.set_index("faa")
     lookup = airports.reindex(f["dest"])
     lookup.index = f.index
-    frame = pd.DataFrame({
-        "route__dest": f["dest"].astype(object),
-        "route__distance": f["distance"].astype("float64"),
-        "route__dest_lat": lookup["lat"].astype("float64"),
-        "route__dest_lon": lookup["lon"].astype("float64"),
-        "route__dest_alt": lookup["alt"].astype("float64"),
-        "route__dest_known": f["dest"].isin(airports.index).astype("float64"),
-    }, index=f.index)
+    frame = pd.DataFrame(
+        {
+            "route__dest": f["dest"].astype(object),
+            "route__distance": f["distance"].astype("float64"),
+            "route__dest_lat": lookup["lat"].astype("float64"),
+            "route__dest_lon": lookup["lon"].astype("float64"),
+            "route__dest_alt": lookup["alt"].astype("float64"),
+            "route__dest_known": f["dest"].isin(airports.index).astype("float64"),
+        },
+        index=f.index,
+    )
     return FeatureBlock(frame, categorical=["route__dest"])

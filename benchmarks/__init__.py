@@ -1,0 +1,1 @@
+"""Benchmarks: each script measures pipelab side by side with a reference in one run."""
