@@ -7,9 +7,9 @@ measurements get the strategy `clean.missing` names (drop | flag | impute).
 
 from __future__ import annotations
 
-from pipelab import registry
 from pipelab.cleaning import PLANE_MEASUREMENTS, WEATHER_MEASUREMENTS, clean_flights, clean_weather
 from pipelab.stage import StageContext, StageSpec, run_stage
+from pipelab.telemetry import measure_module
 
 SPEC = StageSpec(
     name="clean",
@@ -23,21 +23,20 @@ CONTRACT_VERSION = "1.0.0"
 
 def run(ctx: StageContext) -> None:
     params = ctx.params.clean
-    strategy = registry.get("missing", params.missing).obj
+    strategy = ctx.module("missing", params.missing, inputs=["data/validated/weather", "data/validated/planes"])
+    apply_missing = strategy.obj
     config = params.config_for(params.missing)
     airports = ctx.read("data/validated/airports")
     flights = clean_flights(ctx.read("data/validated/flights"), airports, params.extra_timezones)
     unknown = sorted(set(flights.loc[~flights["dest_tz_known"], "dest"]))
     if unknown:
         ctx.log.warning("no time zone for destination(s) %s: arrival times left empty", ", ".join(unknown))
-    weather = strategy(
-        clean_weather(ctx.read("data/validated/weather")),
-        WEATHER_MEASUREMENTS,
-        config,
-        group="origin",
-        order="time_hour",
-    )
-    planes = strategy(ctx.read("data/validated/planes"), PLANE_MEASUREMENTS, config)
+    hourly = clean_weather(ctx.read("data/validated/weather"))
+    with measure_module(strategy.key, strategy.version, len(hourly)):
+        weather = apply_missing(hourly, WEATHER_MEASUREMENTS, config, group="origin", order="time_hour")
+    planes_in = ctx.read("data/validated/planes")
+    with measure_module(strategy.key, strategy.version, len(planes_in)):
+        planes = apply_missing(planes_in, PLANE_MEASUREMENTS, config)
     for name, result in (("weather", weather), ("planes", planes)):
         ctx.count(f"{name}_rows_dropped_missing", result.rows_dropped)
         ctx.count(f"{name}_values_filled", result.values_filled)

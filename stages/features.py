@@ -19,9 +19,12 @@ SPEC = StageSpec(
     outs=("data/features",),
 )
 CONTRACT = ("features", "1.0.0")
+CLEAN_INPUTS = ("flights", "weather.parquet", "planes.parquet", "airports.parquet")
 
 
 def run(ctx: StageContext) -> None:
+    for group in ctx.params.features.groups:
+        ctx.module("feature_group", group, inputs=[f"data/clean/{t}" for t in CLEAN_INPUTS])
     table, manifest, counts = build_features(
         ctx.read("data/clean/flights"),
         weather=ctx.read("data/clean/weather.parquet"),

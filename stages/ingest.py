@@ -7,10 +7,10 @@ paths) with md5s go into data/raw.provenance.json.
 
 from __future__ import annotations
 
-from pipelab import registry
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.stage import StageContext, StageSpec, run_stage
 from pipelab.tables import TABLES
+from pipelab.telemetry import measure_module
 
 SPEC = StageSpec(
     name="ingest",
@@ -23,10 +23,12 @@ SPEC = StageSpec(
 
 def run(ctx: StageContext) -> None:
     data = ctx.params.data
-    load = registry.get("source", data.source).obj
-    tables, sources = load(data)
-    for source in sources:
-        ctx.add_source(**source)
+    source = ctx.module("source", data.source)
+    with measure_module(source.key, source.version) as timing:
+        tables, sources = source.obj(data)
+        timing["rows"] = sum(len(frame) for frame in tables.values())
+    for identifiers in sources:
+        ctx.add_source(**identifiers)
     for table in TABLES:
         frame = tables[table]
         ctx.meter.rows_in += len(frame)

@@ -23,6 +23,7 @@ SPEC = StageSpec(
 
 
 def run(ctx: StageContext) -> None:
+    ctx.module("model", ctx.params.model.name, inputs=["data/splits/train"])
     manifest = Manifest.from_dict(json.loads(ctx.input("data/splits/manifest.json").read_text(encoding="utf-8")))
     model = train_model(ctx.read("data/splits/train"), manifest, ctx.params.model, ctx.params.seed)
     ctx.log.info("trained %s on %d rows (late rate %.3f)", model.name, model.n_train, model.train_late_rate)

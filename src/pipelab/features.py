@@ -13,6 +13,7 @@ import pandas as pd
 from pipelab import registry
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, TargetParams
+from pipelab.telemetry import measure_module
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 ID_COLUMNS = ["row_id", "month", "sched_date", "sched_dep_utc", "carrier", "origin", "dest", "sched_dep_hour"]
@@ -46,7 +47,8 @@ def build_features(
     blocks: list[FeatureBlock] = []
     for group in features.groups:
         spec = registry.get("feature_group", group)
-        blocks.append(spec.obj(inputs, features.config_for(group)))
+        with measure_module(spec.key, spec.version, len(chosen)):
+            blocks.append(spec.obj(inputs, features.config_for(group)))
     ids = pd.DataFrame(
         {
             "row_id": chosen["row_id"].astype("int64"),

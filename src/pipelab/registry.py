@@ -1,29 +1,62 @@
 """Module registry: swappable parts register under a kind and a name, params choose them.
 
-In-repo modules register with the `register` decorator; the packages holding each kind
-are imported on first lookup, so a stage only pays for the kinds it uses.
+In-repo modules register with the `register` decorator in any file of their kind's
+package (every submodule is imported on first lookup, so a new file needs no other
+edit). Installed packages add modules through the `pipelab.modules` entry-point group:
+each entry point names a Python module whose import registers its modules.
+
+Discovery is fail-soft: a plugin that fails to import is reported and skipped
+(`load_errors()`), unless `PIPELAB_STRICT_PLUGINS=1` (CI) makes it an error.
+`PIPELAB_DISABLED_PLUGINS=name,...` skips entry points by name. A name claimed twice
+is always an error naming both packages.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+import os
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
 from typing import Any, TypeVar
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from pydantic import BaseModel
 
 from pipelab.errors import RegistryError
 
 T = TypeVar("T")
+log = logging.getLogger("pipelab")
 
-# kind -> package whose import registers the in-repo modules of that kind
+ENTRY_POINT_GROUP = "pipelab.modules"
+STRICT_ENV = "PIPELAB_STRICT_PLUGINS"
+DISABLED_ENV = "PIPELAB_DISABLED_PLUGINS"
+
+# kind -> package whose submodules register the in-repo modules of that kind
 KIND_PACKAGES: dict[str, str] = {
     "source": "pipelab.sources",
     "missing": "pipelab.transforms.missing",
     "feature_group": "pipelab.transforms.features",
     "model": "pipelab.models",
 }
+
+
+@dataclass(frozen=True)
+class ContractRef:
+    """A dataset contract a module reads or writes, with the versions it accepts."""
+
+    name: str
+    versions: str = ">=1,<2"
+
+    def accepts(self, version: str) -> bool:
+        return Version(version) in SpecifierSet(self.versions)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.versions}"
 
 
 @dataclass(frozen=True)
@@ -37,29 +70,69 @@ class ModuleSpec:
     summary: str
     version: str
     origin: str
+    reads: tuple[ContractRef, ...] = ()
+    writes: tuple[ContractRef, ...] = ()
+    failure_modes: tuple[str, ...] = ()
+    package: str = field(default="pipelab")
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
 
 
 _REGISTRY: dict[str, dict[str, ModuleSpec]] = {kind: {} for kind in KIND_PACKAGES}
 _LOADED: set[str] = set()
+_PLUGINS_LOADED = False
+_LOAD_ERRORS: dict[str, str] = {}
 
 
 def _summary(obj: Any) -> str:
     doc = (getattr(obj, "__doc__", None) or "").strip()
-    return doc.split("\n\n")[0].replace("\n", " ") if doc else ""
+    return " ".join(doc.split("\n\n")[0].split()) if doc else ""
+
+
+@cache
+def _distributions() -> dict[str, list[str]]:
+    return dict(metadata.packages_distributions())
+
+
+def _package_of(module: str) -> str:
+    """The installed distribution that provides `module` (or the module's top package)."""
+    top = module.split(".", maxsplit=1)[0]
+    return ", ".join(sorted(set(_distributions().get(top, [top]))))
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in _REGISTRY:
+        raise RegistryError(f"unknown module kind {kind!r}; kinds: {', '.join(sorted(_REGISTRY))}")
 
 
 def register(
-    kind: str, name: str, *, config: type[BaseModel] | None = None, version: str = "1.0.0"
+    kind: str,
+    name: str,
+    *,
+    config: type[BaseModel] | None = None,
+    version: str = "1.0.0",
+    reads: Iterable[ContractRef] = (),
+    writes: Iterable[ContractRef] = (),
+    failure_modes: Iterable[str] = (),
 ) -> Callable[[T], T]:
     """Register `obj` as module `name` of `kind`; a name claimed twice is an error."""
-    if kind not in _REGISTRY:
-        raise RegistryError(f"unknown module kind {kind!r}; kinds: {', '.join(sorted(_REGISTRY))}")
+    _check_kind(kind)
+    for ref in (*reads, *writes):
+        try:
+            SpecifierSet(ref.versions)
+        except InvalidSpecifier:
+            raise RegistryError(f"{kind} {name!r}: bad version range {ref.versions!r} for {ref.name}") from None
 
     def decorate(obj: T) -> T:
         origin = getattr(obj, "__module__", "?")
         existing = _REGISTRY[kind].get(name)
         if existing is not None and existing.origin != origin:
-            raise RegistryError(f"{kind} {name!r} is registered twice: by {existing.origin} and by {origin}")
+            raise RegistryError(
+                f"{kind} {name!r} is registered twice: by {existing.origin} (package {existing.package}) "
+                f"and by {origin} (package {_package_of(origin)})"
+            )
         _REGISTRY[kind][name] = ModuleSpec(
             kind=kind,
             name=name,
@@ -68,19 +141,67 @@ def register(
             summary=_summary(obj),
             version=version,
             origin=origin,
+            reads=tuple(reads),
+            writes=tuple(writes),
+            failure_modes=tuple(failure_modes),
+            package=_package_of(origin),
         )
         return obj
 
     return decorate
 
 
+def _import_package(package: str) -> None:
+    """Import a package and every submodule in it, so each file's decorators run."""
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
+        importlib.import_module(info.name)
+
+
+def _disabled() -> set[str]:
+    return {name.strip() for name in os.environ.get(DISABLED_ENV, "").split(",") if name.strip()}
+
+
+def load_plugins() -> None:
+    """Import every `pipelab.modules` entry point once (fail-soft unless strict)."""
+    global _PLUGINS_LOADED  # noqa: PLW0603 - discovery happens once per process
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    strict = os.environ.get(STRICT_ENV) == "1"
+    disabled = _disabled()
+    for entry in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if entry.name in disabled:
+            log.info("plugin %s disabled by %s", entry.name, DISABLED_ENV)
+            continue
+        try:
+            entry.load()
+        except RegistryError:
+            raise
+        except Exception as err:  # a broken plugin must not take the pipeline down
+            message = f"plugin {entry.name} ({entry.value}) failed to import: {type(err).__name__}: {err}"
+            if strict:
+                raise RegistryError(f"{message} ({STRICT_ENV}=1)") from None
+            _LOAD_ERRORS[entry.name] = message
+            log.warning("%s; skipped", message)
+
+
+def load_errors() -> dict[str, str]:
+    """Plugins skipped because they failed to import, with the reason."""
+    return dict(_LOAD_ERRORS)
+
+
 def _load(kind: str) -> dict[str, ModuleSpec]:
-    if kind not in _REGISTRY:
-        raise RegistryError(f"unknown module kind {kind!r}; kinds: {', '.join(sorted(_REGISTRY))}")
+    _check_kind(kind)
     if kind not in _LOADED:
-        importlib.import_module(KIND_PACKAGES[kind])
+        _import_package(KIND_PACKAGES[kind])
         _LOADED.add(kind)
+    load_plugins()
     return _REGISTRY[kind]
+
+
+def kinds() -> list[str]:
+    return list(KIND_PACKAGES)
 
 
 def names(kind: str) -> list[str]:
@@ -88,9 +209,26 @@ def names(kind: str) -> list[str]:
     return sorted(_load(kind))
 
 
+def modules(kind: str) -> list[ModuleSpec]:
+    """Every registered module of one kind, sorted by name."""
+    found = _load(kind)
+    return [found[name] for name in sorted(found)]
+
+
 def get(kind: str, name: str) -> ModuleSpec:
     """The module registered as `name`; unknown names list what is registered."""
-    modules = _load(kind)
-    if name not in modules:
-        raise RegistryError(f"unknown {kind} {name!r}; registered: {', '.join(sorted(modules)) or 'none'}")
-    return modules[name]
+    found = _load(kind)
+    if name not in found:
+        raise RegistryError(f"unknown {kind} {name!r}; registered: {', '.join(sorted(found)) or 'none'}")
+    return found[name]
+
+
+def check_reads(spec: ModuleSpec, available: dict[str, str]) -> None:
+    """Refuse a module whose input contracts do not accept the versions the pipeline produces."""
+    for ref in spec.reads:
+        version = available.get(ref.name)
+        if version is not None and not ref.accepts(version):
+            raise RegistryError(
+                f"{spec.kind} {spec.name!r} reads {ref.name} {ref.versions}, "
+                f"but the pipeline produces {ref.name} {version}"
+            )

@@ -10,6 +10,7 @@ User errors become one line on stderr and exit code 2; tracebacks need --verbose
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -21,12 +22,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pipelab import io
+from pipelab import io, registry
 from pipelab.errors import DataError, PipelabError
 from pipelab.logs import logger, setup_logging
 from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record
-from pipelab.telemetry import Meter, telemetry_path
+from pipelab.registry import ModuleSpec
+from pipelab.telemetry import MODULE_LOG, Meter, drain_module_runs, telemetry_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,6 +161,17 @@ class StageContext:
     def write_csv(self, frame: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
         io.write_text(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"), self.output(path))
 
+    def module(self, kind: str, name: str, inputs: Iterable[str | Path] = ()) -> ModuleSpec:
+        """The module params chose, refused before any work if it cannot read these inputs' contracts."""
+        spec = registry.get(kind, name)
+        available: dict[str, str] = {}
+        for path in inputs:
+            tag = io.read_contract(self.input(path))
+            if tag is not None:
+                available[tag["name"]] = tag["version"]
+        registry.check_reads(spec, available)
+        return spec
+
     def add_source(self, **identifiers: Any) -> None:
         """Record where raw data came from (package+version, or file path+hash)."""
         self.sources.append(identifiers)
@@ -210,6 +223,7 @@ class StageContext:
         missing = [p for p in self.spec.written if not _staging(Path(p)).exists()]
         if missing:
             raise RuntimeError(f"stage {self.spec.name} declared but did not write: {', '.join(missing)}")
+        _append_module_runs(self.spec.name)
         for declared in map(Path, self.spec.written):
             staged, old = _staging(declared), declared.with_name(f".{declared.name}{OLD_SUFFIX}")
             if staged.is_dir():
@@ -220,6 +234,19 @@ class StageContext:
                     _remove(old)
             else:
                 os.replace(staged, declared)
+
+
+def _append_module_runs(stage: str) -> None:
+    """Module timings go to an append-only log (not an output): the catalog's performance."""
+    runs = drain_module_runs()
+    if not runs:
+        return
+    try:
+        MODULE_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with MODULE_LOG.open("a", encoding="utf-8") as fh:
+            fh.writelines(json.dumps({"stage": stage, **run}, sort_keys=True) + "\n" for run in runs)
+    except OSError as err:
+        logger.warning("could not append module timings to %s: %s", MODULE_LOG, err)
 
 
 def _parser(spec: StageSpec) -> argparse.ArgumentParser:

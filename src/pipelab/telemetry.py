@@ -9,6 +9,8 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,3 +56,32 @@ class Meter:
         }
         record.update({k: round(v, 6) for k, v in sorted(self.extra.items())})
         return record
+
+
+MODULE_LOG = Path("logs/modules.jsonl")
+_MODULE_RUNS: list[dict[str, Any]] = []
+
+
+@contextmanager
+def measure_module(key: str, version: str, rows: int = 0) -> Iterator[dict[str, Any]]:
+    """Time one module call; the stage runtime appends the record to logs/modules.jsonl.
+
+    Yields the record, so a caller that learns the row count only afterwards can set
+    `rows`. Peak RSS is the process peak when the module returns (an upper bound).
+    """
+    record: dict[str, Any] = {"module": key, "version": version, "rows": rows}
+    start = time.perf_counter()
+    yield record
+    seconds = time.perf_counter() - start
+    count = int(record["rows"])
+    record["seconds"] = round(seconds, 4)
+    record["rows_per_second"] = round(count / seconds, 1) if seconds > 0 and count else None
+    record["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    _MODULE_RUNS.append(record)
+
+
+def drain_module_runs() -> list[dict[str, Any]]:
+    """The module records since the last drain (the runtime writes them at commit)."""
+    runs = list(_MODULE_RUNS)
+    _MODULE_RUNS.clear()
+    return runs

@@ -9,6 +9,7 @@ from pipelab.errors import DataError
 from pipelab.manifest import Manifest
 from pipelab.models.base import TrainedModel
 from pipelab.params import ModelParams
+from pipelab.telemetry import measure_module
 
 
 def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, seed: int) -> TrainedModel:
@@ -22,7 +23,8 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
     spec = registry.get("model", params.name)
     config = params.config_for(params.name)
     estimator, columns = spec.obj(config, seed, manifest.numeric, manifest.categorical)
-    estimator.fit(train[columns], y)
+    with measure_module(spec.key, spec.version, len(train)):
+        estimator.fit(train[columns], y)
     return TrainedModel(
         name=params.name,
         config=config.model_dump(mode="json"),

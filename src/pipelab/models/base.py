@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 
 from pipelab.params import ModuleConfig
+from pipelab.registry import ContractRef
+
+FEATURES_V1 = (ContractRef("features", ">=1,<2"),)
 
 
 class Estimator(Protocol):

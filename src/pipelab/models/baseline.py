@@ -9,9 +9,9 @@ import pandas as pd
 from pydantic import Field
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from pipelab.models.base import Estimator
+from pipelab.models.base import FEATURES_V1, Estimator
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 
 LEVELS = (["carrier"], ["carrier", "origin"], ["carrier", "origin", "sched_dep_hour"])
 
@@ -63,7 +63,14 @@ class HistoricalLateRate(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.column_stack([1 - p, p])
 
 
-@register("model", "baseline", config=BaselineConfig)
+@register(
+    "model",
+    "baseline",
+    config=BaselineConfig,
+    reads=FEATURES_V1,
+    writes=(ContractRef("model"),),
+    failure_modes=("carrier x origin x hour groups unseen in training fall back to coarser rates",),
+)
 def build_baseline(
     config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
 ) -> tuple[Estimator, list[str]]:

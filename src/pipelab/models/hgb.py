@@ -8,10 +8,10 @@ from pydantic import Field
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import make_pipeline
 
-from pipelab.models.base import Estimator
+from pipelab.models.base import FEATURES_V1, Estimator
 from pipelab.models.preprocessing import ordinal_categories
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 
 
 class HGBConfig(ModuleConfig):
@@ -28,7 +28,17 @@ class HGBConfig(ModuleConfig):
     n_iter_no_change: int = Field(10, ge=1, le=1000)
 
 
-@register("model", "hgb", config=HGBConfig)
+@register(
+    "model",
+    "hgb",
+    config=HGBConfig,
+    reads=FEATURES_V1,
+    writes=(ContractRef("model"),),
+    failure_modes=(
+        "more than 255 categories in one column is an error (max_bins)",
+        "early stopping needs both classes in the held-out fraction",
+    ),
+)
 def build_hgb(
     config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
 ) -> tuple[Estimator, list[str]]:

@@ -8,10 +8,10 @@ from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from pipelab.models.base import Estimator
+from pipelab.models.base import FEATURES_V1, Estimator
 from pipelab.models.preprocessing import scaled_one_hot
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 
 
 class LogisticConfig(ModuleConfig):
@@ -23,7 +23,17 @@ class LogisticConfig(ModuleConfig):
     min_frequency: int = Field(20, ge=1, description="rarer categories share one column")
 
 
-@register("model", "logistic", config=LogisticConfig)
+@register(
+    "model",
+    "logistic",
+    config=LogisticConfig,
+    reads=FEATURES_V1,
+    writes=(ContractRef("model"),),
+    failure_modes=(
+        "lbfgs may stop at max_iter before converging (scikit-learn warns)",
+        "linear in the scaled features: misses interactions",
+    ),
+)
 def build_logistic(
     config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
 ) -> tuple[Estimator, list[str]]:

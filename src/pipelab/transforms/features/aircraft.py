@@ -5,11 +5,17 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 
-@register("feature_group", "aircraft")
+@register(
+    "feature_group",
+    "aircraft",
+    reads=(ContractRef("clean_flights"), ContractRef("clean_planes")),
+    writes=(ContractRef("features"),),
+    failure_modes=("tail numbers absent from planes give NaN and aircraft__known=0",),
+)
 def aircraft_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Age, seats, engines and engine type; `aircraft__known` is 0 for tail numbers not in planes.
 

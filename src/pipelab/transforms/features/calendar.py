@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 
@@ -27,7 +27,13 @@ def days_to_holiday(dates: pd.Series) -> pd.Series:
     return pd.Series(nearest.astype("float64"), index=dates.index)
 
 
-@register("feature_group", "calendar")
+@register(
+    "feature_group",
+    "calendar",
+    reads=(ContractRef("clean_flights"),),
+    writes=(ContractRef("features"),),
+    failure_modes=("dates outside the pandas US federal holiday calendar give NaN days_to_holiday",),
+)
 def calendar_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Month, day of week, day of year, weekend flag and days to the nearest US holiday."""
     local = inputs.flights["sched_dep_local"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 
@@ -13,7 +13,13 @@ def _counts(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     return frame.groupby(keys, sort=False)[keys[0]].transform("size").astype("float64")
 
 
-@register("feature_group", "congestion")
+@register(
+    "feature_group",
+    "congestion",
+    reads=(ContractRef("clean_flights"),),
+    writes=(ContractRef("features"),),
+    failure_modes=("arrivals with an unknown destination time zone are not counted in dest_arrivals_hour",),
+)
 def congestion_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Scheduled departures from the origin in the same hour and day, arrivals at the destination per hour.
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 
-@register("feature_group", "route")
+@register(
+    "feature_group",
+    "route",
+    reads=(ContractRef("clean_flights"), ContractRef("clean_airports")),
+    writes=(ContractRef("features"),),
+    failure_modes=("destinations absent from airports give NaN coordinates and route__dest_known=0",),
+)
 def route_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Destination, distance, destination latitude/longitude/altitude; `route__dest_known` flags gaps.
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 
-@register("feature_group", "schedule")
+@register(
+    "feature_group",
+    "schedule",
+    reads=(ContractRef("clean_flights"),),
+    writes=(ContractRef("features"),),
+    failure_modes=("a scheduled arrival with an unknown destination time zone gives NaN block minutes",),
+)
 def schedule_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Local departure hour and minute of day, arrival hour, scheduled block time, carrier, origin."""
     f = inputs.flights

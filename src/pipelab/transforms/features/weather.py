@@ -5,13 +5,19 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 KEY = ["origin", "time_hour"]
 
 
-@register("feature_group", "weather")
+@register(
+    "feature_group",
+    "weather",
+    reads=(ContractRef("clean_flights"), ContractRef("clean_weather")),
+    writes=(ContractRef("features"),),
+    failure_modes=("hours without a reading (or quarantined) give NaN and weather__known=0",),
+)
 def weather_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Temperature, dew point, humidity, wind, gusts, precipitation, pressure, visibility.
 

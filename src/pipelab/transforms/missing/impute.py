@@ -1,62 +1,13 @@
-"""Missing-value strategies for measurements (weather readings, aircraft build year).
-
-Chosen by `clean.missing`; each strategy's own settings live in `clean.<strategy>`.
-Every strategy reports how many rows it dropped or values it filled, so nothing is lost
-silently.
-"""
+"""Strategy `impute`: interpolate short gaps in time, then use medians."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Protocol
 
 import pandas as pd
 from pydantic import Field
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import register
-
-
-@dataclass(frozen=True)
-class MissingResult:
-    frame: pd.DataFrame
-    rows_dropped: int
-    values_filled: int
-
-
-class MissingStrategy(Protocol):
-    def __call__(
-        self,
-        frame: pd.DataFrame,
-        columns: list[str],
-        config: ModuleConfig,
-        group: str | None = None,
-        order: str | None = None,
-    ) -> MissingResult: ...
-
-
-@register("missing", "drop")
-def drop_missing(
-    frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
-) -> MissingResult:
-    """Drop every row with a missing value in the measured columns (the count is recorded)."""
-    keep = frame[columns].notna().all(axis=1)
-    return MissingResult(frame.loc[keep].reset_index(drop=True), int((~keep).sum()), 0)
-
-
-@register("missing", "flag")
-def flag_missing(
-    frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
-) -> MissingResult:
-    """Keep missing values as NaN and add a `<column>_missing` indicator per measured column.
-
-    Suits models that handle NaN natively (hgb); the logistic model imputes inside its own
-    pipeline and learns from the indicators.
-    """
-    out = frame.copy()
-    for column in columns:
-        out[f"{column}_missing"] = out[column].isna()
-    return MissingResult(out, 0, 0)
+from pipelab.transforms.missing.base import READS, WRITES, MissingResult
 
 
 class ImputeConfig(ModuleConfig):
@@ -65,7 +16,17 @@ class ImputeConfig(ModuleConfig):
     max_gap: int = Field(3, ge=0, le=48, description="longest run of missing readings to interpolate")
 
 
-@register("missing", "impute", config=ImputeConfig)
+@register(
+    "missing",
+    "impute",
+    config=ImputeConfig,
+    reads=READS,
+    writes=WRITES,
+    failure_modes=(
+        "a column missing in a whole group falls back to the overall median",
+        "an all-missing column stays missing",
+    ),
+)
 def impute_missing(
     frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
 ) -> MissingResult:
