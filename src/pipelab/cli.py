@@ -47,7 +47,7 @@ def telemetry_rows(root: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
@@ -86,3 +86,83 @@ def check_params(
     except PipelabError as err:
         raise _fail(str(err)) from None
     typer.echo(f"{params}: ok ({', '.join(present)})")
+
+
+@app.command("catalog")
+def catalog(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON for tools")] = False,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="write the Markdown catalog (no performance) to this file")
+    ] = None,
+    check: Annotated[bool, typer.Option("--check", help="with --markdown: fail if the file is out of date")] = False,
+) -> None:
+    """Every registered module: kind, name, version, summary, config, contracts, failure modes, speed."""
+    from pipelab import catalog as cat
+    from pipelab import registry
+
+    try:
+        rows = cat.entries()
+    except PipelabError as err:
+        raise _fail(str(err)) from None
+    if markdown is not None:
+        text = cat.render_markdown(rows)
+        if check:
+            current = markdown.read_text(encoding="utf-8") if markdown.is_file() else ""
+            if current != text:
+                raise _fail(f"{markdown} is out of date; run `pipelab catalog --markdown {markdown}`", code=1)
+            typer.echo(f"{markdown}: up to date")
+            return
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {markdown} ({len(rows)} modules)")
+        return
+    if as_json:
+        typer.echo(json.dumps({"modules": rows, "plugin_errors": registry.load_errors()}, indent=2, default=str))
+        return
+    console = Console()
+    for kind in registry.kinds():
+        table = Table(title=cat.KIND_TITLES.get(kind, kind), show_lines=True)
+        for column in ("name", "version", "summary", "config", "contracts", "failure modes", "measured"):
+            table.add_column(column, overflow="fold")
+        for row in (r for r in rows if r["kind"] == kind):
+            config = "\n".join(
+                f"{f['name']}: {f['type']} = {f['default']!r}" + (f" ({f['bounds']})" if f["bounds"] else "")
+                for f in row["config"]
+            )
+            contracts = "\n".join([*(f"reads {r}" for r in row["reads"]), *(f"writes {w}" for w in row["writes"])])
+            perf = row["performance"]
+            measured = (
+                f"{perf['median_rows_per_second']:,.0f} rows/s\n{perf['median_peak_rss_mb']} MiB\n{perf['runs']} run(s)"
+                if perf
+                else cat.NOT_MEASURED
+            )
+            table.add_row(
+                f"{row['name']}\n({row['package']})",
+                row["version"],
+                row["summary"],
+                config or "-",
+                contracts or "-",
+                "\n".join(row["failure_modes"]) or "-",
+                measured,
+            )
+        console.print(table)
+    for name, message in registry.load_errors().items():
+        console.print(f"[yellow]skipped plugin {name}[/yellow]: {message}", highlight=False)
+
+
+@app.command("new")
+def new(
+    kind: Annotated[str, typer.Argument(help="feature_group | model | missing")],
+    name: Annotated[str, typer.Argument(help="module name, lower_case")],
+    root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
+) -> None:
+    """Scaffold a module file and its test; the file registers itself, nothing else to edit."""
+    from pipelab.scaffold import scaffold
+
+    try:
+        written = scaffold(kind, name, root)
+    except PipelabError as err:
+        raise _fail(str(err)) from None
+    for path in written:
+        typer.echo(f"created {path}")
+    typer.echo(f"next: add {name!r} to params.yaml (see README, 'Add a module'), then `dvc exp run`")

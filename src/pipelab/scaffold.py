@@ -1,0 +1,171 @@
+"""`pipelab new <kind> <name>`: a module file and its test, registered by the file alone."""
+
+from __future__ import annotations
+
+import keyword
+from pathlib import Path
+
+from pipelab.errors import PipelabError
+from pipelab.registry import KIND_PACKAGES
+
+_MODULE = {
+    "feature_group": '''"""Feature group `{name}`: TODO say what it measures and why it should predict delay."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelab.params import ModuleConfig
+from pipelab.registry import ContractRef, register
+from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+
+
+@register(
+    "feature_group",
+    "{name}",
+    reads=(ContractRef("clean_flights"),),
+    writes=(ContractRef("features"),),
+    failure_modes=(),
+)
+def {name}_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
+    """One-paragraph summary shown in `pipelab catalog`."""
+    flights = inputs.flights
+    frame = pd.DataFrame({{"{name}__distance_km": flights["distance"] * 1.609344}}, index=flights.index)
+    return FeatureBlock(frame)
+''',
+    "model": '''"""Model `{name}`: TODO say what it is and when it should win."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from pipelab.models.base import FEATURES_V1, Estimator
+from pipelab.models.preprocessing import scaled_one_hot
+from pipelab.params import ModuleConfig
+from pipelab.registry import ContractRef, register
+
+
+class {title}Config(ModuleConfig):
+    """Settings under `model.{name}` in params.yaml."""
+
+    C: float = Field(1.0, gt=0.0, le=1e6)
+
+
+@register(
+    "model",
+    "{name}",
+    config={title}Config,
+    reads=FEATURES_V1,
+    writes=(ContractRef("model"),),
+    failure_modes=(),
+)
+def build_{name}(
+    config: ModuleConfig, seed: int, numeric: list[str], categorical: list[str]
+) -> tuple[Estimator, list[str]]:
+    """One-paragraph summary shown in `pipelab catalog`."""
+    assert isinstance(config, {title}Config)
+    estimator: Any = make_pipeline(
+        scaled_one_hot(numeric, categorical, min_frequency=20), LogisticRegression(C=config.C, random_state=seed)
+    )
+    return estimator, [*numeric, *categorical]
+''',
+    "missing": '''"""Missing-value strategy `{name}`: TODO say when to prefer it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelab.params import ModuleConfig
+from pipelab.registry import register
+from pipelab.transforms.missing.base import READS, WRITES, MissingResult
+
+
+@register("missing", "{name}", reads=READS, writes=WRITES, failure_modes=())
+def {name}_missing(
+    frame: pd.DataFrame, columns: list[str], config: ModuleConfig, group: str | None = None, order: str | None = None
+) -> MissingResult:
+    """One-paragraph summary shown in `pipelab catalog`."""
+    filled = frame.copy()
+    before = int(filled[columns].isna().sum().sum())
+    filled[columns] = filled[columns].fillna(0.0)
+    return MissingResult(filled, rows_dropped=0, values_filled=before)
+''',
+}
+
+_TEST = {
+    "feature_group": '''"""Tests of the `{name}` feature group."""
+
+import pandas as pd
+
+from pipelab import registry
+from pipelab.params import ModuleConfig
+from pipelab.transforms.features.base import FeatureInputs
+
+
+def test_{name}_adds_prefixed_columns_aligned_with_flights() -> None:
+    flights = pd.DataFrame({{"distance": [100.0, 200.0]}})
+    empty = pd.DataFrame()
+    spec = registry.get("feature_group", "{name}")
+    block = spec.obj(FeatureInputs(flights, empty, empty, empty, flights), ModuleConfig())
+    assert list(block.frame.index) == [0, 1]
+    assert all(column.startswith("{name}__") for column in block.frame.columns)
+''',
+    "model": '''"""Tests of the `{name}` model."""
+
+import numpy as np
+import pandas as pd
+
+from pipelab import registry
+
+
+def test_{name}_fits_and_predicts_probabilities() -> None:
+    spec = registry.get("model", "{name}")
+    assert spec.config is not None
+    estimator, columns = spec.obj(spec.config(), 0, ["x"], ["c"])
+    frame = pd.DataFrame({{"x": np.arange(40.0), "c": ["a", "b"] * 20}})
+    estimator.fit(frame[columns], (frame["x"] > 20).astype(int))
+    p = estimator.predict_proba(frame[columns])[:, 1]
+    assert p.shape == (40,)
+    assert ((p > 0) & (p < 1)).all()
+''',
+    "missing": '''"""Tests of the `{name}` missing-value strategy."""
+
+import pandas as pd
+
+from pipelab import registry
+from pipelab.params import ModuleConfig
+
+
+def test_{name}_fills_every_missing_value() -> None:
+    frame = pd.DataFrame({{"a": [1.0, None, 3.0]}})
+    result = registry.get("missing", "{name}").obj(frame, ["a"], ModuleConfig())
+    assert result.frame["a"].notna().all()
+    assert result.values_filled == 1
+''',
+}
+
+
+def package_dir(kind: str, root: Path) -> Path:
+    return root / "src" / Path(*KIND_PACKAGES[kind].split("."))
+
+
+def scaffold(kind: str, name: str, root: Path) -> list[Path]:
+    """Write the module and its test; refuse bad names, unsupported kinds and existing files."""
+    if kind not in _MODULE:
+        raise PipelabError(f"pipelab new: kind {kind!r} has no template; choose one of {', '.join(sorted(_MODULE))}")
+    if not name.isidentifier() or keyword.iskeyword(name) or name != name.lower():
+        raise PipelabError(f"pipelab new: {name!r} is not a valid module name (lower_case identifier)")
+    module = package_dir(kind, root) / f"{name}.py"
+    test = root / "tests" / "unit" / f"test_{kind}_{name}.py"
+    existing = [p for p in (module, test) if p.exists()]
+    if existing:
+        raise PipelabError(f"pipelab new: {existing[0]} already exists")
+    title = "".join(part.capitalize() for part in name.split("_"))
+    module.write_text(_MODULE[kind].format(name=name, title=title), encoding="utf-8")
+    test.parent.mkdir(parents=True, exist_ok=True)
+    test.write_text(_TEST[kind].format(name=name), encoding="utf-8")
+    return [module, test]
