@@ -29,9 +29,10 @@ run: $(STAMP) ## Run the pipeline: dvc repro (only what changed re-runs)
 
 test: lint typecheck pytest ## Lint (ruff), types (mypy), tests (pytest)
 
-lint: $(STAMP) ## ruff check and ruff format --check
+lint: $(STAMP) ## ruff check, ruff format --check, import-linter layers
 	ruff check .
 	ruff format --check .
+	lint-imports
 
 typecheck: $(STAMP) ## mypy on src, stages, tests and benchmarks
 	mypy
