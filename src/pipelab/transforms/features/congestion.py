@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import pandas as pd
+from pydantic import Field
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 
+class CongestionConfig(ModuleConfig):
+    """Which congestion counts to compute (feature flags under `features.congestion`)."""
+
+    origin_hour: bool = Field(True, description="departures scheduled from the origin in the same hour")
+    origin_day: bool = Field(True, description="departures scheduled from the origin on the same local day")
+    dest_hour: bool = Field(True, description="NYC arrivals scheduled at the destination in the same hour")
+
+
 def _counts(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    return frame.groupby(keys, sort=False)[keys[0]].transform("size").astype("float64")
+    return frame.groupby(keys, sort=False, dropna=False)[keys[0]].transform("size").astype("float64")
 
 
 @register(
     "feature_group",
     "congestion",
+    config=CongestionConfig,
     reads=(ContractRef("clean_flights"),),
     writes=(ContractRef("features"),),
     failure_modes=("arrivals with an unknown destination time zone are not counted in dest_arrivals_hour",),
 )
 def congestion_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
-    """Scheduled departures from the origin in the same hour and day, arrivals at the destination per hour.
+    """Scheduled departures from the origin per hour and per day, arrivals at the destination per hour.
 
     Counted over every scheduled flight, cancelled ones included: schedules are known
-    before departure, so these features leak nothing from the outcome.
+    before departure, so these features leak nothing from the outcome. Each count is a
+    flag in `features.congestion`.
     """
+    assert isinstance(config, CongestionConfig)
     every = inputs.all_flights
     slots = pd.DataFrame(
         {
@@ -37,18 +49,12 @@ def congestion_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureB
             "arr_hour": every["sched_arr_utc"].dt.floor("h"),
         }
     )
-    slots["origin_hour"] = _counts(slots, ["origin", "dep_hour"])
-    slots["origin_day"] = _counts(slots, ["origin", "dep_day"])
-    slots["dest_hour"] = _counts(
-        slots.assign(arr_hour=slots["arr_hour"].fillna(pd.Timestamp(0, tz="UTC"))), ["dest", "arr_hour"]
-    ).where(slots["arr_hour"].notna())
-    lookup = slots.set_index("row_id").reindex(inputs.flights["row_id"])
-    frame = pd.DataFrame(
-        {
-            "congestion__origin_departures_hour": lookup["origin_hour"].to_numpy(),
-            "congestion__origin_departures_day": lookup["origin_day"].to_numpy(),
-            "congestion__dest_arrivals_hour": lookup["dest_hour"].to_numpy(),
-        },
-        index=inputs.flights.index,
-    )
-    return FeatureBlock(frame)
+    counts = {}
+    if config.origin_hour:
+        counts["congestion__origin_departures_hour"] = _counts(slots, ["origin", "dep_hour"])
+    if config.origin_day:
+        counts["congestion__origin_departures_day"] = _counts(slots, ["origin", "dep_day"])
+    if config.dest_hour:
+        counts["congestion__dest_arrivals_hour"] = _counts(slots, ["dest", "arr_hour"]).where(slots["arr_hour"].notna())
+    lookup = pd.DataFrame(counts, index=slots["row_id"]).reindex(inputs.flights["row_id"])
+    return FeatureBlock(pd.DataFrame(lookup.to_numpy(), columns=list(counts), index=inputs.flights.index))
