@@ -165,6 +165,7 @@ def scaffold(kind: str, name: str, root: Path) -> list[Path]:
     if existing:
         raise PipelabError(f"pipelab new: {existing[0]} already exists")
     title = "".join(part.capitalize() for part in name.split("_"))
+    module.parent.mkdir(parents=True, exist_ok=True)
     module.write_text(_MODULE[kind].format(name=name, title=title), encoding="utf-8")
     test.parent.mkdir(parents=True, exist_ok=True)
     test.write_text(_TEST[kind].format(name=name), encoding="utf-8")
