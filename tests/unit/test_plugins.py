@@ -41,7 +41,7 @@ def announce(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
         monkeypatch.syspath_prepend(str(PLUGINS / name))
     points = [metadata.EntryPoint(name, PACKAGES[name], registry.ENTRY_POINT_GROUP) for name in names]
     monkeypatch.setattr(
-        registry.metadata, "entry_points", lambda group: points if group == registry.ENTRY_POINT_GROUP else []
+        metadata, "entry_points", lambda group: points if group == registry.ENTRY_POINT_GROUP else []
     )
 
 
