@@ -152,9 +152,16 @@ def _airlines() -> pa.DataFrameSchema:
 
 
 RAW_CONTRACTS: dict[str, Contract] = {
-    "flights": Contract("raw_flights", "1.0.0", _flights, "one row per scheduled departure"),
-    "weather": Contract("raw_weather", "1.0.0", _weather, "hourly weather at each origin"),
-    "planes": Contract("raw_planes", "1.0.0", _planes, "aircraft by tail number"),
-    "airports": Contract("raw_airports", "1.0.0", _airports, "airports by FAA code"),
-    "airlines": Contract("raw_airlines", "1.0.0", _airlines, "carrier codes and names"),
+    "flights": Contract(
+        "raw_flights",
+        "1.0.0",
+        _flights,
+        "one row per scheduled departure",
+        keys=tuple(KEYS["flights"]),
+        check_columns={"hour_minute_match_sched_dep_time": ("hour", "minute", "sched_dep_time")},
+    ),
+    "weather": Contract("raw_weather", "1.0.0", _weather, "hourly weather at each origin", keys=tuple(KEYS["weather"])),
+    "planes": Contract("raw_planes", "1.0.0", _planes, "aircraft by tail number", keys=tuple(KEYS["planes"])),
+    "airports": Contract("raw_airports", "1.0.0", _airports, "airports by FAA code", keys=tuple(KEYS["airports"])),
+    "airlines": Contract("raw_airlines", "1.0.0", _airlines, "carrier codes and names", keys=tuple(KEYS["airlines"])),
 }

@@ -28,6 +28,32 @@ def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in QUARANTINE_COLUMNS})
 
 
+def _one_record_per_failure(cases: pd.DataFrame, frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """(position, check, column, value) per failure; frame-wide checks name the columns they involve.
+
+    pandera reports a frame-wide check once per column of the frame; those collapse to one
+    record whose column lists the involved columns and whose value shows each of them.
+    """
+    rows = cases.assign(
+        position=cases["index"].astype("int64"),
+        check=cases["check"].astype(str),
+        column=cases["column"].astype(str),
+        value=cases["failure_case"].map(repr),
+    )
+    frame_wide = rows["schema_context"].astype(str) == "DataFrameSchema"
+    for check in rows.loc[frame_wide, "check"].unique():
+        columns = contract.columns_of(check)
+        if not columns:
+            continue
+        which = frame_wide & (rows["check"] == check)
+        rows.loc[which, "column"] = ", ".join(columns)
+        rows.loc[which, "value"] = [
+            ", ".join(f"{c}={frame.at[p, c]!r}" for c in columns) for p in rows.loc[which, "position"]
+        ]
+    rows = rows.drop_duplicates(["position", "check", "column"])
+    return rows.sort_values(["position", "check", "column"], kind="stable")[["position", "check", "column", "value"]]
+
+
 def validate_table(frame: pd.DataFrame, contract: Contract, stage: str) -> ValidationResult:
     """Split `frame` into valid rows and quarantine records; structural failures raise.
 
@@ -51,15 +77,14 @@ def validate_table(frame: pd.DataFrame, contract: Contract, stage: str) -> Valid
             f"{contract.name} v{contract.version}: column {first['column']!r} fails {first['check']} "
             f"({first['failure_case']!r}); {len(structural)} structural failure(s) in all"
         )
-    rows = cases.assign(position=cases["index"].astype("int64"))
-    rows = rows.drop_duplicates(["position", "check"]).sort_values(["position", "check"], kind="stable")
+    rows = _one_record_per_failure(cases, frame, contract)
     failed = frame.iloc[rows["position"].to_numpy()]
     quarantine = pd.DataFrame(
         {
             ROW_ID: failed[ROW_ID].to_numpy(dtype="int64"),
-            "check": rows["check"].astype(str).to_numpy(),
-            "column": rows["column"].astype(str).to_numpy(),
-            "value": rows["failure_case"].map(repr).to_numpy(),
+            "check": rows["check"].to_numpy(),
+            "column": rows["column"].to_numpy(),
+            "value": rows["value"].to_numpy(),
             "contract": contract.name,
             "contract_version": contract.version,
             "stage": stage,
