@@ -86,8 +86,12 @@ def clean_flights(flights: pd.DataFrame, airports: pd.DataFrame, extra_zones: Ma
     arr = to_utc(local_clock(dates, out["sched_arr_time"]).astype("datetime64[us]"), dest_zone)
     overnight = arr < out["sched_dep_utc"]
     out["sched_arr_utc"] = arr.where(~overnight, arr + pd.Timedelta(days=1))
-    out["dep_utc"] = out["sched_dep_utc"] + pd.to_timedelta(out["dep_delay"], unit="min")
-    out["arr_utc"] = out["sched_arr_utc"] + pd.to_timedelta(out["arr_delay"], unit="min")
+    out["dep_utc"] = (out["sched_dep_utc"] + pd.to_timedelta(out["dep_delay"], unit="min")).astype(
+        "datetime64[us, UTC]"
+    )
+    out["arr_utc"] = (out["sched_arr_utc"] + pd.to_timedelta(out["arr_delay"], unit="min")).astype(
+        "datetime64[us, UTC]"
+    )
     block = (out["sched_arr_utc"] - out["sched_dep_utc"]).dt.total_seconds() / 60
     out["sched_block_minutes"] = block.astype("float64")
     out["cancelled"] = flights["dep_time"].isna() | flights["dep_delay"].isna()

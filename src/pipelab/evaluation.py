@@ -43,10 +43,14 @@ def roc_points(y: np.ndarray, p: np.ndarray, points: int) -> pd.DataFrame:
 
 
 def precision_recall_points(y: np.ndarray, p: np.ndarray, points: int) -> pd.DataFrame:
+    """Interpolated precision: the best precision reachable at a recall of at least each grid point."""
     precision, recall, _ = metrics.precision_recall_curve(y, p)
     order = np.argsort(recall, kind="stable")
+    recall, precision = recall[order], precision[order]
+    best_from_here = np.maximum.accumulate(precision[::-1])[::-1]
     grid = np.linspace(0, 1, points)
-    return pd.DataFrame({"recall": grid, "precision": np.interp(grid, recall[order], precision[order])})
+    index = np.clip(np.searchsorted(recall, grid, side="left"), 0, len(recall) - 1)
+    return pd.DataFrame({"recall": grid, "precision": best_from_here[index]})
 
 
 def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int) -> pd.DataFrame:

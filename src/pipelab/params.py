@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 from zoneinfo import available_timezones
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipelab import registry
 from pipelab.errors import ParamsError, RegistryError
@@ -23,6 +23,17 @@ class Section(BaseModel):
     """A params.yaml section: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML reads `yes`/`on`/`true` as True; pydantic would take it as 1 for a number field."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            accepted = set(get_args(annotation)) or {annotation}
+            if bool not in accepted and accepted & {int, float}:
+                raise ValueError("expected a number, not true/false")
+        return value
 
 
 class ModuleConfig(Section):

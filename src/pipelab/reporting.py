@@ -18,7 +18,7 @@ GROUPINGS = {
 
 
 def delay_table(flights: pd.DataFrame, keys: list[str], late_minutes: int) -> pd.DataFrame:
-    """Flights, cancellations and arrival-delay statistics per group, largest groups first."""
+    """Flights, cancellations and arrival-delay statistics per group, in key order."""
     frame = flights.assign(
         completed=~(flights["cancelled"] | flights["diverted"]),
         late=(flights["arr_delay"] > late_minutes).astype(float),
@@ -85,6 +85,10 @@ def predicted_vs_actual(predictions: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.4g}"
+
+
 def summary(n_flights: int, scores: dict[str, float], titles: dict[str, str]) -> str:
     """The front page of reports/: headline figures and links to every table."""
     keys = ("roc_auc", "average_precision", "log_loss", "brier", "accuracy", "n_test")
@@ -95,7 +99,7 @@ def summary(n_flights: int, scores: dict[str, float], titles: dict[str, str]) ->
         "",
         "| metric | value |",
         "|---|---|",
-        *(f"| {k} | {scores[k]:.4g} |" for k in keys if k in scores),
+        *(f"| {k} | {_number(scores[k])} |" for k in keys if k in scores),
         "",
         "## Tables",
         "",

@@ -104,7 +104,7 @@ class StageContext:
 
     def input(self, path: str | Path) -> Path:
         """A declared input path; a missing one is a user error that names the stage to run."""
-        path = Path(path)
+        path = Path(os.path.normpath(path))  # "out/../elsewhere" must not pass as inside "out"
         if not any(path == dep or dep in path.parents for dep in self.deps):
             raise RuntimeError(f"stage {self.spec.name} reads undeclared input {path}")
         if not path.exists():
@@ -113,7 +113,7 @@ class StageContext:
 
     def output(self, path: str | Path) -> Path:
         """Where to write a declared output: inside its staging copy until the stage commits."""
-        path = Path(path)
+        path = Path(os.path.normpath(path))  # "out/../elsewhere" must not pass as inside "out"
         for declared in map(Path, self.spec.written):
             if path == declared:
                 target = _staging(declared)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -28,6 +29,11 @@ def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in QUARANTINE_COLUMNS})
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars as plain Python values, so quarantine shows `5`, not `np.int64(5)`."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
 def _one_record_per_failure(cases: pd.DataFrame, frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """(position, check, column, value) per failure; frame-wide checks name the columns they involve.
 
@@ -38,7 +44,7 @@ def _one_record_per_failure(cases: pd.DataFrame, frame: pd.DataFrame, contract: 
         position=cases["index"].astype("int64"),
         check=cases["check"].astype(str),
         column=cases["column"].astype(str),
-        value=cases["failure_case"].map(repr),
+        value=cases["failure_case"].map(lambda v: repr(_plain(v))),
     )
     frame_wide = rows["schema_context"].astype(str) == "DataFrameSchema"
     for check in rows.loc[frame_wide, "check"].unique():
@@ -48,7 +54,7 @@ def _one_record_per_failure(cases: pd.DataFrame, frame: pd.DataFrame, contract: 
         which = frame_wide & (rows["check"] == check)
         rows.loc[which, "column"] = ", ".join(columns)
         rows.loc[which, "value"] = [
-            ", ".join(f"{c}={frame.at[p, c]!r}" for c in columns) for p in rows.loc[which, "position"]
+            ", ".join(f"{c}={_plain(frame.at[p, c])!r}" for c in columns) for p in rows.loc[which, "position"]
         ]
     rows = rows.drop_duplicates(["position", "check", "column"])
     return rows.sort_values(["position", "check", "column"], kind="stable")[["position", "check", "column", "value"]]
@@ -73,6 +79,11 @@ def validate_table(frame: pd.DataFrame, contract: Contract, stage: str) -> Valid
     structural = cases[cases["index"].isna()]
     if len(structural):
         first = structural.iloc[0]
+        if first["check"] == "column_in_dataframe":
+            missing = ", ".join(
+                sorted(map(repr, structural.loc[structural["check"] == "column_in_dataframe", "failure_case"]))
+            )
+            raise ContractError(f"{contract.name} v{contract.version}: missing required column(s): {missing}")
         raise ContractError(
             f"{contract.name} v{contract.version}: column {first['column']!r} fails {first['check']} "
             f"({first['failure_case']!r}); {len(structural)} structural failure(s) in all"

@@ -15,11 +15,12 @@ def days_to_holiday(dates: pd.Series) -> pd.Series:
     from pandas.tseries.holiday import USFederalHolidayCalendar
 
     days = dates.dt.normalize()
-    holidays = USFederalHolidayCalendar().holidays(
-        days.min() - pd.Timedelta(days=366), days.max() + pd.Timedelta(days=366)
-    )
-    if len(holidays) == 0 or days.empty:
-        return pd.Series(np.nan, index=dates.index)
+    if days.isna().all():
+        return pd.Series(np.nan, index=dates.index, dtype="float64")
+    first, last = days.min() - pd.Timedelta(days=366), days.max() + pd.Timedelta(days=366)
+    holidays = USFederalHolidayCalendar().holidays(first, last)
+    if len(holidays) == 0:
+        return pd.Series(np.nan, index=dates.index, dtype="float64")
     values = days.to_numpy(dtype="datetime64[D]").astype("int64")
     marks = np.sort(holidays.to_numpy(dtype="datetime64[D]").astype("int64"))
     pos = np.clip(np.searchsorted(marks, values), 1, len(marks) - 1)

@@ -36,19 +36,30 @@ def impute_missing(
     what remains, and tables without an order (planes), get medians.
     """
     assert isinstance(config, ImputeConfig)
-    out = frame.sort_values([c for c in (group, order) if c]).copy() if (group or order) else frame.copy()
+    keys = [c for c in (group, order) if c]
+    out = frame.sort_values(keys, kind="stable").copy() if keys else frame.copy()
     before = int(out[columns].isna().sum().sum())
     groups = out.groupby(group, sort=False) if group else None
     for column in columns:
+        observed = out[column]
+        medians = groups[column].transform("median") if groups is not None else None  # of real readings only
         if order and config.max_gap > 0:
-            if groups is not None:
-                out[column] = groups[column].transform(
-                    lambda s: s.interpolate(limit=config.max_gap, limit_area="inside")
-                )
-            else:
-                out[column] = out[column].interpolate(limit=config.max_gap, limit_area="inside")
-        if groups is not None:
-            out[column] = out[column].fillna(groups[column].transform("median"))
-        out[column] = out[column].fillna(out[column].median())
+            out[column] = (
+                groups[column].transform(lambda s: interpolate_short_gaps(s, config.max_gap))
+                if groups is not None
+                else interpolate_short_gaps(observed, config.max_gap)
+            )
+        if medians is not None:
+            out[column] = out[column].fillna(medians)
+        out[column] = out[column].fillna(observed.median())
     after = int(out[columns].isna().sum().sum())
     return MissingResult(out.sort_index().reset_index(drop=True), 0, before - after)
+
+
+def interpolate_short_gaps(series: pd.Series, max_gap: int) -> pd.Series:
+    """Linear interpolation inside runs of at most `max_gap` missing values; longer runs stay missing."""
+    missing = series.isna()
+    run_id = (~missing).cumsum()
+    run_length = missing.groupby(run_id).transform("sum")
+    filled = series.interpolate(limit_area="inside")
+    return filled.where(~missing | (run_length <= max_gap))
