@@ -1,0 +1,1 @@
+"""Unit tests: pure functions of src/pipelab on tiny in-memory tables."""

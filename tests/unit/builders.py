@@ -1,0 +1,161 @@
+"""Tiny, readable tables for the unit tests: one valid base row per table, override what matters.
+
+Raw builders go through `coerce_table`, so their dtypes are exactly what ingest produces
+and what the raw contracts expect. `clean_flight_table` runs the real `clean_flights`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelab.cleaning import clean_flights
+from pipelab.manifest import Manifest
+from pipelab.sources.coerce import coerce_table
+
+FLIGHTS_SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "flights_small"
+
+Row = Mapping[str, Any]
+
+FLIGHT: dict[str, Any] = {
+    "year": 2013,
+    "month": 1,
+    "day": 1,
+    "dep_time": 517.0,
+    "sched_dep_time": 515,
+    "dep_delay": 2.0,
+    "arr_time": 830.0,
+    "sched_arr_time": 819,
+    "arr_delay": 11.0,
+    "carrier": "UA",
+    "flight": 1545,
+    "tailnum": "N14228",
+    "origin": "EWR",
+    "dest": "IAH",
+    "air_time": 227.0,
+    "distance": 1400.0,
+    "hour": 5,
+    "minute": 15,
+    "time_hour": "2013-01-01T10:00:00Z",
+}
+
+WEATHER: dict[str, Any] = {
+    "origin": "EWR",
+    "year": 2013,
+    "month": 1,
+    "day": 1,
+    "hour": 5,
+    "temp": 39.0,
+    "dewp": 26.0,
+    "humid": 59.0,
+    "wind_dir": 270.0,
+    "wind_speed": 10.0,
+    "wind_gust": None,
+    "precip": 0.0,
+    "pressure": 1012.0,
+    "visib": 10.0,
+    "time_hour": "2013-01-01T10:00:00Z",
+}
+
+PLANE: dict[str, Any] = {
+    "tailnum": "N14228",
+    "year": 1999.0,
+    "type": "Fixed wing multi engine",
+    "manufacturer": "BOEING",
+    "model": "737-824",
+    "engines": 2,
+    "seats": 149,
+    "speed": None,
+    "engine": "Turbo-fan",
+}
+
+AIRPORTS: list[dict[str, Any]] = [
+    {"faa": "EWR", "name": "Newark Liberty Intl", "tz": -5.0, "tzone": "America/New_York"},
+    {"faa": "JFK", "name": "John F Kennedy Intl", "tz": -5.0, "tzone": "America/New_York"},
+    {"faa": "LGA", "name": "La Guardia", "tz": -5.0, "tzone": "America/New_York"},
+    {"faa": "IAH", "name": "George Bush Intercontinental", "tz": -6.0, "tzone": "America/Chicago"},
+    {"faa": "LAX", "name": "Los Angeles Intl", "tz": -8.0, "tzone": "America/Los_Angeles"},
+]
+AIRPORT_DEFAULTS: dict[str, Any] = {"lat": 40.0, "lon": -74.0, "alt": 10.0, "dst": "A"}
+
+AIRLINES: list[dict[str, Any]] = [
+    {"carrier": "AA", "name": "American Airlines Inc."},
+    {"carrier": "UA", "name": "United Air Lines Inc."},
+]
+
+
+def _rows(base: Mapping[str, Any], overrides: tuple[Row, ...]) -> pd.DataFrame:
+    return pd.DataFrame([{**base, **o} for o in (overrides or ({},))])
+
+
+def flight(**changes: Any) -> dict[str, Any]:
+    """One flight row; `sched_dep_time` changes keep `hour`/`minute` consistent unless given."""
+    row = {**FLIGHT, **changes}
+    if "sched_dep_time" in changes:
+        row["hour"] = changes.get("hour", changes["sched_dep_time"] // 100)
+        row["minute"] = changes.get("minute", changes["sched_dep_time"] % 100)
+    return row
+
+
+def raw_flights(*rows: Row) -> pd.DataFrame:
+    """Flights as ingest produces them (one base row if none given)."""
+    return coerce_table(_rows(FLIGHT, rows), "flights", "test:flights")
+
+
+def raw_weather(*rows: Row) -> pd.DataFrame:
+    return coerce_table(_rows(WEATHER, rows), "weather", "test:weather")
+
+
+def raw_planes(*rows: Row) -> pd.DataFrame:
+    return coerce_table(_rows(PLANE, rows), "planes", "test:planes")
+
+
+def raw_airports(*rows: Row) -> pd.DataFrame:
+    """The airports above (or the given rows), with placeholder coordinates."""
+    chosen = rows or tuple(AIRPORTS)
+    return coerce_table(pd.DataFrame([{**AIRPORT_DEFAULTS, **r} for r in chosen]), "airports", "test:airports")
+
+
+def raw_airlines(*rows: Row) -> pd.DataFrame:
+    return coerce_table(pd.DataFrame(list(rows or AIRLINES)), "airlines", "test:airlines")
+
+
+def clean_flight_table(*rows: Row, extra_zones: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """`clean_flights` of the given raw rows, against the airports above."""
+    return clean_flights(raw_flights(*rows), raw_airports(), extra_zones or {})
+
+
+def read_small(table: str) -> pd.DataFrame:
+    """A table of the real 2,795-flight fixture, coerced as ingest does."""
+    return coerce_table(pd.read_csv(FLIGHTS_SMALL / f"{table}.csv", low_memory=False), table, f"flights_small:{table}")
+
+
+def model_table(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, Manifest]:
+    """A small modelling table whose `late` depends on one number and one category."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    carrier = rng.choice(["AA", "UA", "DL"], size=n)
+    logit = 1.5 * x + np.where(carrier == "AA", 1.0, -0.5)
+    late = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype("int8")
+    table = pd.DataFrame(
+        {
+            "row_id": np.arange(n, dtype="int64"),
+            "carrier": carrier,
+            "origin": rng.choice(["EWR", "JFK"], size=n),
+            "sched_dep_hour": rng.integers(5, 23, size=n),
+            "x": x,
+            "noise": rng.normal(size=n),
+            "late": late,
+        }
+    )
+    manifest = Manifest(
+        groups=["test"],
+        numeric=["x", "noise"],
+        categorical=["carrier"],
+        id_columns=["row_id", "carrier", "origin", "sched_dep_hour"],
+    )
+    return table, manifest

@@ -1,0 +1,160 @@
+"""Cleaning: local schedules to UTC across DST, overnight arrivals, status flags, weather tidy-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelab.cleaning import CLEAN_FLIGHT_COLUMNS, airport_zones, clean_flights, clean_weather, local_clock, to_utc
+from tests.unit.builders import clean_flight_table, flight, raw_airports, raw_flights, raw_weather
+
+NY = "America/New_York"
+
+
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("local", "zone", "expected"),
+    [
+        ("2013-01-15 08:00", NY, "2013-01-15 13:00"),  # EST, -5h
+        ("2013-07-15 08:00", NY, "2013-07-15 12:00"),  # EDT, -4h
+        ("2013-03-10 02:30", NY, "2013-03-10 07:00"),  # does not exist: shifts forward to 03:00 EDT
+        ("2013-11-03 01:30", NY, "2013-11-03 05:30"),  # happens twice: the first one (EDT, -4h)
+        ("2013-07-15 08:00", "America/Los_Angeles", "2013-07-15 15:00"),
+        ("2013-07-15 08:00", "Pacific/Honolulu", "2013-07-15 18:00"),
+    ],
+)
+def test_to_utc(local: str, zone: str, expected: str) -> None:
+    out = to_utc(pd.Series([pd.Timestamp(local)]), pd.Series([zone]))
+    assert out.tolist() == [_utc(expected)]
+    assert str(out.dtype) == "datetime64[us, UTC]"
+
+
+def test_to_utc_mixed_zones_keep_row_alignment_and_unknown_zone_is_nat() -> None:
+    local = pd.Series(pd.to_datetime(["2013-07-01 12:00"] * 4), index=[7, 3, 9, 1])
+    zones = pd.Series(["America/Los_Angeles", None, NY, "America/Chicago"], index=[7, 3, 9, 1])
+    out = to_utc(local, zones)
+    assert out.index.tolist() == [7, 3, 9, 1]
+    assert out[7] == _utc("2013-07-01 19:00")
+    assert pd.isna(out[3])
+    assert out[9] == _utc("2013-07-01 16:00")
+    assert out[1] == _utc("2013-07-01 17:00")
+
+
+def test_local_clock_handles_midnight_at_both_ends_of_the_day() -> None:
+    dates = pd.Series(pd.to_datetime(["2013-12-31"] * 4))
+    out = local_clock(dates, pd.Series([0, 1, 1559, 2400], dtype="Int64"))
+    assert out.tolist() == [
+        pd.Timestamp("2013-12-31 00:00"),
+        pd.Timestamp("2013-12-31 00:01"),
+        pd.Timestamp("2013-12-31 15:59"),
+        pd.Timestamp("2014-01-01 00:00"),
+    ]
+
+
+def test_airport_zones_skip_missing_and_extra_zones_fill_gaps() -> None:
+    airports = raw_airports(
+        {"faa": "EWR", "name": "Newark", "tz": -5.0, "tzone": NY},
+        {"faa": "XYZ", "name": "No zone", "tz": -5.0, "tzone": None},
+    )
+    assert airport_zones(airports, {}) == {"EWR": NY}
+    assert airport_zones(airports, {"XYZ": "America/Chicago", "SJU": "America/Puerto_Rico"}) == {
+        "EWR": NY,
+        "XYZ": "America/Chicago",
+        "SJU": "America/Puerto_Rico",
+    }
+
+
+def test_clean_flight_new_york_to_los_angeles() -> None:
+    out = clean_flight_table(
+        flight(origin="JFK", dest="LAX", month=7, sched_dep_time=900, sched_arr_time=1200, dep_delay=10, arr_delay=-5)
+    )
+    row = out.iloc[0]
+    assert row["sched_dep_local"] == pd.Timestamp("2013-07-01 09:00")
+    assert row["sched_dep_utc"] == _utc("2013-07-01 13:00")
+    assert row["sched_arr_utc"] == _utc("2013-07-01 19:00")
+    assert row["dep_utc"] == _utc("2013-07-01 13:10")
+    assert row["arr_utc"] == _utc("2013-07-01 18:55")
+    assert row["sched_block_minutes"] == 360.0
+    assert out[["origin_tz_known", "dest_tz_known", "cancelled", "diverted"]].iloc[0].tolist() == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert list(out.columns) == CLEAN_FLIGHT_COLUMNS
+
+
+def test_clean_overnight_arrival_rolls_to_the_next_day() -> None:
+    out = clean_flight_table(flight(origin="JFK", dest="LAX", month=7, sched_dep_time=2200, sched_arr_time=100))
+    assert out.loc[0, "sched_dep_utc"] == _utc("2013-07-02 02:00")
+    assert out.loc[0, "sched_arr_utc"] == _utc("2013-07-02 08:00")
+    assert out.loc[0, "sched_block_minutes"] == 360.0
+
+
+def test_clean_arrival_at_2400_is_next_midnight() -> None:
+    out = clean_flight_table(flight(origin="EWR", dest="IAH", sched_dep_time=2059, sched_arr_time=2400))
+    assert out.loc[0, "sched_arr_utc"] == _utc("2013-01-02 06:00")  # 00:00 CST on Jan 2
+    assert out.loc[0, "sched_block_minutes"] == 241.0
+
+
+def test_clean_departure_in_the_spring_forward_gap() -> None:
+    out = clean_flight_table(flight(month=3, day=10, sched_dep_time=230, sched_arr_time=600, dest="LGA"))
+    assert out.loc[0, "sched_dep_utc"] == _utc("2013-03-10 07:00")
+    assert out.loc[0, "sched_arr_utc"] == _utc("2013-03-10 10:00")
+
+
+def test_clean_flags_cancelled_and_diverted() -> None:
+    out = clean_flight_table(
+        flight(flight=1),
+        flight(flight=2, dep_time=None, dep_delay=None, arr_time=None, arr_delay=None, air_time=None),
+        flight(flight=3, arr_time=None, arr_delay=None, air_time=None),
+        flight(flight=4, dep_time=None),  # no departure time: cancelled even with a delay recorded
+    )
+    assert out["cancelled"].tolist() == [False, True, False, True]
+    assert out["diverted"].tolist() == [False, False, True, False]
+    assert out[["dep_utc", "arr_utc"]].isna().to_numpy().tolist()[1] == [True, True]
+    assert out.loc[2, "dep_utc"] == _utc("2013-01-01 10:17")
+    assert out["arr_utc"].isna().tolist() == [False, True, True, False]
+
+
+def test_clean_destination_without_zone() -> None:
+    out = clean_flight_table(flight(flight=1, dest="SJU"), flight(flight=2))
+    assert out["dest_tz_known"].tolist() == [False, True]
+    assert out["origin_tz_known"].tolist() == [True, True]
+    for column in ("sched_arr_utc", "arr_utc", "sched_block_minutes"):
+        assert out[column].isna().tolist() == [True, False], column
+    assert out.loc[0, "sched_dep_utc"] == _utc("2013-01-01 10:15")
+
+
+def test_clean_extra_zones_fill_gaps() -> None:
+    out = clean_flight_table(
+        flight(dest="SJU", sched_dep_time=600, sched_arr_time=1030), extra_zones={"SJU": "America/Puerto_Rico"}
+    )
+    assert bool(out.loc[0, "dest_tz_known"])
+    assert out.loc[0, "sched_arr_utc"] == _utc("2013-01-01 14:30")  # AST, -4h all year
+    assert out.loc[0, "sched_block_minutes"] == 210.0
+
+
+def test_clean_sorts_by_row_id_and_keeps_every_row() -> None:
+    raw = raw_flights(flight(flight=1), flight(flight=2), flight(flight=3)).iloc[[2, 0, 1]]
+    out = clean_flights(raw, raw_airports(), {})
+    assert out["row_id"].tolist() == [0, 1, 2]
+    assert out["flight"].tolist() == [1, 2, 3]
+    assert out.index.tolist() == [0, 1, 2]
+
+
+def test_clean_weather_fills_gust_and_drops_local_date_parts() -> None:
+    weather = raw_weather(
+        {"origin": "JFK", "time_hour": "2013-01-01T11:00:00Z", "hour": 6, "wind_speed": 8.0, "wind_gust": None},
+        {"origin": "EWR", "time_hour": "2013-01-01T11:00:00Z", "hour": 6, "wind_speed": 12.0, "wind_gust": 20.0},
+        {"origin": "EWR", "time_hour": "2013-01-01T10:00:00Z", "hour": 5, "wind_speed": None, "wind_gust": None},
+    )
+    out = clean_weather(weather)
+    assert not {"year", "month", "day", "hour"} & set(out.columns)
+    assert out["row_id"].tolist() == [2, 1, 0]  # by origin, then time
+    assert out["wind_gust"].tolist()[1:] == [20.0, 8.0]
+    assert np.isnan(out["wind_gust"].iloc[0])  # no speed either: still missing

