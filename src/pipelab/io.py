@@ -20,6 +20,7 @@ from pipelab.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 CONTRACT_KEY = b"pipelab.contract"
 PARTITION_FILE = "part-0.parquet"
@@ -53,12 +54,17 @@ def write_text(text: str, path: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_parquet(df: pd.DataFrame, path: Path, contract: tuple[str, str] | None = None) -> None:
-    """Write `df` (index dropped) as zstd Parquet, tagging the contract name and version."""
+def write_parquet(
+    df: pd.DataFrame, path: Path, contract: tuple[str, str] | None = None, schema: pa.Schema | None = None
+) -> None:
+    """Write `df` (index dropped) as zstd Parquet, tagging the contract name and version.
+
+    `schema` fixes the Arrow types (partitions of one dataset must share them).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     if contract is not None:
         meta = dict(table.schema.metadata or {})
         meta[CONTRACT_KEY] = json.dumps({"name": contract[0], "version": contract[1]}).encode()
@@ -72,11 +78,21 @@ def partition_dir(root: Path, key: str, value: int) -> Path:
 
 
 def write_partitioned(df: pd.DataFrame, root: Path, key: str, contract: tuple[str, str] | None = None) -> list[Path]:
-    """One Parquet file per value of `key` (e.g. month=01/part-0.parquet), key kept as a column."""
+    """One Parquet file per value of `key` (e.g. month=01/part-0.parquet), key kept as a column.
+
+    Every part gets the schema of the whole frame, so a partition whose text column is all
+    missing still reads back as text; a row without a key is refused, never dropped.
+    """
+    import pyarrow as pa
+
+    missing = int(df[key].isna().sum())
+    if missing:
+        raise DataError(f"{root}: {missing} row(s) have no {key!r}, the partition key; nothing was written")
+    schema = pa.Schema.from_pandas(df, preserve_index=False)
     written = []
     for value, part in df.groupby(key, sort=True):
         path = partition_dir(root, key, int(cast(int, value))) / PARTITION_FILE
-        write_parquet(part, path, contract)
+        write_parquet(part, path, contract, schema)
         written.append(path)
     return written
 

@@ -237,6 +237,12 @@ def read_params_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParamsError(f"{path}: params file not found") from None
+    except IsADirectoryError:
+        raise ParamsError(f"{path}: is a directory, not a params file") from None
+    except UnicodeDecodeError as err:
+        raise ParamsError(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
+    except OSError as err:
+        raise ParamsError(f"{path}: cannot read params file ({err.strerror})") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -28,12 +28,18 @@ def _git(*args: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def code_version() -> dict[str, Any]:
-    """The git commit and whether the code paths differ from it (data and metrics ignored)."""
-    commit = _git("rev-parse", "HEAD")
+    """The last commit that changed the code paths, and whether they differ from it now.
+
+    Not HEAD: a commit that only records results (dvc.lock, metrics) or edits the README
+    must not change any output's provenance, or no two commits could share a hash.
+    New untracked files under the code paths count as dirty: a new module file
+    registers itself and changes what runs.
+    """
+    commit = _git("log", "-1", "--format=%H", "--", *CODE_PATHS)
     if commit is None:
         return {"git_commit": None, "git_dirty": None}
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
-    return {"git_commit": commit, "git_dirty": bool(status)}
+    status = _git("status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS)
+    return {"git_commit": commit or None, "git_dirty": bool(status)}
 
 
 @lru_cache(maxsize=1)

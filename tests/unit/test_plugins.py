@@ -40,9 +40,7 @@ def announce(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     for name in names:
         monkeypatch.syspath_prepend(str(PLUGINS / name))
     points = [metadata.EntryPoint(name, PACKAGES[name], registry.ENTRY_POINT_GROUP) for name in names]
-    monkeypatch.setattr(
-        metadata, "entry_points", lambda group: points if group == registry.ENTRY_POINT_GROUP else []
-    )
+    monkeypatch.setattr(metadata, "entry_points", lambda group: points if group == registry.ENTRY_POINT_GROUP else [])
 
 
 @pytest.mark.usefixtures("fresh_registry")

@@ -1,0 +1,221 @@
+"""cli.py: `pipelab run-info` and `pipelab check-params`, driven through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipelab.cli import app, stage_order, telemetry_rows
+
+RECORDS: dict[str, dict[str, Any]] = {
+    "train": {
+        "wall_seconds": 0.75,
+        "cpu_seconds": 0.5,
+        "peak_rss_mb": 300.0,
+        "rows_in": 10,
+        "rows_out": 8,
+        "rows_per_second": 13.3,
+    },
+    "ingest": {
+        "wall_seconds": 1.25,
+        "cpu_seconds": 2.5,
+        "peak_rss_mb": 100.5,
+        "rows_in": 0,
+        "rows_out": 10,
+        "rows_per_second": 0.0,
+    },
+    "clean": {
+        "wall_seconds": 0.5,
+        "cpu_seconds": 0.25,
+        "peak_rss_mb": 50.0,
+        "rows_in": 10,
+        "rows_out": 10,
+        "rows_per_second": 20.0,
+        "rows_dropped": 2.0,
+    },
+}
+DVC_YAML = {"stages": {"ingest": {"cmd": "a"}, "clean": {"cmd": "b"}, "split": {"cmd": "c"}, "train": {"cmd": "d"}}}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A repository root with a dvc.yaml and telemetry for three of its four stages."""
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(DVC_YAML, sort_keys=False), encoding="utf-8")
+    folder = tmp_path / "metrics" / "telemetry"
+    folder.mkdir(parents=True)
+    for stage, record in RECORDS.items():
+        (folder / f"{stage}.json").write_text(json.dumps(record), encoding="utf-8")
+    return tmp_path
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The body rows of a rich table, split into cells."""
+    rows = []
+    for line in output.splitlines():
+        if line.startswith("│"):
+            rows.append([cell.strip() for cell in line.strip("│").split("│")])
+    return rows
+
+
+# --- run-info ----------------------------------------------------------------------------------
+
+
+def test_run_info_prints_stages_in_dvc_yaml_order_with_a_total(runner: CliRunner, root: Path) -> None:
+    result = runner.invoke(app, ["run-info", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Last run, per stage" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("┃"))
+    assert [c.strip() for c in header.strip("┃").split("┃")] == [
+        "stage",
+        "wall s",
+        "CPU s",
+        "peak MiB",
+        "rows in",
+        "rows out",
+        "rows/s",
+    ]
+    assert table_rows(result.stdout) == [
+        ["ingest", "1.25", "2.5", "100.5", "0", "10", "0.0"],
+        ["clean", "0.5", "0.25", "50.0", "10", "10", "20.0"],
+        ["train", "0.75", "0.5", "300.0", "10", "8", "13.3"],
+        ["total", "2.500", "3.250", "300.0 (max)", "", "", ""],
+    ]
+
+
+def test_run_info_puts_stages_unknown_to_dvc_yaml_last_sorted(runner: CliRunner, root: Path) -> None:
+    folder = root / "metrics" / "telemetry"
+    for stage in ("zeta", "adhoc"):
+        (folder / f"{stage}.json").write_text(json.dumps(RECORDS["clean"]), encoding="utf-8")
+    result = runner.invoke(app, ["run-info", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert [row[0] for row in table_rows(result.stdout)] == ["ingest", "clean", "train", "adhoc", "zeta", "total"]
+
+
+def test_run_info_json(runner: CliRunner, root: Path) -> None:
+    result = runner.invoke(app, ["run-info", "--root", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == RECORDS
+    assert list(json.loads(result.stdout)) == sorted(RECORDS)
+
+
+def test_run_info_without_dvc_yaml_sorts_by_name(runner: CliRunner, root: Path) -> None:
+    (root / "dvc.yaml").unlink()
+    assert [stage for stage, _ in telemetry_rows(root)] == ["clean", "ingest", "train"]
+    assert stage_order(root / "dvc.yaml") == []
+
+
+@pytest.mark.parametrize("make_folder", [False, True])
+def test_run_info_without_telemetry_exits_2_with_one_line(runner: CliRunner, tmp_path: Path, make_folder: bool) -> None:
+    if make_folder:
+        (tmp_path / "metrics" / "telemetry").mkdir(parents=True)
+    result = runner.invoke(app, ["run-info", "--root", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"error: no telemetry in {tmp_path / 'metrics' / 'telemetry'}; run `make run` first\n"
+
+
+def test_stage_order_reads_dvc_yaml(root: Path) -> None:
+    assert stage_order(root / "dvc.yaml") == ["ingest", "clean", "split", "train"]
+
+
+# --- check-params ------------------------------------------------------------------------------
+
+GOOD_PARAMS: dict[str, Any] = {
+    "seed": 3,
+    "split": {"cutoff": "2013-09-01"},
+    "model": {"name": "logistic", "logistic": {"C": 0.5}},
+}
+
+
+def write(path: Path, raw: Any) -> Path:
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_check_params_ok_lists_the_sections_present(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path / "params.yaml", GOOD_PARAMS)
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{path}: ok (seed, split, model)\n"
+
+
+def test_check_params_accepts_the_repository_params_file(runner: CliRunner) -> None:
+    path = Path(__file__).resolve().parents[2] / "params.yaml"
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{path}: ok (seed, data, clean, target, features, split, model, evaluate)")
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ({"model": {"name": "xgb"}}, ["model.name = 'xgb'", "baseline, hgb, logistic"]),
+        ({"model": {"name": "hgb", "hgb": {"learning_rate": -1}}}, ["model.hgb.learning_rate = -1", "greater than 0"]),
+        ({"seed": -5}, ["seed = -5", "integer in [0, 2**32)"]),
+        ({"split": {"cutof": "2013-09-01"}}, ["split.cutof: unknown key; allowed: cutoff"]),
+    ],
+)
+def test_check_params_failure_exits_2_with_one_line(
+    runner: CliRunner, tmp_path: Path, override: dict[str, Any], fragments: list[str]
+) -> None:
+    path = write(tmp_path / "params.yaml", GOOD_PARAMS | override)
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {path}: ")
+    assert result.stderr.count("\n") == 1
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_check_params_reports_problems_in_every_section(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path / "params.yaml", GOOD_PARAMS | {"seed": True, "evaluate": {"threshold": 2}})
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 2
+    assert "seed = True" in result.stderr
+    assert "evaluate.threshold = 2" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_check_params_ignores_unknown_top_level_sections(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path / "params.yaml", GOOD_PARAMS | {"notes": "anything"})
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "params file not found"),
+        ("model: [hgb\n", "not valid YAML (line "),
+        ("- seed\n", "expected a mapping of sections at the top level"),
+        ("seed: 1  # caf\xe9\n", ""),
+    ],
+    ids=["missing", "bad-yaml", "not-a-mapping", "not-utf8"],
+)
+def test_check_params_unreadable_file_exits_2(
+    runner: CliRunner, tmp_path: Path, content: str | None, expected: str
+) -> None:
+    path = tmp_path / "params.yaml"
+    if content is not None:
+        path.write_bytes(content.encode("latin-1"))
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}: {expected}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_no_arguments_shows_help(runner: CliRunner) -> None:
+    result = runner.invoke(app, [])
+    assert "run-info" in result.output
+    assert "check-params" in result.output

