@@ -1,0 +1,10 @@
+"""The `pipelab` command. One module per group of commands, each registering on `app`.
+
+Command modules import heavy libraries inside the commands, so `pipelab --help` is quick.
+"""
+
+from pipelab.cli import modules, pipeline
+from pipelab.cli.app import app
+from pipelab.cli.pipeline import stage_order, telemetry_rows
+
+__all__ = ["app", "modules", "pipeline", "stage_order", "telemetry_rows"]

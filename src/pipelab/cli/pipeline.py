@@ -1,0 +1,81 @@
+"""`pipelab run-info` and `pipelab check-params`: the last run's telemetry, the params file's validity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from pipelab.cli.app import app, fail
+from pipelab.errors import PipelabError
+from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
+from pipelab.telemetry import TELEMETRY_DIR
+
+TELEMETRY_COLUMNS = {
+    "wall_seconds": "wall s",
+    "cpu_seconds": "CPU s",
+    "peak_rss_mb": "peak MiB",
+    "rows_in": "rows in",
+    "rows_out": "rows out",
+    "rows_per_second": "rows/s",
+}
+
+
+def stage_order(dvc_yaml: Path) -> list[str]:
+    """Stage names in dvc.yaml order (the pipeline's reading order)."""
+    if not dvc_yaml.is_file():
+        return []
+    raw = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}
+    return list((raw.get("stages") or {}).keys())
+
+
+def telemetry_rows(root: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(stage, telemetry) for every stage with a telemetry file, in pipeline order."""
+    folder = root / TELEMETRY_DIR
+    found = {p.stem: p for p in folder.glob("*.json")} if folder.is_dir() else {}
+    order = [s for s in stage_order(root / "dvc.yaml") if s in found] + sorted(
+        set(found) - set(stage_order(root / "dvc.yaml"))
+    )
+    return [(stage, json.loads(found[stage].read_text(encoding="utf-8"))) for stage in order]
+
+
+@app.command("run-info")
+def run_info(
+    root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Telemetry of the last run of each stage: time, CPU, peak memory, rows, throughput."""
+    rows = telemetry_rows(root)
+    if not rows:
+        raise fail(f"no telemetry in {root / TELEMETRY_DIR}; run `make run` first")
+    if as_json:
+        typer.echo(json.dumps(dict(rows), indent=2, sort_keys=True))
+        return
+    table = Table(title="Last run, per stage")
+    table.add_column("stage")
+    for label in TELEMETRY_COLUMNS.values():
+        table.add_column(label, justify="right")
+    for stage, record in rows:
+        table.add_row(stage, *(f"{record.get(c, '')}" for c in TELEMETRY_COLUMNS))
+    totals = {c: sum(float(r.get(c, 0)) for _, r in rows) for c in ("wall_seconds", "cpu_seconds")}
+    peak = max(float(r.get("peak_rss_mb", 0)) for _, r in rows)
+    table.add_row("total", f"{totals['wall_seconds']:.3f}", f"{totals['cpu_seconds']:.3f}", f"{peak} (max)", "", "", "")
+    Console().print(table)
+
+
+@app.command("check-params")
+def check_params(
+    params: Annotated[Path, typer.Argument(help="params file")] = Path("params.yaml"),
+) -> None:
+    """Validate every section of a params file (what each stage checks before it starts)."""
+    try:
+        present = [name for name in (*SCALARS, *SECTIONS) if name in read_params_file(params)]
+        load_params(params, present)
+    except PipelabError as err:
+        raise fail(str(err)) from None
+    typer.echo(f"{params}: ok ({', '.join(present)})")
