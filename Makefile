@@ -7,11 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+BASE ?= origin/main
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint typecheck pytest lock bench push pull clean-venv
+.PHONY: help venv run test lint typecheck pytest lock bench push pull clean-venv pr-report bench-compare
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +46,12 @@ lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
 
 bench: $(STAMP) ## Benchmarks on the full data, reported as ratios (several minutes)
 	python benchmarks/run_all.py
+
+pr-report: $(STAMP) ## Pull-request check: dvc pull (if a remote), dvc repro, pipelab compare BASE (default origin/main)
+	bash .github/scripts/pr-report.sh "$(BASE)"
+
+bench-compare: $(STAMP) ## pipelab compare vs dvc metrics diff + params diff on the full data (a few minutes)
+	python benchmarks/compare.py
 
 push: $(STAMP) ## Push DVC-cached outputs to the default remote
 	dvc push

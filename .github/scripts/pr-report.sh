@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The pull-request check, one entry point for CI (.github/workflows/pull-request.yml runs
+# `make pr-report`) and for people and tests (this script, with the venv on PATH):
+#
+#   1. pull cached outputs when a DVC remote is configured (DVC_REMOTE_URL, if set, becomes
+#      the default remote), so unchanged stages are not recomputed;
+#   2. reproduce the pipeline on the checked-out head (`dvc repro`, what `make run` does);
+#   3. compare what the head produces (the workspace) with BASE: report in $OUT/report.md.
+#
+# Usage: pr-report.sh [BASE]   (BASE defaults to $BASE, else origin/main; OUT to compare)
+# Exit code: the pipeline's when it fails, else pipelab compare's (0 pass, 1 a gate failed,
+# 2 bad input such as an unknown BASE).
+set -euo pipefail
+base="${1:-${BASE:-origin/main}}"
+out="${OUT:-compare}"
+
+if [[ -n "${DVC_REMOTE_URL:-}" ]]; then
+  dvc remote add --local --force --default ci "$DVC_REMOTE_URL"
+fi
+if remote="$(dvc remote default 2>/dev/null)" && [[ -n "$remote" ]]; then
+  echo "pr-report: pulling cached outputs from DVC remote '$remote'" >&2
+  dvc pull --allow-missing || echo "pr-report: warning: dvc pull from '$remote' failed; outputs are rebuilt" >&2
+fi
+dvc repro
+status=0
+pipelab compare "$base" workspace --output "$out" || status=$?
+exit "$status"

@@ -1,0 +1,133 @@
+"""`pipelab compare`, `pipelab sweep` and `pipelab pr-comment`: experiments judged against a baseline."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from pipelab.cli.app import app, fail
+from pipelab.errors import PipelabError
+
+SIDE_HELP = "`workspace`, a git revision (branch, tag, commit) or a DVC experiment name"
+
+
+@app.command("compare")
+def compare(
+    *,
+    base: Annotated[str, typer.Argument(help=SIDE_HELP)] = "main",
+    target: Annotated[str, typer.Argument(help=SIDE_HELP)] = "workspace",
+    output: Annotated[Path, typer.Option("--output", "-o", help="directory for report.md, report.json, plots")] = Path(
+        "compare"
+    ),
+    gates: Annotated[
+        Path | None, typer.Option(help="gates file [default: metrics/gates.yaml at BASE, else the workspace's]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON instead of Markdown")] = False,
+    plots: Annotated[bool, typer.Option(help="render ROC, precision-recall and calibration overlays")] = True,
+    root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
+) -> None:
+    """Compare TARGET with BASE: intent, params, metrics with verdicts, data, predictions, performance, plots.
+
+    Exit code 0: no gated measure regressed; 1: a gated one got worse beyond its tolerance
+    (failing gates listed first); 2: bad input (unknown revision, side without metrics, ...).
+    """
+    from pipelab.experiments.compare import build_report
+    from pipelab.experiments.gates import load_gates
+    from pipelab.experiments.render import markdown, write_plots
+    from pipelab.experiments.revisions import open_sides
+    from pipelab.experiments.snapshot import read_snapshot
+    from pipelab.io import dumps_json, write_text
+
+    try:
+        with open_sides(root, [base, target]) as (base_side, target_side):
+            rules, source = load_gates(gates, base_side, root)
+            before, after = read_snapshot(base_side), read_snapshot(target_side)
+        report = build_report(before, after, rules, source)
+        out = output if output.is_absolute() else root / output
+        if plots:
+            report = dataclasses.replace(report, plots=write_plots(before, after, out))
+    except PipelabError as err:
+        raise fail(str(err)) from None
+    text, data = markdown(report), dumps_json(report.to_json())
+    write_text(text, out / "report.md")
+    write_text(data, out / "report.json")
+    typer.echo(data if as_json else text, nl=not as_json)
+    if report.failing:
+        raise typer.Exit(1)
+
+
+@app.command("sweep")
+def sweep(
+    *,
+    space: Annotated[
+        list[str] | None, typer.Option(help="KEY=float|log|int:LOW..HIGH or KEY=choice:A,B (repeat the option)")
+    ] = None,
+    space_file: Annotated[Path | None, typer.Option(help="YAML file mapping each KEY to its range")] = None,
+    trials: Annotated[int, typer.Option(min=1, help="trials to run now (added to a resumed study)")] = 10,
+    metric: Annotated[str, typer.Option(help="key of metrics/scores.json to optimise")] = "roc_auc",
+    direction: Annotated[
+        Literal["maximize", "minimize"] | None,
+        typer.Option(help="[default: from the metric's direction in metrics/gates.yaml]"),
+    ] = None,
+    study: Annotated[str, typer.Option(help="study name: sweeps/NAME.jsonl, experiments NAME-<trial>")] = "sweep",
+    apply_best: Annotated[bool, typer.Option(help="`dvc exp apply` the best trial at the end")] = False,
+    seed: Annotated[int, typer.Option(help="sampler seed")] = 2013,
+    root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
+) -> None:
+    """Bayesian search (optuna TPE) over params; each trial is a real `dvc exp run` in the workspace.
+
+    The space is checked against the params schema before any trial. The study is stored
+    in sweeps/STUDY.jsonl (commit it to share; rerun the command to resume it).
+    """
+    from pipelab.experiments import sweep as sw
+
+    try:
+        plan = sw.plan(
+            root,
+            space=space or [],
+            space_file=space_file,
+            trials=trials,
+            metric=metric,
+            direction=direction,
+            study=study,
+            seed=seed,
+        )
+        result = sw.run(plan, typer.echo)
+        typer.echo(sw.best_table(result))
+        if apply_best:
+            typer.echo(sw.apply_best(result))
+    except PipelabError as err:
+        raise fail(str(err)) from None
+    if not result.completed:
+        raise fail(f"study {study!r}: no trial completed", code=1)
+
+
+@app.command("pr-comment")
+def pr_comment(
+    report: Annotated[Path, typer.Argument(help="the Markdown report (e.g. compare/report.md)")],
+    repository: Annotated[str, typer.Option(envvar="GITHUB_REPOSITORY", help="owner/name")],
+    number: Annotated[int, typer.Option(envvar="PR_NUMBER", help="pull request number")],
+    link: Annotated[str, typer.Option(help="URL of the run's artifacts (plots, report.json)")] = "",
+    api: Annotated[str, typer.Option(envvar="GITHUB_API_URL")] = "https://api.github.com",
+) -> None:
+    """Post REPORT on the pull request as one comment, updated in place (token: $GITHUB_TOKEN)."""
+    from pipelab.experiments.github import upsert_comment
+
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if not token:
+        raise fail("GITHUB_TOKEN is not set")
+    try:
+        body = report.read_text(encoding="utf-8")
+    except OSError as err:
+        raise fail(f"{report}: cannot read the report ({err.strerror})") from None
+    if link:
+        body += f"\nPlots and `report.json`: [workflow run]({link})\n"
+    try:
+        action, comment = upsert_comment(api, repository, number, token, body)
+    except PipelabError as err:
+        raise fail(str(err)) from None
+    typer.echo(f"{action} comment {comment} on {repository}#{number}")

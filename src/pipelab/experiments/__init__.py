@@ -1,0 +1,7 @@
+"""Experiments: compare two revisions (results, data, predictions, performance), gate merges, sweep.
+
+`revisions` reads one side (workspace, git revision or DVC experiment) through DVC,
+`snapshot` collects what a comparison needs from it, `compare` builds the report data
+with pure functions, `render` turns it into Markdown and plots, `sweep` drives optuna
+over real `dvc exp run` trials, `github` keeps one pull-request comment up to date.
+"""

@@ -1,0 +1,364 @@
+"""The comparison of two snapshots as plain data: pure functions, no files, no DVC.
+
+Metrics and telemetry are judged by the gates; params, data (provenance records and
+quality counts) and predictions are diffed. The report fails when a gated measure got
+worse beyond its tolerance, or disappeared from the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pipelab.errors import PipelabError
+from pipelab.experiments.gates import Gate, Gates, Verdict
+from pipelab.experiments.snapshot import SCORES, Snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipelab.experiments.revisions import Intent
+
+PREDICTION_COLUMNS = ("row_id", "p_late", "predicted_late")
+CONTEXT_COLUMNS = ("carrier", "origin", "dest", "sched_date", "late")
+LARGEST_SHIFTS = 10
+
+
+class CompareError(PipelabError):
+    """A side's results cannot be compared (e.g. a metric that is not a number)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One measure on both sides (None: absent there) and its verdict."""
+
+    key: str
+    base: float | None
+    target: float | None
+    verdict: Verdict
+    group: str = ""  # the stage (telemetry) or table (quality) the measure belongs to
+    gated: bool = False
+    failed: bool = False
+    tolerance: float | None = None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.base is None or self.target is None else self.target - self.base
+
+    @property
+    def relative(self) -> float | None:
+        delta = self.delta
+        return None if delta is None or not self.base else delta / abs(self.base)
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    key: str
+    base: Any
+    target: Any
+    status: Literal["changed", "added", "removed"]
+
+
+@dataclass(frozen=True)
+class DatasetChange:
+    """Rows, contract and columns of one dataset, from the provenance records of both sides."""
+
+    path: str
+    base_rows: int | None
+    target_rows: int | None
+    base_contract: str | None
+    target_contract: str | None
+    columns_added: tuple[str, ...]
+    columns_removed: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return (
+            self.base_rows != self.target_rows
+            or self.base_contract != self.target_contract
+            or bool(self.columns_added or self.columns_removed)
+        )
+
+
+@dataclass(frozen=True)
+class PredictionDiff:
+    """Test predictions joined on row_id: class changes and probability shifts."""
+
+    compared: int
+    only_base: int
+    only_target: int
+    class_changed: int
+    to_late: int
+    to_on_time: int
+    mean_abs_shift: float
+    largest: list[dict[str, Any]]
+    by_carrier: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Report:
+    base: Intent
+    target: Intent
+    gates_source: str
+    params: list[ParamChange]
+    metrics: list[Change]
+    datasets: list[DatasetChange]
+    quality: list[Change]
+    predictions: PredictionDiff | None
+    telemetry: list[Change]
+    plots: list[str]
+    notes: list[str]
+
+    @property
+    def failing(self) -> list[Change]:
+        return [c for c in (*self.metrics, *self.telemetry) if c.failed]
+
+    def to_json(self) -> dict[str, Any]:
+        def changes(items: Iterable[Change]) -> list[dict[str, Any]]:
+            return [dataclasses.asdict(c) | {"delta": c.delta, "relative": c.relative} for c in items]
+
+        return {
+            "passed": not self.failing,
+            "failing": changes(self.failing),
+            "base": dataclasses.asdict(self.base),
+            "target": dataclasses.asdict(self.target),
+            "gates_source": self.gates_source,
+            "params": [dataclasses.asdict(p) for p in self.params],
+            "metrics": changes(self.metrics),
+            "datasets": [dataclasses.asdict(d) | {"changed": d.changed} for d in self.datasets],
+            "quality": changes(self.quality),
+            "predictions": dataclasses.asdict(self.predictions) if self.predictions else None,
+            "telemetry": changes(self.telemetry),
+            "plots": self.plots,
+            "notes": self.notes,
+        }
+
+
+def judge(key: str, base: float | None, target: float | None, gate: Gate | None, group: str = "") -> Change:
+    """The verdict on one measure; a gated one fails when worse beyond tolerance or gone."""
+    verdict: Verdict
+    if target is None:
+        verdict = "removed"
+    elif base is None:
+        verdict = "new"
+    elif gate is None:
+        verdict = "unchanged" if base == target else "changed"
+    else:
+        verdict = gate.verdict(base, target)
+    gated = gate is not None and gate.gate
+    return Change(
+        key,
+        base,
+        target,
+        verdict,
+        group,
+        gated,
+        failed=gated and verdict in ("worse", "removed"),
+        tolerance=gate.tolerance(base) if gate is not None and base is not None else None,
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def metric_changes(base: Snapshot, target: Snapshot, gates: Gates) -> list[Change]:
+    """Every metric of metrics/scores.json, gated ones first in the gates file's order."""
+    for side in (base, target):
+        for key, value in side.scores.items():
+            if _number(value) is None:
+                raise CompareError(f"{SCORES} at {side.intent.label}: {key} = {value!r} is not a number")
+    present = set(base.scores) | set(target.scores)
+    keys = [k for k in gates.metrics if k in present] + sorted(present - set(gates.metrics))
+    return [
+        judge(key, _number(base.scores.get(key)), _number(target.scores.get(key)), gates.metrics.get(key))
+        for key in keys
+    ]
+
+
+def telemetry_changes(base: Snapshot, target: Snapshot, gates: Gates) -> list[Change]:
+    """The gates file's telemetry measures for every stage either side recorded, in pipeline order."""
+    stages = list(target.telemetry) + [s for s in base.telemetry if s not in target.telemetry]
+    out = []
+    for stage in stages:
+        before, after = base.telemetry.get(stage, {}), target.telemetry.get(stage, {})
+        for key, gate in gates.telemetry.items():
+            b, t = _number(before.get(key)), _number(after.get(key))
+            if b is not None or t is not None:
+                out.append(judge(key, b, t, gate, group=stage))
+    return out
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys (`model.hgb.learning_rate`); lists stay values."""
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def param_changes(base: Mapping[str, Any], target: Mapping[str, Any]) -> list[ParamChange]:
+    """Only the params whose value differs, was added or was removed."""
+    before, after = flatten(base), flatten(target)
+    out = []
+    for key in sorted(set(before) | set(after)):
+        if key not in after:
+            out.append(ParamChange(key, before[key], None, "removed"))
+        elif key not in before:
+            out.append(ParamChange(key, None, after[key], "added"))
+        elif before[key] != after[key]:
+            out.append(ParamChange(key, before[key], after[key], "changed"))
+    return out
+
+
+def _datasets(provenance: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Dataset path -> its provenance entry, over every record (unknown keys are ignored)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in provenance.values():
+        datasets = record.get("datasets")
+        if isinstance(datasets, Mapping):
+            found.update({str(p): dict(info) for p, info in datasets.items() if isinstance(info, Mapping)})
+    return found
+
+
+def _contract(info: Mapping[str, Any] | None) -> str | None:
+    contract = (info or {}).get("contract")
+    if not isinstance(contract, Mapping):
+        return None
+    return f"{contract.get('name', '?')} {contract.get('version', '?')}"
+
+
+def _rows(info: Mapping[str, Any] | None) -> int | None:
+    rows = (info or {}).get("rows")
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+
+
+def _columns(info: Mapping[str, Any] | None) -> list[str]:
+    columns = (info or {}).get("columns")
+    return [str(c) for c in columns] if isinstance(columns, list) else []
+
+
+def dataset_changes(base: Snapshot, target: Snapshot) -> list[DatasetChange]:
+    """Every dataset named by either side's provenance records."""
+    before, after = _datasets(base.provenance), _datasets(target.provenance)
+    out = []
+    for path in sorted(set(before) | set(after)):
+        b, t = before.get(path), after.get(path)
+        both = b is not None and t is not None
+        out.append(
+            DatasetChange(
+                path,
+                _rows(b),
+                _rows(t),
+                _contract(b),
+                _contract(t),
+                tuple(c for c in _columns(t) if c not in _columns(b)) if both else (),
+                tuple(c for c in _columns(b) if c not in _columns(t)) if both else (),
+            )
+        )
+    return out
+
+
+def quality_changes(base: Snapshot, target: Snapshot) -> list[Change]:
+    """Every number in metrics/quality.json per table (nested counts as dotted keys, e.g. checks)."""
+    out = []
+    for table in sorted(set(base.quality) | set(target.quality)):
+        before = flatten(base.quality.get(table) or {})
+        after = flatten(target.quality.get(table) or {})
+        for key in sorted(set(before) | set(after)):
+            b, t = _number(before.get(key)), _number(after.get(key))
+            if b is not None or t is not None:
+                out.append(judge(key, b, t, None, group=table))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """numpy and pandas scalars as JSON-ready Python values (a date at midnight without its time)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value).removesuffix(" 00:00:00")
+
+
+def prediction_diff(base: pd.DataFrame, target: pd.DataFrame, top: int = LARGEST_SHIFTS) -> PredictionDiff:
+    """Join on row_id; count class changes, list the largest probability shifts, summarise per carrier."""
+    context = [c for c in CONTEXT_COLUMNS if c in target.columns]
+    joined = base[list(PREDICTION_COLUMNS)].merge(
+        target[[*PREDICTION_COLUMNS, *context]], on="row_id", suffixes=("_base", "_target"), validate="one_to_one"
+    )
+    joined["shift"] = joined["p_late_target"] - joined["p_late_base"]
+    joined["abs_shift"] = joined["shift"].abs()
+    joined["changed"] = joined["predicted_late_base"] != joined["predicted_late_target"]
+    largest = joined.sort_values(["abs_shift", "row_id"], ascending=[False, True], kind="stable").head(top)
+    columns = ["row_id", *context, "p_late_base", "p_late_target", "shift"]
+    by_carrier: list[dict[str, Any]] = []
+    if "carrier" in joined.columns:
+        grouped = joined.groupby("carrier", sort=True).agg(
+            flights=("row_id", "size"),
+            class_changed=("changed", "sum"),
+            mean_shift=("shift", "mean"),
+            mean_abs_shift=("abs_shift", "mean"),
+        )
+        grouped = grouped.reset_index().sort_values(["mean_abs_shift", "carrier"], ascending=[False, True])
+        by_carrier = [{str(k): _plain(v) for k, v in row.items()} for row in grouped.to_dict("records")]
+    return PredictionDiff(
+        compared=len(joined),
+        only_base=int((~base["row_id"].isin(target["row_id"])).sum()),
+        only_target=int((~target["row_id"].isin(base["row_id"])).sum()),
+        class_changed=int(joined["changed"].sum()),
+        to_late=int((joined["changed"] & (joined["predicted_late_target"] == 1)).sum()),
+        to_on_time=int((joined["changed"] & (joined["predicted_late_target"] == 0)).sum()),
+        mean_abs_shift=float(joined["abs_shift"].mean()) if len(joined) else 0.0,
+        largest=[{str(k): _plain(v) for k, v in row.items()} for row in largest[columns].to_dict("records")],
+        by_carrier=by_carrier,
+    )
+
+
+def _predictions(base: Snapshot, target: Snapshot, notes: list[str]) -> PredictionDiff | None:
+    from pandas.errors import MergeError
+
+    if base.predictions is None or target.predictions is None:
+        return None
+    for side, frame in ((base, base.predictions), (target, target.predictions)):
+        missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
+        if missing:
+            notes.append(f"{side.intent.label}: predictions lack column(s) {', '.join(missing)}; no prediction diff")
+            return None
+    try:
+        return prediction_diff(base.predictions, target.predictions)
+    except MergeError:
+        notes.append("predictions: row_id is not unique on one side; no prediction diff")
+        return None
+
+
+def build_report(base: Snapshot, target: Snapshot, gates: Gates, gates_source: str) -> Report:
+    """The whole comparison of `target` against `base` (plots are added once rendered)."""
+    notes = [*base.notes, *target.notes]
+    notes += [
+        f"{gates_source}: metric {key!r} is in neither side's {SCORES}"
+        for key in gates.metrics
+        if key not in base.scores and key not in target.scores
+    ]
+    return Report(
+        base=base.intent,
+        target=target.intent,
+        gates_source=gates_source,
+        params=param_changes(base.params, target.params),
+        metrics=metric_changes(base, target, gates),
+        datasets=dataset_changes(base, target),
+        quality=quality_changes(base, target),
+        predictions=_predictions(base, target, notes),
+        telemetry=telemetry_changes(base, target, gates),
+        plots=[],
+        notes=notes,
+    )

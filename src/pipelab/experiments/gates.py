@@ -1,0 +1,95 @@
+"""The committed rules that judge a change: per metric its direction, tolerances and gate.
+
+A change counts only when it is larger than both tolerances: |change| > max(abs_tol,
+rel_tol x |base|). Smaller changes are "unchanged", so noise never blocks a merge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from pipelab.errors import PipelabError
+from pipelab.experiments.revisions import Side
+from pipelab.params import Section
+
+GATES_FILE = Path("metrics/gates.yaml")
+Verdict = Literal["better", "worse", "unchanged", "changed", "new", "removed"]
+
+
+class GatesError(PipelabError):
+    """The gates file is missing, not YAML, or has an unknown, missing or invalid key."""
+
+
+class Gate(Section):
+    """How one measure is judged: which way is better, how much change is noise, whether it blocks."""
+
+    direction: Literal["higher", "lower"]
+    abs_tol: float = Field(0.0, ge=0.0)
+    rel_tol: float = Field(0.0, ge=0.0)
+    gate: bool = False
+
+    def tolerance(self, base: float) -> float:
+        return max(self.abs_tol, self.rel_tol * abs(base))
+
+    def verdict(self, base: float, target: float) -> Verdict:
+        delta = target - base
+        if abs(delta) <= self.tolerance(base):
+            return "unchanged"
+        return "better" if (delta > 0) == (self.direction == "higher") else "worse"
+
+
+class Gates(Section):
+    """`metrics`: keys of metrics/scores.json; `telemetry`: keys of every stage's telemetry file."""
+
+    metrics: dict[str, Gate] = Field(default_factory=dict)
+    telemetry: dict[str, Gate] = Field(default_factory=dict)
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc)
+    if error["type"] == "extra_forbidden":
+        model = Gates if len(loc) == 1 else Gate
+        return f"{key}: unknown key; allowed: {', '.join(model.model_fields)}"
+    if error["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key} = {error['input']!r}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def parse_gates(text: str, source: str) -> Gates:
+    """Validate a gates file's text; every problem on one line that names `source` and the key."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise GatesError(f"{source}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise GatesError(f"{source}: expected a mapping with `metrics` and `telemetry` at the top level")
+    try:
+        return Gates.model_validate(raw)
+    except ValidationError as err:
+        raise GatesError(f"{source}: " + "; ".join(_describe(e) for e in err.errors())) from None
+
+
+def load_gates(explicit: Path | None, base: Side, root: Path) -> tuple[Gates, str]:
+    """The gates and where they came from: `explicit`, else the base's gates file, else the workspace's.
+
+    The base's file comes first so that a branch cannot loosen the gates it is judged by.
+    """
+    if explicit is not None:
+        try:
+            return parse_gates(explicit.read_text(encoding="utf-8"), str(explicit)), str(explicit)
+        except (OSError, UnicodeDecodeError) as err:
+            raise GatesError(f"{explicit}: cannot read gates file ({type(err).__name__})") from None
+    text = base.text(GATES_FILE.as_posix())
+    source = f"{GATES_FILE} at {base.intent.label}"
+    if text is None and (root / GATES_FILE).is_file():
+        text, source = (root / GATES_FILE).read_text(encoding="utf-8"), f"{GATES_FILE} in the workspace"
+    if text is None:
+        raise GatesError(f"no gates: {GATES_FILE} is neither at {base.intent.label} nor in the workspace; use --gates")
+    return parse_gates(text, source), source

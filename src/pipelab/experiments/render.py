@@ -1,0 +1,254 @@
+"""The comparison for people: one Markdown report, and plot overlays rendered locally (matplotlib, Agg).
+
+Failing gates come first, so a reviewer sees what blocks the merge before anything else.
+Plots are SVG and PNG files beside the report, linked relatively: nothing is uploaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pipelab.experiments.compare import Change, Report
+from pipelab.experiments.revisions import Intent
+from pipelab.experiments.snapshot import SCORES, Snapshot
+from pipelab.io import atomic_file
+
+VERDICTS = {"better": "✅ better", "worse": "⚠️ worse", "removed": "removed", "new": "new"}
+TELEMETRY_LABELS = {
+    "wall_seconds": "wall s",
+    "cpu_seconds": "CPU s",
+    "peak_rss_mb": "peak MiB",
+    "rows_per_second": "rows/s",
+}
+FEW_POINTS = 30  # curves with fewer points get markers, so a one-bin calibration still shows
+
+
+def fmt(value: object) -> str:
+    """A value for a table cell: thousands separators for counts, 6 significant digits otherwise."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
+        return f"{int(value):,}"
+    return f"{value:.6g}"
+
+
+def fmt_change(change: Change) -> str:
+    if change.delta is None:
+        return "—"
+    if change.delta == 0:
+        return "0"
+    relative = f" ({change.relative:+.1%})" if change.relative is not None else ""
+    return f"{change.delta:+.4g}{relative}"
+
+
+def verdict(change: Change) -> str:
+    if change.failed:
+        return f"❌ {change.verdict}, gate failed"
+    text = VERDICTS.get(change.verdict, change.verdict)
+    return f"{text} (gated)" if change.gated else text
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A Markdown table; cells are formatted with `fmt` and pipes escaped."""
+
+    def cell(value: object) -> str:
+        return (value if isinstance(value, str) else fmt(value)).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _side(role: str, intent: Intent) -> list[object]:
+    kind = f"experiment `{intent.name}`" if intent.name else intent.kind
+    return [role, f"`{intent.label}`", kind, intent.short, intent.message.splitlines()[0] if intent.message else ""]
+
+
+def _cells(before: object, after: object) -> str:
+    return fmt(before) if before == after else f"{fmt(before)} → {fmt(after)}"
+
+
+def _failing(report: Report, b: str, t: str) -> list[str]:
+    if not report.failing:
+        return []
+    rows: list[list[object]] = [
+        [f"{c.group}.{c.key}" if c.group else c.key, c.base, c.target, fmt_change(c), c.tolerance, c.verdict]
+        for c in report.failing
+    ]
+    return ["## ❌ Failing gates", "", table(["gate", b, t, "change", "tolerance", "verdict"], rows), ""]
+
+
+def _metrics(report: Report, b: str, t: str) -> list[str]:
+    rows = [[c.key, c.base, c.target, fmt_change(c), verdict(c)] for c in report.metrics]
+    return [f"## Metrics (`{SCORES}`)", "", table(["metric", b, t, "change", "verdict"], rows), ""]
+
+
+def _params(report: Report, b: str, t: str) -> list[str]:
+    if not report.params:
+        return ["## Params", "", "No params changed.", ""]
+    rows = [
+        [p.key, "(absent)" if p.status == "added" else p.base, "(absent)" if p.status == "removed" else p.target]
+        for p in report.params
+    ]
+    return ["## Params (changed only)", "", table(["param", b, t], rows), ""]
+
+
+def _data(report: Report, b: str, t: str) -> list[str]:
+    lines = ["## Data", ""]
+    changed = [d for d in report.datasets if d.changed]
+    unchanged = len(report.datasets) - len(changed)
+    if changed:
+        rows = [
+            [
+                f"`{d.path}`",
+                _cells(d.base_rows, d.target_rows),
+                _cells(d.base_contract, d.target_contract),
+                ", ".join([*(f"+{c}" for c in d.columns_added), *(f"−{c}" for c in d.columns_removed)]) or "—",
+            ]
+            for d in changed
+        ]
+        lines += [table(["dataset", f"rows {b} → {t}", "contract", "columns"], rows), ""]
+    if report.datasets:
+        lines += [f"{unchanged} of {len(report.datasets)} datasets unchanged (rows, contract version, columns).", ""]
+    counts = [c for c in report.quality if "." not in c.key]
+    checks = [c for c in report.quality if "." in c.key and (c.base or c.target)]
+    if counts:
+        measures = list(dict.fromkeys(c.key for c in counts))
+        tables = list(dict.fromkeys(c.group for c in counts))
+        cell = {(c.group, c.key): _cells(c.base, c.target) for c in counts}
+        by_table = [[name, *(cell.get((name, m), "—") for m in measures)] for name in tables]
+        lines += ["Quality (`metrics/quality.json`):", "", table(["table", *measures], by_table), ""]
+    if checks:
+        by_check = [[c.group, c.key.split(".", 1)[1], c.base, c.target] for c in checks]
+        lines += [table(["table", "failed check", b, t], by_check), ""]
+    return lines
+
+
+def _predictions(report: Report, b: str, t: str) -> list[str]:
+    diff = report.predictions
+    if diff is None:
+        return ["## Predictions", "", "Not available (see notes).", ""]
+    lines = [
+        "## Predictions",
+        "",
+        f"{diff.compared:,} test predictions joined on `row_id` ({diff.only_base:,} only in {b}, "
+        f"{diff.only_target:,} only in {t}): **{diff.class_changed:,} changed class** "
+        f"({diff.to_late:,} to late, {diff.to_on_time:,} to on time); mean |shift| in p(late) "
+        f"{diff.mean_abs_shift:.4g}.",
+        "",
+    ]
+    if diff.largest:
+        header = [k for k in diff.largest[0] if k not in ("p_late_base", "p_late_target")]
+        rows = [[r[k] for k in header[:-1]] + [r["p_late_base"], r["p_late_target"], r["shift"]] for r in diff.largest]
+        lines += ["Largest shifts:", "", table([*header[:-1], f"p {b}", f"p {t}", "shift"], rows), ""]
+    if diff.by_carrier:
+        rows = [[r["carrier"], r["flights"], r["class_changed"], r["mean_shift"], r["mean_abs_shift"]]
+                for r in diff.by_carrier]  # fmt: skip
+        lines += [
+            "By carrier:",
+            "",
+            table(["carrier", "flights", "changed class", "mean shift", "mean abs shift"], rows),
+        ]
+        lines.append("")
+    return lines
+
+
+def _telemetry(report: Report, b: str, t: str) -> list[str]:
+    if not report.telemetry:
+        return []
+    measures = list(dict.fromkeys(c.key for c in report.telemetry))
+    stages = list(dict.fromkeys(c.group for c in report.telemetry))
+    by_cell = {(c.group, c.key): c for c in report.telemetry}
+
+    def cell(change: Change | None) -> str:
+        if change is None:
+            return "—"
+        mark = " ❌" if change.failed else " ⚠️" if change.verdict == "worse" else ""
+        relative = f" ({change.relative:+.0%})" if change.relative else ""
+        return f"{_cells(change.base, change.target)}{relative}{mark}"
+
+    rows = [[stage, *(cell(by_cell.get((stage, m))) for m in measures)] for stage in stages]
+    header = ["stage", *(TELEMETRY_LABELS.get(m, m) for m in measures)]
+    return [
+        f"## Performance (telemetry, {b} → {t})",
+        "",
+        table(header, rows),
+        "",
+        "⚠️ worse beyond the tolerance in the gates file (flagged); ❌ a failed gate.",
+        "",
+    ]
+
+
+def _plots(report: Report) -> list[str]:
+    svgs = [p for p in report.plots if p.endswith(".svg")]
+    if not svgs:
+        return []
+    lines = ["## Plots", ""]
+    for svg in svgs:
+        png = svg.removesuffix(".svg") + ".png"
+        lines.append(f"![{svg.removesuffix('.svg')}]({svg}) ([SVG]({svg}), [PNG]({png}))")
+    return [*lines, ""]
+
+
+def markdown(report: Report) -> str:
+    """The whole report: verdict, failing gates, intent, params, metrics, data, predictions, performance, plots."""
+    b, t = f"`{report.base.label}`", f"`{report.target.label}`"
+    n = len(report.failing)
+    status = f"❌ **{n} gate(s) failed**" if n else "✅ **No gated measure regressed**"
+    lines = [
+        f"# pipelab compare: {b} → {t}",
+        "",
+        f"{status} (gates: `{report.gates_source}`).",
+        "",
+        *_failing(report, b, t),
+        "## Intent",
+        "",
+        table(["", "side", "kind", "commit", "message"], [_side("base", report.base), _side("target", report.target)]),
+        "",
+        *_params(report, b, t),
+        *_metrics(report, b, t),
+        *_data(report, b, t),
+        *_predictions(report, b, t),
+        *_telemetry(report, b, t),
+        *_plots(report),
+    ]
+    if report.notes:
+        lines += ["## Notes", "", *(f"- {note}" for note in report.notes), ""]
+    return "\n".join(lines)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "plot"
+
+
+def write_plots(base: Snapshot, target: Snapshot, out: Path) -> list[str]:
+    """One overlay per line plot either side declares, as SVG and PNG in `out`; returns the file names."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    written = []
+    titles = list(dict.fromkeys([*target.curves, *base.curves]))
+    for title in titles:
+        fig = Figure(figsize=(5.5, 4.5))
+        ax = fig.subplots()
+        for role, snap, style in (("base", base, "--"), ("target", target, "-")):
+            curve = snap.curves.get(title)
+            if curve is not None:
+                xs, ys = zip(*curve.points, strict=True) if curve.points else ((), ())
+                marker = "o" if len(xs) < FEW_POINTS else None
+                ax.plot(xs, ys, style, marker=marker, label=f"{role}: {snap.intent.label}")
+                ax.set_xlabel(curve.x_label)
+                ax.set_ylabel(curve.y_label)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        stem = _slug(title)
+        for ext, metadata in (("svg", {"Date": None}), ("png", {"Software": None})):
+            with atomic_file(out / f"{stem}.{ext}") as tmp, rc_context({"svg.hashsalt": stem}):
+                fig.savefig(tmp, format=ext, metadata=metadata)
+            written.append(f"{stem}.{ext}")
+    return written

@@ -1,0 +1,153 @@
+"""One side of a comparison -- the workspace, a git revision or a DVC experiment -- read through DVC.
+
+Each revision gets its own `dvc.repo.Repo` opened at its commit, so git-tracked files
+(metrics, params) and DVC-cached outputs (provenance records, predictions) are exactly
+what that revision produced. A `DVCFileSystem` built on an already-open repo ignores
+`rev` and silently reads the workspace: the one mistake this module exists to avoid.
+An output missing from the local cache is streamed from the default remote, if any.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+
+from pipelab.errors import PipelabError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+WORKSPACE = "workspace"
+
+
+class RevisionError(PipelabError):
+    """A side names no revision or experiment, or one of its files is not what it should be."""
+
+
+class UnavailableError(PipelabError):
+    """A DVC-tracked output of a side is neither in the cache nor in a reachable remote."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a side is: as the user named it, its commit, experiment name and message."""
+
+    label: str
+    kind: Literal["workspace", "commit", "experiment"]
+    rev: str  # full commit sha; for the workspace, HEAD's
+    name: str | None
+    message: str
+
+    @property
+    def short(self) -> str:
+        return self.rev[:7]
+
+
+class Side:
+    """Read-only access to the files of one side, each as that side has it."""
+
+    def __init__(self, intent: Intent, fs: Any):
+        self.intent = intent
+        self._fs = fs
+
+    def _bytes(self, path: str) -> bytes:
+        from dvc_data.index import DataIndexError
+
+        try:
+            with self._fs.open(path, "rb") as fh:
+                data: bytes = fh.read()
+                return data
+        except (OSError, DataIndexError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise UnavailableError(
+                f"{self.intent.label}: {path} is not in the DVC cache or remote ({reason}); `dvc fetch` it first"
+            ) from None
+
+    def text(self, path: str) -> str | None:
+        """The file's text, or None when this side has no such file."""
+        if not self._fs.exists(path):
+            return None
+        try:
+            return self._bytes(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise RevisionError(f"{self.intent.label}: {path} is not UTF-8 text") from None
+
+    def json(self, path: str) -> Any:
+        text = self.text(path)
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise RevisionError(f"{self.intent.label}: {path} is not valid JSON (line {err.lineno})") from None
+
+    def yaml(self, path: str) -> Any:
+        text = self.text(path)
+        if text is None:
+            return None
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise RevisionError(f"{self.intent.label}: {path} is not valid YAML") from None
+
+    def listdir(self, path: str) -> list[str]:
+        """Files directly in a directory (sorted paths), empty when the directory is absent."""
+        if not self._fs.isdir(path):
+            return []
+        return sorted(p for p in self._fs.ls(path, detail=False) if not self._fs.isdir(p))
+
+    def parquet(self, path: str) -> pd.DataFrame:
+        """A Parquet file (or a directory of parts) as this side produced it."""
+        import pandas as pd
+
+        files = [p for p in self.listdir(path) if p.endswith(".parquet")] if self._fs.isdir(path) else [path]
+        frames = [pd.read_parquet(io.BytesIO(self._bytes(p))) for p in files]
+        if not frames:
+            raise UnavailableError(f"{self.intent.label}: {path} has no Parquet files")
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
+    """The side's intent and the revision to open (None: the workspace)."""
+    from dvc.scm import RevError, resolve_rev
+
+    if label == WORKSPACE:
+        head = repo.scm.get_rev()
+        subject = repo.scm.resolve_commit(head).message.strip().splitlines()[0]
+        dirty = " (with uncommitted changes)" if repo.scm.is_dirty(untracked_files=False) else ""
+        return Intent(label, "workspace", head, None, f"HEAD: {subject}{dirty}"), None
+    try:
+        sha = resolve_rev(repo.scm, label)
+    except RevError:
+        raise RevisionError(
+            f"unknown revision or experiment {label!r}: not a branch, tag, commit or DVC experiment name here"
+        ) from None
+    name = repo.experiments.get_exact_name([sha]).get(sha) or None
+    message = repo.scm.resolve_commit(sha).message.strip()
+    return Intent(label, "experiment" if name else "commit", sha, name, message), sha
+
+
+@contextmanager
+def open_sides(root: Path, labels: Sequence[str]) -> Iterator[list[Side]]:
+    """Open every side of `root` named in `labels`; all repositories are closed on exit."""
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    with ExitStack() as stack:
+        try:
+            repo = stack.enter_context(Repo(str(root)))
+        except NotDvcRepoError:
+            raise RevisionError(f"{root}: not a DVC repository (run inside the pipelab checkout)") from None
+        sides = []
+        for label in labels:
+            intent, rev = _intent(repo, label)
+            at_rev = repo if rev is None else stack.enter_context(Repo(str(root), rev=rev))
+            sides.append(Side(intent, at_rev.dvcfs))
+        yield sides
