@@ -55,7 +55,7 @@ def compare(
     text, data = markdown(report), dumps_json(report.to_json())
     write_text(text, out / "report.md")
     write_text(data, out / "report.json")
-    typer.echo(data if as_json else text, nl=not as_json)
+    typer.echo(data if as_json else text, nl=False)
     if report.failing:
         raise typer.Exit(1)
 

@@ -6,6 +6,7 @@ rel_tol x |base|). Smaller changes are "unchanged", so noise never blocks a merg
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,8 +37,8 @@ class Gate(Section):
         return max(self.abs_tol, self.rel_tol * abs(base))
 
     def verdict(self, base: float, target: float) -> Verdict:
-        delta = target - base
-        if abs(delta) <= self.tolerance(base):
+        delta, tolerance = target - base, self.tolerance(base)
+        if abs(delta) <= tolerance or math.isclose(abs(delta), tolerance, rel_tol=1e-9):  # 0.702 - 0.7 > 0.002
             return "unchanged"
         return "better" if (delta > 0) == (self.direction == "higher") else "worse"
 
@@ -84,6 +85,8 @@ def load_gates(explicit: Path | None, base: Side, root: Path) -> tuple[Gates, st
     if explicit is not None:
         try:
             return parse_gates(explicit.read_text(encoding="utf-8"), str(explicit)), str(explicit)
+        except FileNotFoundError:
+            raise GatesError(f"{explicit}: gates file not found") from None
         except (OSError, UnicodeDecodeError) as err:
             raise GatesError(f"{explicit}: cannot read gates file ({type(err).__name__})") from None
     text = base.text(GATES_FILE.as_posix())

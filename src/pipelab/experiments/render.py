@@ -217,8 +217,8 @@ def markdown(report: Report) -> str:
         *_plots(report),
     ]
     if report.notes:
-        lines += ["## Notes", "", *(f"- {note}" for note in report.notes), ""]
-    return "\n".join(lines)
+        lines += ["## Notes", "", *(f"- {note}" for note in report.notes)]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _slug(title: str) -> str:

@@ -1,0 +1,292 @@
+"""Experiments on the real pipeline (fixture data): compare and its gates, DVC's queue, pipelab sweep,
+rollback, promotion and sharing -- the README's experiment workflow, command by command.
+
+One module-scoped lab repository runs two model-only experiments once; tests that change a
+workspace work on clones of it that share its DVC cache and fetch its experiment refs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+
+from tests.integration import (
+    CACHED_OUTS,
+    VENV_BIN,
+    commit_all,
+    configure_dvc,
+    describe,
+    dvc,
+    git,
+    load_yaml,
+    md5_tree,
+    run,
+    set_git_identity,
+)
+from tests.integration.conftest import Baseline
+
+pytestmark = pytest.mark.integration
+
+EXPERIMENTS = {
+    "flat": ("model.hgb.min_samples_leaf=100000", "one leaf: a constant model"),
+    "slower": ("model.hgb.learning_rate=0.05", "half the learning rate"),
+}
+TRACKED = ("metrics", "plots", "reports")
+
+
+def produced(repo: Path) -> dict[str, str]:
+    """md5 of every data and model file, provenance record, metric, plot and report in the workspace."""
+    outs = [*CACHED_OUTS, *(f"{out}.provenance.json" for out in CACHED_OUTS), *TRACKED]
+    return {path: md5 for out in outs for path, md5 in md5_tree(repo, out).items()}
+
+
+def pipelab(repo: Path, *args: str | Path, check: bool = False) -> Any:
+    return run([VENV_BIN / "pipelab", *args], repo, check=check)
+
+
+def compare_json(repo: Path, base: str, target: str) -> dict[str, Any]:
+    proc = pipelab(repo, "compare", base, target, "--json", "--no-plots", "--output", repo / "compare")
+    assert proc.returncode in (0, 1), describe(proc)
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def metric(report: dict[str, Any], key: str) -> tuple[float, float]:
+    row = next(m for m in report["metrics"] if m["key"] == key)
+    return row["base"], row["target"]
+
+
+def exp_show(repo: Path) -> dict[str, dict[str, str]]:
+    """`dvc exp show --csv` rows keyed by experiment name."""
+    text = dvc(repo, "exp", "show", "--no-pager", "--csv").stdout
+    return {row["Experiment"]: row for row in csv.DictReader(io.StringIO(text)) if row["Experiment"]}
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A clone of the baseline with the EXPERIMENTS run, and what each (and main) produced."""
+
+    path: Path
+    baseline: Baseline
+    results: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def lab(baseline: Baseline, tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    repo = clone_with_experiments(baseline.path, tmp_path_factory.mktemp("lab") / "repo", baseline)
+    results = {"main": produced(repo)}
+    for name, (param, message) in EXPERIMENTS.items():
+        git(repo, "checkout", "--", ".")  # each experiment starts from main's params
+        dvc(repo, "checkout")
+        dvc(repo, "exp", "run", "-S", param, "-n", name, "-m", message)
+        results[name] = produced(repo)
+    return Lab(repo, baseline, results)
+
+
+def clone_with_experiments(source: Path, dest: Path, baseline: Baseline) -> Path:
+    """A git clone of `source` with its experiment refs, using the baseline's DVC cache, checked out."""
+    run(["git", "clone", "--quiet", source, dest], source.parent)
+    set_git_identity(dest)
+    configure_dvc(dest, baseline.sandbox, baseline.path / ".dvc" / "cache")
+    git(dest, "fetch", "--quiet", "origin", "refs/exps/*:refs/exps/*")
+    dvc(dest, "checkout")
+    return dest
+
+
+@pytest.fixture
+def work(lab: Lab, tmp_path: Path) -> Path:
+    return clone_with_experiments(lab.path, tmp_path / "work", lab.baseline)
+
+
+# --- compare ---------------------------------------------------------------------------------------
+
+
+def test_compare_blocks_a_real_regression_and_explains_it(lab: Lab) -> None:
+    out = lab.path / "compare"
+    proc = pipelab(lab.path, "compare", "main", "flat", "--output", out)
+    assert proc.returncode == 1, describe(proc)
+    headings = [line for line in proc.stdout.splitlines() if line.startswith("## ")]
+    assert headings[:3] == ["## ❌ Failing gates", "## Intent", "## Params (changed only)"], proc.stdout
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {f["key"] for f in report["failing"]} >= {"roc_auc", "average_precision"}
+    assert (report["target"]["name"], report["target"]["message"]) == ("flat", "one leaf: a constant model")
+    assert [(p["key"], p["base"], p["target"]) for p in report["params"]] == [
+        ("model.hgb.min_samples_leaf", 20, 100000)
+    ]
+    committed = json.loads((lab.baseline.path / "metrics/scores.json").read_text(encoding="utf-8"))
+    assert metric(report, "roc_auc") == (committed["roc_auc"], 0.5)  # a constant model ranks nothing
+    predicted = pd.read_parquet(lab.baseline.path / "data/predictions/predictions.parquet")
+    late_on_main = int(predicted["predicted_late"].sum())
+    diff = report["predictions"]
+    assert diff["compared"] == committed["n_test"] == len(predicted)
+    assert (diff["class_changed"], diff["to_on_time"], diff["to_late"]) == (late_on_main, late_on_main, 0)
+    assert len(diff["largest"]) == 10
+    assert {row["carrier"] for row in diff["by_carrier"]} == set(predicted["carrier"])
+    assert len(report["datasets"]) >= 8
+    assert not [d["path"] for d in report["datasets"] if d["changed"]]  # a model change moves no data
+    assert {p for p in report["plots"]} >= {"roc.svg", "roc.png", "precision_recall.svg", "precision_recall.png"}
+    svg = (out / "roc.svg").read_text(encoding="utf-8")
+    assert "base: main" in svg
+    assert "target: flat" in svg
+
+
+def test_comparing_a_revision_with_itself_passes(lab: Lab) -> None:
+    report = compare_json(lab.path, "main", "main")
+    assert report["passed"]
+    assert report["params"] == []
+    assert {m["verdict"] for m in report["metrics"]} == {"unchanged"}
+    assert report["predictions"]["class_changed"] == 0
+
+
+def test_each_side_is_what_its_revision_produced_not_the_workspace(work: Path, lab: Lab) -> None:
+    scores = work / "metrics/scores.json"
+    scores.write_text(json.dumps(json.loads(scores.read_text(encoding="utf-8")) | {"roc_auc": 0.999}), "utf-8")
+    assert metric(compare_json(work, "main", "flat"), "roc_auc")[1] == 0.5
+    slower = float(exp_show(work)["slower"]["roc_auc"])
+    assert metric(compare_json(work, "flat", "slower"), "roc_auc") == (0.5, slower)
+    assert metric(compare_json(work, "main", "workspace"), "roc_auc")[1] == 0.999
+
+
+# --- DVC's own grid sweep: the queue ------------------------------------------------------------
+
+
+def wait_for_queue(repo: Path) -> None:
+    """Follow the queue's tasks until none is queued or running."""
+    while True:
+        status = dvc(repo, "queue", "status").stdout.splitlines()
+        active = [line.split()[1] for line in status if line.split()[-1:] in (["Queued"], ["Running"])]
+        if not active:
+            return
+        dvc(repo, "queue", "logs", "--follow", active[0], check=False)
+        time.sleep(1)
+
+
+def test_a_grid_sweep_runs_in_dvcs_queue_with_two_workers(work: Path) -> None:
+    queued = dvc(work, "exp", "run", "--queue", "-S", "model.hgb.max_depth=3,6")
+    names = [line.split("'")[1] for line in queued.stdout.splitlines() if line.startswith("Queued experiment")]
+    assert len(names) == 2, describe(queued)
+    dvc(work, "queue", "start", "-j", "2")
+    wait_for_queue(work)
+    shown = exp_show(work)
+    assert {shown[name]["State"] for name in names} == {"Success"}, shown
+    assert sorted(shown[name]["model.hgb.max_depth"] for name in names) == ["3", "6"]
+    for name in names:
+        report = compare_json(work, "main", name)
+        depth = int(shown[name]["model.hgb.max_depth"])
+        assert [(p["key"], p["target"]) for p in report["params"]] == [("model.hgb.max_depth", depth)]
+        assert metric(report, "roc_auc")[1] == float(shown[name]["roc_auc"])
+
+
+# --- pipelab sweep ----------------------------------------------------------------------------------
+
+
+def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_the_best(work: Path) -> None:
+    space = ["--space", "model.hgb.learning_rate=log:0.05..0.3"]
+    first = pipelab(work, "sweep", *space, "--trials", "2", "--study", "lr")
+    assert first.returncode == 0, describe(first)
+    second = pipelab(work, "sweep", *space, "--trials", "1", "--study", "lr", "--apply-best")
+    assert second.returncode == 0, describe(second)
+    assert "study 'lr': 2 earlier trial(s)" in second.stdout
+    shown = exp_show(work)
+    assert {"lr-0", "lr-1", "lr-2"} <= set(shown)
+    storage = JournalStorage(JournalFileBackend(str(work / "sweeps/lr.jsonl")))
+    trials = optuna.load_study(study_name="lr", storage=storage).trials
+    assert [t.number for t in trials] == [0, 1, 2]
+    for trial in trials:  # optuna's value is the experiment's roc_auc, its param the experiment's
+        row = shown[f"lr-{trial.number}"]
+        assert trial.value == float(row["roc_auc"])
+        assert trial.params["model.hgb.learning_rate"] == pytest.approx(float(row["model.hgb.learning_rate"]))
+    best = max(trials, key=lambda t: (t.value or 0.0, -t.number))
+    table = [line for line in second.stdout.splitlines() if line.startswith("| 1 |")]
+    assert len(table) == 1
+    assert f"`lr-{best.number}`" in table[0]
+    assert f"applied lr-{best.number} to the workspace" in second.stdout
+    rate = load_yaml(work / "params.yaml")["model"]["hgb"]["learning_rate"]
+    assert rate == pytest.approx(best.params["model.hgb.learning_rate"])
+    assert json.loads((work / "metrics/scores.json").read_text(encoding="utf-8"))["roc_auc"] == best.value
+    refused = pipelab(work, "sweep", "--space", "model.hgb.learning_rate=log:0.05..3", "--study", "lr")
+    assert refused.returncode == 2
+    assert "3.0 is outside what params allow" in refused.stderr
+    assert len(optuna.load_study(study_name="lr", storage=storage).trials) == 3
+
+
+# --- rollback ------------------------------------------------------------------------------------
+
+
+def test_git_revert_and_dvc_checkout_bring_back_the_baseline(work: Path, lab: Lab) -> None:
+    dvc(work, "exp", "apply", "flat")
+    commit_all(work, "adopt the flat model")
+    assert produced(work) == lab.results["flat"]
+    git(work, "revert", "--no-edit", "HEAD")
+    dvc(work, "checkout")
+    assert produced(work) == lab.results["main"]
+
+
+def test_dvc_exp_apply_brings_back_each_experiment_byte_identical(work: Path, lab: Lab) -> None:
+    for name in ("flat", "slower", "flat"):
+        dvc(work, "exp", "apply", name)
+        assert produced(work) == lab.results[name], name
+
+
+def test_a_tagged_baseline_is_restored_by_paths_or_whole(work: Path, lab: Lab) -> None:
+    git(work, "tag", "baseline-v1")
+    dvc(work, "exp", "apply", "slower")
+    commit_all(work, "adopt the slower learning rate")
+    git(work, "checkout", "baseline-v1", "--", "params.yaml", "dvc.lock", *TRACKED)
+    dvc(work, "checkout")
+    assert produced(work) == lab.results["main"]
+    git(work, "checkout", "HEAD", "--", ".")
+    dvc(work, "checkout")
+    assert produced(work) == lab.results["slower"]
+    git(work, "checkout", "--quiet", "baseline-v1")
+    dvc(work, "checkout")
+    assert produced(work) == lab.results["main"]
+
+
+# --- baseline: promotion and sharing -------------------------------------------------------------
+
+
+def test_an_experiment_promoted_by_branch_and_merge_becomes_the_baseline(work: Path, lab: Lab) -> None:
+    dvc(work, "exp", "branch", "slower", "promote-slower")
+    review = compare_json(work, "main", "promote-slower")
+    assert review["target"]["name"] == "slower"
+    assert [p["key"] for p in review["params"]] == ["model.hgb.learning_rate"]
+    git(work, "merge", "--ff-only", "--quiet", "promote-slower")  # the pull request is merged
+    dvc(work, "checkout")
+    assert produced(work) == lab.results["slower"]
+    after = compare_json(work, "main", "workspace")
+    assert after["passed"]
+    assert {m["verdict"] for m in after["metrics"]} == {"unchanged"}
+    assert metric(after, "roc_auc")[0] == metric(review, "roc_auc")[1]
+
+
+def test_experiments_are_shared_through_a_git_remote_and_the_dvc_remote(work: Path, lab: Lab, tmp_path: Path) -> None:
+    shared = tmp_path / "shared.git"
+    run(["git", "init", "--quiet", "--bare", shared], tmp_path)
+    git(work, "remote", "add", "shared", shared)
+    git(work, "push", "--quiet", "shared", "main")
+    dvc(work, "exp", "push", "shared", "flat")
+    teammate = tmp_path / "teammate"
+    run(["git", "clone", "--quiet", shared, teammate], tmp_path)
+    set_git_identity(teammate)
+    configure_dvc(teammate, lab.baseline.sandbox, teammate / ".dvc" / "cache")
+    assert "flat" not in exp_show(teammate)
+    dvc(teammate, "exp", "pull", "origin", "flat")
+    assert "flat" in exp_show(teammate)
+    dvc(teammate, "exp", "apply", "flat")
+    assert produced(teammate) == lab.results["flat"]
+    report = compare_json(teammate, "main", "flat")
+    assert not report["passed"]
+    assert report["target"]["name"] == "flat"
+    assert load_yaml(teammate / "params.yaml")["model"]["hgb"]["min_samples_leaf"] == 100000

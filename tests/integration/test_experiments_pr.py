@@ -1,0 +1,82 @@
+"""The pull-request check (.github/scripts/pr-report.sh, what `make pr-report` and the workflow run)
+on a temporary repository with a base branch and pull-request branches that change one param."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.integration import (
+    RUNNING,
+    clone,
+    commit_all,
+    describe,
+    dvc,
+    git,
+    load_yaml,
+    run,
+    stages_matching,
+)
+from tests.integration.conftest import Baseline
+
+pytestmark = pytest.mark.integration
+
+
+def open_pull_request(repo: Path, branch: str, section: str, key: str, value: object) -> None:
+    """A branch off main that changes one param and commits nothing else (no results)."""
+    git(repo, "checkout", "--quiet", "--force", "-B", branch, "main")
+    params = load_yaml(repo / "params.yaml")
+    target = params[section]
+    *parents, name = key.split(".")
+    for part in parents:
+        target = target[part]
+    target[name] = value
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    commit_all(repo, f"{section}.{key} = {value}")
+
+
+def test_the_pull_request_check_blocks_a_regression_and_passes_a_harmless_change(
+    baseline: Baseline, tmp_path: Path
+) -> None:
+    dvc(baseline.path, "push")  # the team's DVC remote holds main's outputs
+    repo = clone(baseline.path, tmp_path / "repo", baseline.sandbox, share_cache=False)
+    assert not (repo / "data/raw").exists()
+
+    open_pull_request(repo, "flat-model", "model", "hgb.min_samples_leaf", 100000)
+    proc = run(["bash", ".github/scripts/pr-report.sh", "main"], repo, check=False)
+    assert proc.returncode == 1, describe(proc)
+    assert "pr-report: pulling cached outputs from DVC remote 'tmp-remote'" in proc.stderr
+    assert stages_matching(RUNNING, proc) == {"train", "evaluate", "report"}, describe(proc)  # the rest was pulled
+    report = (repo / "compare/report.md").read_text(encoding="utf-8")
+    assert report == proc.stdout
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## ❌ Failing gates", report
+    assert "| model.hgb.min_samples_leaf | 20 | 100,000 |" in report
+    data = json.loads((repo / "compare/report.json").read_text(encoding="utf-8"))
+    assert (data["base"]["label"], data["target"]["kind"]) == ("main", "workspace")
+    assert data["target"]["message"].startswith("HEAD: model.hgb.min_samples_leaf = 100000")
+    assert (repo / "compare/roc.svg").is_file()
+    assert (repo / "compare/precision_recall.png").is_file()
+
+    open_pull_request(repo, "fewer-repeats", "evaluate", "importance_repeats", 2)
+    proc = run(["bash", ".github/scripts/pr-report.sh", "main"], repo, check=False)
+    assert proc.returncode == 0, describe(proc)
+    assert stages_matching(RUNNING, proc) == {"evaluate", "report"}, describe(proc)
+    data = json.loads((repo / "compare/report.json").read_text(encoding="utf-8"))
+    assert data["passed"]
+    assert [p["key"] for p in data["params"]] == ["evaluate.importance_repeats"]
+    assert {m["verdict"] for m in data["metrics"]} == {"unchanged"}
+
+
+def test_an_unknown_base_is_a_one_line_error_with_exit_code_2(baseline: Baseline, tmp_path: Path) -> None:
+    repo = clone(baseline.path, tmp_path / "repo", baseline.sandbox, share_cache=True)
+    proc = run(["bash", ".github/scripts/pr-report.sh", "origin/nope"], repo, check=False)
+    assert proc.returncode == 2, describe(proc)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: unknown revision or experiment 'origin/nope': not a branch, tag, commit or DVC experiment name here"
+    ]
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,213 @@
+"""`pipelab compare` and `pipelab sweep` on a tiny git + DVC repository (files only, no pipeline).
+
+Each branch holds one kind of side: better, worse, a loosened gates file, a metric that
+is text, a missing metric, no metrics at all. The pipeline itself runs in the integration tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipelab.cli import app
+from tests.integration import REPO, commit_all, git, init_git
+
+SCORES = {"roc_auc": 0.70, "average_precision": 0.40, "log_loss": 0.50, "brier": 0.20, "n_test": 100}
+PARAMS = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.1, "max_iter": 200}}}
+TELEMETRY = {"wall_seconds": 10.0, "cpu_seconds": 9.0, "peak_rss_mb": 500.0, "rows_per_second": 1000.0}
+
+
+def write_side(repo: Path, scores: dict[str, Any] | None, params: dict[str, Any] = PARAMS) -> None:
+    (repo / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    path = repo / "metrics" / "scores.json"
+    if scores is None:
+        path.unlink()
+    else:
+        path.write_text(json.dumps(scores), encoding="utf-8")
+
+
+def branch(repo: Path, name: str, message: str, scores: dict[str, Any] | None, **params: Any) -> None:
+    git(repo, "checkout", "-q", "-b", name, "main")
+    write_side(repo, scores, PARAMS | params)
+    commit_all(repo, message)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dvc.repo import Repo
+
+    repo = tmp_path_factory.mktemp("tiny") / "repo"
+    (repo / "metrics" / "telemetry").mkdir(parents=True)
+    init_git(repo)
+    Repo.init(str(repo)).close()
+    shutil.copy(REPO / "metrics" / "gates.yaml", repo / "metrics" / "gates.yaml")
+    (repo / "metrics" / "telemetry" / "train.json").write_text(json.dumps(TELEMETRY), encoding="utf-8")
+    write_side(repo, SCORES)
+    commit_all(repo, "baseline")
+    git(repo, "tag", "v1")
+    branch(repo, "better", "better: more rounds", SCORES | {"roc_auc": 0.75, "brier": 0.18})
+    worse_model = {"name": "hgb", "hgb": {"learning_rate": 0.5, "max_iter": 200}}
+    branch(repo, "worse", "worse: learning rate 0.5", SCORES | {"roc_auc": 0.60}, model=worse_model)
+    branch(repo, "text-metric", "a metric that is text", SCORES | {"roc_auc": "n/a"})
+    branch(repo, "lost-metric", "brier is gone", {k: v for k, v in SCORES.items() if k != "brier"})
+    branch(repo, "no-metrics", "no scores file", None)
+    branch(repo, "loose", "worse, with a loosened gate", SCORES | {"roc_auc": 0.60})
+    gates = yaml.safe_load((repo / "metrics" / "gates.yaml").read_text(encoding="utf-8"))
+    gates["metrics"]["roc_auc"]["gate"] = False
+    (repo / "metrics" / "gates.yaml").write_text(yaml.safe_dump(gates), encoding="utf-8")
+    commit_all(repo, "loosen the roc_auc gate")
+    git(repo, "checkout", "-q", "main")
+    return repo
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+def compare(runner: CliRunner, repo: Path, *args: str) -> Any:
+    return runner.invoke(app, ["compare", *args, "--root", str(repo), "--output", str(repo.parent / "out")])
+
+
+def report_json(repo: Path) -> Any:
+    return json.loads((repo.parent / "out" / "report.json").read_text(encoding="utf-8"))
+
+
+def one_error_line(result: Any) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return str(lines[0])
+
+
+# --- compare: exit codes and what is read --------------------------------------------------------
+
+
+def test_a_better_target_passes_and_the_report_is_written(runner: CliRunner, tiny: Path) -> None:
+    result = compare(runner, tiny, "main", "better")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# pipelab compare: `main` → `better`")
+    assert "✅ **No gated measure regressed** (gates: `metrics/gates.yaml at main`)." in result.stdout
+    assert (tiny.parent / "out" / "report.md").read_text(encoding="utf-8") == result.stdout
+    data = report_json(tiny)
+    roc = next(m for m in data["metrics"] if m["key"] == "roc_auc")
+    assert (roc["base"], roc["target"], roc["verdict"]) == (0.70, 0.75, "better")
+    assert data["target"]["message"] == "better: more rounds"
+    assert data["params"] == []
+
+
+def test_a_gated_regression_exits_1_with_failing_gates_first(runner: CliRunner, tiny: Path) -> None:
+    result = compare(runner, tiny, "v1", "worse")
+    assert result.exit_code == 1, result.output
+    headings = [line for line in result.stdout.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## ❌ Failing gates"
+    assert "| roc_auc | 0.7 | 0.6 | -0.1 (-14.3%) | 0.002 | worse |" in result.stdout
+    params = [(p["key"], p["base"], p["target"]) for p in report_json(tiny)["params"]]
+    assert params == [("model.hgb.learning_rate", 0.1, 0.5)]
+
+
+def test_json_output_is_the_report_data(runner: CliRunner, tiny: Path) -> None:
+    result = compare(runner, tiny, "main", "worse", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data == report_json(tiny)
+    assert data["passed"] is False
+    assert [f["key"] for f in data["failing"]] == ["roc_auc"]
+
+
+def test_the_base_gates_judge_so_a_branch_cannot_loosen_its_own(runner: CliRunner, tiny: Path) -> None:
+    result = compare(runner, tiny, "main", "loose")
+    assert result.exit_code == 1, result.output
+    assert "(gates: `metrics/gates.yaml at main`)" in result.stdout
+    assert compare(runner, tiny, "loose", "worse").exit_code == 0  # judged by the loosened file
+
+
+def test_a_gated_metric_missing_on_the_target_fails_the_gate(runner: CliRunner, tiny: Path) -> None:
+    result = compare(runner, tiny, "main", "lost-metric")
+    assert result.exit_code == 1, result.output
+    failing = report_json(tiny)["failing"]
+    assert [(f["key"], f["verdict"]) for f in failing] == [("brier", "removed")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("main", "nope"), "error: unknown revision or experiment 'nope': not a branch, tag, commit or DVC experiment"),
+        (("typo", "main"), "error: unknown revision or experiment 'typo'"),
+        (("main", "text-metric"), "error: metrics/scores.json at text-metric: roc_auc = 'n/a' is not a number"),
+        (("main", "no-metrics"), "error: no-metrics (commit "),
+    ],
+)
+def test_bad_sides_exit_2_with_one_line(runner: CliRunner, tiny: Path, args: tuple[str, ...], message: str) -> None:
+    result = compare(runner, tiny, *args)
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result).startswith(message)
+
+
+def test_a_side_without_metrics_names_the_file(runner: CliRunner, tiny: Path) -> None:
+    line = one_error_line(compare(runner, tiny, "no-metrics", "main"))
+    assert line.endswith("metrics/scores.json not found; run the pipeline and commit its metrics there")
+
+
+def test_a_malformed_gates_file_exits_2_naming_the_key(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
+    gates = tmp_path / "gates.yaml"
+    gates.write_text("metrics:\n  roc_auc: {direction: up}\n", encoding="utf-8")
+    result = compare(runner, tiny, "main", "better", "--gates", str(gates))
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        f"error: {gates}: metrics.roc_auc.direction = 'up': Input should be 'higher' or 'lower'"
+    )
+    missing = compare(runner, tiny, "main", "better", "--gates", str(tmp_path / "none.yaml"))
+    assert one_error_line(missing) == f"error: {tmp_path / 'none.yaml'}: gates file not found"
+
+
+def test_outside_a_dvc_repository_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = compare(runner, tmp_path)
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"error: {tmp_path}: not a DVC repository (run inside the pipelab checkout)"
+
+
+def test_each_revision_is_read_as_committed_never_from_the_workspace(
+    runner: CliRunner, tiny: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    git(tiny.parent, "clone", "-q", tiny, work)
+    for name in ("better", "worse"):
+        git(work, "branch", "-q", name, f"origin/{name}")
+    write_side(work, SCORES | {"roc_auc": 0.99})  # uncommitted, on main
+    committed = runner.invoke(app, ["compare", "worse", "better", "--root", str(work), "--json", "--no-plots"])
+    roc = next(m for m in json.loads(committed.stdout)["metrics"] if m["key"] == "roc_auc")
+    assert (roc["base"], roc["target"]) == (0.60, 0.75)
+    workspace = runner.invoke(app, ["compare", "HEAD", "--root", str(work), "--json", "--no-plots"])
+    data = json.loads(workspace.stdout)
+    roc = next(m for m in data["metrics"] if m["key"] == "roc_auc")
+    assert (roc["base"], roc["target"]) == (0.70, 0.99)
+    assert data["target"]["kind"] == "workspace"
+    assert data["target"]["message"] == "HEAD: baseline (with uncommitted changes)"
+
+
+# --- sweep: refused before any trial ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--space", "model.hgb.learning_rate=log:0.01..3"], "3.0 is outside what params allow"),
+        (["--space", "model.hgb.nope=int:1..3"], "--space model.hgb.nope: unknown key; allowed:"),
+        (["--space", "model.hgb.learning_rate:log:0.01..0.3"], "expected KEY=float:LOW..HIGH"),
+        (["--space", "model.hgb.learning_rate=log:0.01..0.3", "--metric", "auc"], "--metric auc: not a number"),
+        (["--space", "model.hgb.learning_rate=log:0.01..0.3", "--metric", "n_test"], "no direction in metrics/gates"),
+        (["--space", "model.hgb.learning_rate=log:0.01..0.3", "--study", "a b"], "--study 'a b': use letters"),
+    ],
+)
+def test_sweep_refuses_bad_input_before_any_trial(runner: CliRunner, tiny: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["sweep", *args, "--root", str(tiny), "--trials", "1"])
+    assert result.exit_code == 2, result.output
+    assert message in one_error_line(result)
+    assert not (tiny / "sweeps").exists()

@@ -1,0 +1,246 @@
+"""experiments/compare.py and render.py: the report's data and its Markdown, from hand-made snapshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pipelab.experiments.compare import (
+    CompareError,
+    build_report,
+    flatten,
+    param_changes,
+    prediction_diff,
+)
+from pipelab.experiments.gates import Gate, Gates
+from pipelab.experiments.render import markdown, write_plots
+from pipelab.experiments.revisions import Intent
+from pipelab.experiments.snapshot import Curve, Snapshot
+from pipelab.io import dumps_json
+
+GATES = Gates(
+    metrics={
+        "roc_auc": Gate(direction="higher", abs_tol=0.002, gate=True),
+        "brier": Gate(direction="lower", abs_tol=0.001, gate=True),
+        "accuracy": Gate(direction="higher", abs_tol=0.002),
+    },
+    telemetry={"wall_seconds": Gate(direction="lower", abs_tol=1.0, rel_tol=0.5)},
+)
+
+
+def snap(label: str, scores: dict[str, Any], **fields: Any) -> Snapshot:
+    intent = Intent(label, "commit", f"{label:0<40}"[:40], None, f"{label}: what changed")
+    return Snapshot(intent=intent, params=fields.pop("params", {}), scores=scores, **fields)
+
+
+def predictions(rows: list[tuple[int, str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["row_id", "carrier", "p_late"])
+    frame["predicted_late"] = (frame["p_late"] >= 0.5).astype("int8")
+    frame["late"] = 0
+    return frame
+
+
+def report_of(base: Snapshot, target: Snapshot) -> dict[str, Any]:
+    """The report as `--json` prints it."""
+    data: dict[str, Any] = json.loads(dumps_json(build_report(base, target, GATES, "gates.yaml").to_json()))
+    return data
+
+
+# --- metrics and gates ---------------------------------------------------------------------
+
+
+def test_a_gated_metric_worse_beyond_tolerance_fails_and_others_get_verdicts() -> None:
+    base = snap("main", {"roc_auc": 0.70, "brier": 0.20, "accuracy": 0.80, "n_test": 100})
+    target = snap("exp", {"roc_auc": 0.65, "brier": 0.1995, "accuracy": 0.81, "n_test": 100})
+    report = report_of(base, target)
+    assert not report["passed"]
+    metrics = {m["key"]: m for m in report["metrics"]}
+    assert [m["key"] for m in report["metrics"]] == ["roc_auc", "brier", "accuracy", "n_test"]
+    assert metrics["roc_auc"]["verdict"] == "worse"
+    assert metrics["roc_auc"]["failed"] is True
+    assert metrics["roc_auc"]["delta"] == pytest.approx(-0.05)
+    assert metrics["roc_auc"]["relative"] == pytest.approx(-0.05 / 0.70)
+    assert metrics["brier"]["verdict"] == "unchanged"  # 0.0005 is within 0.001
+    assert metrics["accuracy"]["verdict"] == "better"
+    assert metrics["n_test"]["verdict"] == "unchanged"
+    assert metrics["n_test"]["gated"] is False
+    assert [f["key"] for f in report["failing"]] == ["roc_auc"]
+
+
+def test_a_gated_metric_missing_on_the_target_fails_a_new_one_does_not() -> None:
+    base = snap("main", {"roc_auc": 0.70, "brier": 0.20})
+    target = snap("exp", {"roc_auc": 0.70, "f2": 0.3})
+    report = report_of(base, target)
+    verdicts = {m["key"]: (m["verdict"], m["failed"]) for m in report["metrics"]}
+    assert verdicts == {"roc_auc": ("unchanged", False), "brier": ("removed", True), "f2": ("new", False)}
+    assert [f["key"] for f in report["failing"]] == ["brier"]
+
+
+def test_a_gated_metric_on_neither_side_is_a_note() -> None:
+    report = report_of(snap("main", {"roc_auc": 0.7}), snap("exp", {"roc_auc": 0.7}))
+    assert report["passed"]
+    assert "gates.yaml: metric 'brier' is in neither side's metrics/scores.json" in report["notes"]
+
+
+@pytest.mark.parametrize("value", ["0.7", None, True, [0.7], float("nan")])
+def test_a_metric_that_is_not_a_number_is_refused_naming_side_and_key(value: Any) -> None:
+    with pytest.raises(CompareError) as err:
+        build_report(snap("main", {"roc_auc": 0.7}), snap("exp", {"roc_auc": value}), GATES, "g")
+    assert str(err.value) == f"metrics/scores.json at exp: roc_auc = {value!r} is not a number"
+
+
+def test_telemetry_worse_beyond_tolerance_is_flagged_not_gated() -> None:
+    telemetry_base = {"train": {"wall_seconds": 10.0}, "evaluate": {"wall_seconds": 2.0}}
+    telemetry_target = {"train": {"wall_seconds": 16.0}, "evaluate": {"wall_seconds": 2.9}}
+    base = snap("main", {"roc_auc": 0.7}, telemetry=telemetry_base)
+    target = snap("exp", {"roc_auc": 0.7}, telemetry=telemetry_target)
+    report = report_of(base, target)
+    assert report["passed"]
+    rows = {(t["group"], t["key"]): t["verdict"] for t in report["telemetry"]}
+    assert rows == {("train", "wall_seconds"): "worse", ("evaluate", "wall_seconds"): "unchanged"}
+    text = markdown(build_report(base, target, GATES, "g"))
+    assert "| train | 10 → 16 (+60%) ⚠️ |" in text
+
+
+# --- params, data, predictions --------------------------------------------------------------
+
+
+def test_params_diff_lists_only_what_changed_with_dotted_keys() -> None:
+    base = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.1, "max_depth": None}}, "data": {"a": 1}}
+    target = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.05, "max_depth": None, "new": 2}}}
+    changes = [(c.key, c.base, c.target, c.status) for c in param_changes(base, target)]
+    assert changes == [
+        ("data.a", 1, None, "removed"),
+        ("model.hgb.learning_rate", 0.1, 0.05, "changed"),
+        ("model.hgb.new", None, 2, "added"),
+    ]
+    assert flatten({"features": {"groups": ["a", "b"], "empty": {}}}) == {
+        "features.groups": ["a", "b"],
+        "features.empty": {},
+    }
+
+
+def test_data_diff_reads_provenance_defensively_and_reports_rows_contracts_and_columns() -> None:
+    base_records = {
+        "data/raw.provenance.json": {
+            "datasets": {
+                "data/raw/flights": {"rows": 100, "columns": ["a", "b"], "contract": {"name": "f", "version": "1.0.0"}},
+                "data/raw/weather": {"rows": 10, "columns": ["w"], "contract": {"name": "w", "version": "1.0.0"}},
+            },
+            "future_key": {"ignored": True},
+        },
+        "data/old.provenance.json": {"datasets": {"data/old": {"rows": 5}}},
+        "data/odd.provenance.json": {"datasets": "not a mapping"},
+    }
+    target_records = {
+        "data/raw.provenance.json": {
+            "datasets": {
+                "data/raw/flights": {"rows": 90, "columns": ["a", "c"], "contract": {"name": "f", "version": "1.1.0"}},
+                "data/raw/weather": {"rows": 10, "columns": ["w"], "contract": {"name": "w", "version": "1.0.0"}},
+                "data/raw/new": {"columns": ["n"]},
+            }
+        }
+    }
+    report = report_of(
+        snap("main", {"roc_auc": 0.7}, provenance=base_records),
+        snap("exp", {"roc_auc": 0.7}, provenance=target_records),
+    )
+    datasets = {d["path"]: d for d in report["datasets"]}
+    assert set(datasets) == {"data/raw/flights", "data/raw/weather", "data/raw/new", "data/old"}
+    flights = datasets["data/raw/flights"]
+    assert (flights["base_rows"], flights["target_rows"]) == (100, 90)
+    assert (flights["base_contract"], flights["target_contract"]) == ("f 1.0.0", "f 1.1.0")
+    assert (flights["columns_added"], flights["columns_removed"]) == (["c"], ["b"])
+    assert not datasets["data/raw/weather"]["changed"]
+    assert datasets["data/old"]["target_rows"] is None
+    assert datasets["data/raw/new"]["base_rows"] is None
+
+
+def test_quality_counts_and_failed_checks_are_compared_per_table() -> None:
+    base_quality = {"weather": {"rows_in": 10, "rows_quarantined": 1, "checks_failed": {"wind:range": 1}}}
+    target_quality = {"weather": {"rows_in": 10, "rows_quarantined": 3, "checks_failed": {"wind:range": 2, "t:na": 1}}}
+    base = snap("main", {"roc_auc": 0.7}, quality=base_quality)
+    target = snap("exp", {"roc_auc": 0.7}, quality=target_quality)
+    rows = {(q["group"], q["key"]): (q["base"], q["target"]) for q in report_of(base, target)["quality"]}
+    assert rows == {
+        ("weather", "rows_in"): (10, 10),
+        ("weather", "rows_quarantined"): (1, 3),
+        ("weather", "checks_failed.wind:range"): (1, 2),
+        ("weather", "checks_failed.t:na"): (None, 1),
+    }
+    text = markdown(build_report(base, target, GATES, "g"))
+    assert "| weather | 10 | 1 → 3 |" in text
+    assert "| weather | t:na | — | 1 |" in text
+
+
+def test_prediction_diff_joins_on_row_id_and_counts_class_changes_per_carrier() -> None:
+    base = predictions([(1, "AA", 0.2), (2, "AA", 0.6), (3, "UA", 0.4), (4, "UA", 0.1), (9, "UA", 0.3)])
+    target = predictions([(4, "UA", 0.15), (3, "UA", 0.7), (2, "AA", 0.3), (1, "AA", 0.2), (7, "AA", 0.9)])
+    diff = prediction_diff(base, target, top=2)
+    assert (diff.compared, diff.only_base, diff.only_target) == (4, 1, 1)
+    assert (diff.class_changed, diff.to_late, diff.to_on_time) == (2, 1, 1)
+    assert diff.mean_abs_shift == pytest.approx((0 + 0.3 + 0.3 + 0.05) / 4)
+    assert [row["row_id"] for row in diff.largest] == [2, 3]  # ties broken by row_id
+    assert diff.largest[1]["shift"] == pytest.approx(0.3)
+    carriers = {row["carrier"]: row for row in diff.by_carrier}
+    assert carriers["AA"]["class_changed"] == 1
+    assert carriers["UA"]["mean_shift"] == pytest.approx((0.3 + 0.05) / 2)
+    json.dumps([diff.largest, diff.by_carrier])  # plain Python values
+
+
+def test_predictions_without_a_required_column_are_a_note_not_a_crash() -> None:
+    base = snap("main", {"roc_auc": 0.7}, predictions=predictions([(1, "AA", 0.2)]))
+    target = snap("exp", {"roc_auc": 0.7}, predictions=predictions([(1, "AA", 0.2)]).drop(columns="predicted_late"))
+    report = report_of(base, target)
+    assert report["predictions"] is None
+    assert "exp: predictions lack column(s) predicted_late; no prediction diff" in report["notes"]
+
+
+# --- Markdown and plots ----------------------------------------------------------------------
+
+
+def test_markdown_lists_failing_gates_first_then_intent_params_and_metrics() -> None:
+    base = snap("main", {"roc_auc": 0.70, "brier": 0.20}, params={"model": {"hgb": {"max_iter": 200}}})
+    target = snap("exp", {"roc_auc": 0.60, "brier": 0.25}, params={"model": {"hgb": {"max_iter": 1}}})
+    text = markdown(build_report(base, target, GATES, "metrics/gates.yaml at main"))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings[:4] == [
+        "## ❌ Failing gates",
+        "## Intent",
+        "## Params (changed only)",
+        "## Metrics (`metrics/scores.json`)",
+    ]
+    assert "❌ **2 gate(s) failed** (gates: `metrics/gates.yaml at main`)." in text
+    assert "| roc_auc | 0.7 | 0.6 | -0.1 (-14.3%) | 0.002 | worse |" in text
+    assert "| model.hgb.max_iter | 200 | 1 |" in text
+    assert "| target | `exp` | commit | exp0000 | exp: what changed |" in text
+
+
+def test_markdown_of_an_unchanged_comparison_passes() -> None:
+    same = snap("main", {"roc_auc": 0.7})
+    text = markdown(build_report(same, same, GATES, "g"))
+    assert "✅ **No gated measure regressed**" in text
+    assert "Failing gates" not in text
+    assert "No params changed." in text
+    assert "| roc_auc | 0.7 | 0.7 | 0 | unchanged (gated) |" in text
+
+
+def test_plots_overlay_both_sides_as_svg_and_png(tmp_path: Path) -> None:
+    base = snap("main", {}, curves={"ROC": Curve("fpr", "tpr", [(0.0, 0.0), (0.5, 0.7), (1.0, 1.0)])})
+    target = snap(
+        "exp", {}, curves={"ROC": Curve("fpr", "tpr", [(0.0, 0.0), (1.0, 1.0)]), "Other x": Curve("a", "b", [])}
+    )
+    written = write_plots(base, target, tmp_path)
+    assert written == ["roc.svg", "roc.png", "other_x.svg", "other_x.png"]
+    svg = (tmp_path / "roc.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<?xml")
+    assert "base: main" in svg
+    assert "target: exp" in svg
+    assert (tmp_path / "roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tmp_path / "again"
+    write_plots(base, target, again)
+    assert (again / "roc.svg").read_bytes() == (tmp_path / "roc.svg").read_bytes()  # no dates, stable ids
