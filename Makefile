@@ -51,7 +51,7 @@ pr-report: $(STAMP) ## Pull-request check: dvc pull (if a remote), dvc repro, pi
 	bash .github/scripts/pr-report.sh "$(BASE)"
 
 bench-compare: $(STAMP) ## pipelab compare vs dvc metrics diff + params diff on the full data (a few minutes)
-	python benchmarks/compare.py
+	python -m benchmarks.compare
 
 push: $(STAMP) ## Push DVC-cached outputs to the default remote
 	dvc push

@@ -12,7 +12,7 @@ type it, `--repeat` times interleaved; medians are reported:
 Prints a Markdown table and writes benchmarks/compare_results.json. Takes a few minutes;
 `--repo PATH --target EXP` measures an existing repository instead (no pipeline run).
 
-    python benchmarks/compare.py [--repeat N] [--repo PATH --target EXP]
+    python -m benchmarks.compare [--repeat N] [--repo PATH --target EXP]
 """
 
 from __future__ import annotations

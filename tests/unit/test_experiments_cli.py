@@ -211,3 +211,11 @@ def test_sweep_refuses_bad_input_before_any_trial(runner: CliRunner, tiny: Path,
     assert result.exit_code == 2, result.output
     assert message in one_error_line(result)
     assert not (tiny / "sweeps").exists()
+
+
+def test_an_output_that_cannot_be_written_is_one_line(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["compare", "main", "better", "--root", str(tiny), "--output", str(blocker / "out")])
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith(f"error: {blocker / 'out'}: cannot write the report there (")

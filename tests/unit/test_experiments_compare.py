@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,13 @@ def test_plots_overlay_both_sides_as_svg_and_png(tmp_path: Path) -> None:
     again = tmp_path / "again"
     write_plots(base, target, again)
     assert (again / "roc.svg").read_bytes() == (tmp_path / "roc.svg").read_bytes()  # no dates, stable ids
+
+
+def test_missing_probabilities_become_nulls_not_invalid_json() -> None:
+    base = predictions([(1, "AA", 0.2)])
+    target = predictions([(1, "AA", 0.2)])
+    target["p_late"] = float("nan")
+    diff = prediction_diff(base, target)
+    assert diff.mean_abs_shift is None
+    assert diff.largest[0]["shift"] is None
+    dumps_json(dataclasses.asdict(diff))  # allow_nan=False would raise on a NaN

@@ -47,14 +47,17 @@ def compare(
             rules, source = load_gates(gates, base_side, root)
             before, after = read_snapshot(base_side), read_snapshot(target_side)
         report = build_report(before, after, rules, source)
-        out = output if output.is_absolute() else root / output
-        if plots:
-            report = dataclasses.replace(report, plots=write_plots(before, after, out))
     except PipelabError as err:
         raise fail(str(err)) from None
-    text, data = markdown(report), dumps_json(report.to_json())
-    write_text(text, out / "report.md")
-    write_text(data, out / "report.json")
+    out = output if output.is_absolute() else root / output
+    try:
+        if plots:
+            report = dataclasses.replace(report, plots=write_plots(before, after, out))
+        text, data = markdown(report), dumps_json(report.to_json())
+        write_text(text, out / "report.md")
+        write_text(data, out / "report.json")
+    except OSError as err:
+        raise fail(f"{out}: cannot write the report there ({err.strerror or err})") from None
     typer.echo(data if as_json else text, nl=False)
     if report.failing:
         raise typer.Exit(1)

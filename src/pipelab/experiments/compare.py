@@ -93,7 +93,7 @@ class PredictionDiff:
     class_changed: int
     to_late: int
     to_on_time: int
-    mean_abs_shift: float
+    mean_abs_shift: float | None  # None when no prediction is on both sides
     largest: list[dict[str, Any]]
     by_carrier: list[dict[str, Any]]
 
@@ -282,9 +282,11 @@ def quality_changes(base: Snapshot, target: Snapshot) -> list[Change]:
 
 
 def _plain(value: Any) -> Any:
-    """numpy and pandas scalars as JSON-ready Python values (a date at midnight without its time)."""
+    """numpy and pandas scalars as JSON-ready Python values: NaN as None, a date at midnight without its time."""
     if hasattr(value, "item"):
         value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value).removesuffix(" 00:00:00")
@@ -318,7 +320,7 @@ def prediction_diff(base: pd.DataFrame, target: pd.DataFrame, top: int = LARGEST
         class_changed=int(joined["changed"].sum()),
         to_late=int((joined["changed"] & (joined["predicted_late_target"] == 1)).sum()),
         to_on_time=int((joined["changed"] & (joined["predicted_late_target"] == 0)).sum()),
-        mean_abs_shift=float(joined["abs_shift"].mean()) if len(joined) else 0.0,
+        mean_abs_shift=_plain(joined["abs_shift"].mean()),
         largest=[{str(k): _plain(v) for k, v in row.items()} for row in largest[columns].to_dict("records")],
         by_carrier=by_carrier,
     )

@@ -138,7 +138,7 @@ def _predictions(report: Report, b: str, t: str) -> list[str]:
         f"{diff.compared:,} test predictions joined on `row_id` ({diff.only_base:,} only in {b}, "
         f"{diff.only_target:,} only in {t}): **{diff.class_changed:,} changed class** "
         f"({diff.to_late:,} to late, {diff.to_on_time:,} to on time); mean |shift| in p(late) "
-        f"{diff.mean_abs_shift:.4g}.",
+        f"{fmt(diff.mean_abs_shift)}.",
         "",
     ]
     if diff.largest:

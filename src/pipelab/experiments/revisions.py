@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,23 +79,20 @@ class Side:
         except UnicodeDecodeError:
             raise RevisionError(f"{self.intent.label}: {path} is not UTF-8 text") from None
 
-    def json(self, path: str) -> Any:
+    def _parsed(self, path: str, parse: Callable[[str], Any], errors: type[Exception], kind: str) -> Any:
         text = self.text(path)
         if text is None:
             return None
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            raise RevisionError(f"{self.intent.label}: {path} is not valid JSON (line {err.lineno})") from None
+            return parse(text)
+        except errors:
+            raise RevisionError(f"{self.intent.label}: {path} is not valid {kind}") from None
+
+    def json(self, path: str) -> Any:
+        return self._parsed(path, json.loads, json.JSONDecodeError, "JSON")
 
     def yaml(self, path: str) -> Any:
-        text = self.text(path)
-        if text is None:
-            return None
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise RevisionError(f"{self.intent.label}: {path} is not valid YAML") from None
+        return self._parsed(path, yaml.safe_load, yaml.YAMLError, "YAML")
 
     def listdir(self, path: str) -> list[str]:
         """Files directly in a directory (sorted paths), empty when the directory is absent."""
