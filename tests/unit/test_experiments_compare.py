@@ -10,14 +10,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelab.experiments.compare import (
-    CompareError,
-    build_report,
-    flatten,
-    param_changes,
-    prediction_diff,
-)
+from pipelab.experiments.compare import CompareError, build_report, flatten, param_changes
 from pipelab.experiments.gates import Gate, Gates
+from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import markdown, write_plots
 from pipelab.experiments.revisions import Intent
 from pipelab.experiments.snapshot import Curve, Snapshot

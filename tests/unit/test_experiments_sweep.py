@@ -1,4 +1,4 @@
-"""experiments/sweep.py: the search space against the params schema, and the trial loop with a stand-in dvc."""
+"""experiments/space.py and sweep.py: the space against the params schema, the trial loop with a stand-in dvc."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from pipelab.experiments import sweep
-from pipelab.experiments.sweep import Dimension, Plan, SweepError, check_dimension, parse_dimension, parse_space
+from pipelab.experiments.space import Dimension, SweepError, check_dimension, parse_dimension, parse_space
+from pipelab.experiments.sweep import Plan
 
 
 def test_ranges_and_choices_parse_into_dimensions() -> None:

@@ -15,16 +15,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pipelab.errors import PipelabError
 from pipelab.experiments.gates import Gate, Gates, Verdict
+from pipelab.experiments.predictions import PREDICTION_COLUMNS, PredictionDiff, prediction_diff
 from pipelab.experiments.snapshot import SCORES, Snapshot
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from pipelab.experiments.revisions import Intent
-
-PREDICTION_COLUMNS = ("row_id", "p_late", "predicted_late")
-CONTEXT_COLUMNS = ("carrier", "origin", "dest", "sched_date", "late")
-LARGEST_SHIFTS = 10
 
 
 class CompareError(PipelabError):
@@ -81,21 +76,6 @@ class DatasetChange:
             or self.base_contract != self.target_contract
             or bool(self.columns_added or self.columns_removed)
         )
-
-
-@dataclass(frozen=True)
-class PredictionDiff:
-    """Test predictions joined on row_id: class changes and probability shifts."""
-
-    compared: int
-    only_base: int
-    only_target: int
-    class_changed: int
-    to_late: int
-    to_on_time: int
-    mean_abs_shift: float | None  # None when no prediction is on both sides
-    largest: list[dict[str, Any]]
-    by_carrier: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -279,51 +259,6 @@ def quality_changes(base: Snapshot, target: Snapshot) -> list[Change]:
             if b is not None or t is not None:
                 out.append(judge(key, b, t, None, group=table))
     return out
-
-
-def _plain(value: Any) -> Any:
-    """numpy and pandas scalars as JSON-ready Python values: NaN as None, a date at midnight without its time."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value).removesuffix(" 00:00:00")
-
-
-def prediction_diff(base: pd.DataFrame, target: pd.DataFrame, top: int = LARGEST_SHIFTS) -> PredictionDiff:
-    """Join on row_id; count class changes, list the largest probability shifts, summarise per carrier."""
-    context = [c for c in CONTEXT_COLUMNS if c in target.columns]
-    joined = base[list(PREDICTION_COLUMNS)].merge(
-        target[[*PREDICTION_COLUMNS, *context]], on="row_id", suffixes=("_base", "_target"), validate="one_to_one"
-    )
-    joined["shift"] = joined["p_late_target"] - joined["p_late_base"]
-    joined["abs_shift"] = joined["shift"].abs()
-    joined["changed"] = joined["predicted_late_base"] != joined["predicted_late_target"]
-    largest = joined.sort_values(["abs_shift", "row_id"], ascending=[False, True], kind="stable").head(top)
-    columns = ["row_id", *context, "p_late_base", "p_late_target", "shift"]
-    by_carrier: list[dict[str, Any]] = []
-    if "carrier" in joined.columns:
-        grouped = joined.groupby("carrier", sort=True).agg(
-            flights=("row_id", "size"),
-            class_changed=("changed", "sum"),
-            mean_shift=("shift", "mean"),
-            mean_abs_shift=("abs_shift", "mean"),
-        )
-        grouped = grouped.reset_index().sort_values(["mean_abs_shift", "carrier"], ascending=[False, True])
-        by_carrier = [{str(k): _plain(v) for k, v in row.items()} for row in grouped.to_dict("records")]
-    return PredictionDiff(
-        compared=len(joined),
-        only_base=int((~base["row_id"].isin(target["row_id"])).sum()),
-        only_target=int((~target["row_id"].isin(base["row_id"])).sum()),
-        class_changed=int(joined["changed"].sum()),
-        to_late=int((joined["changed"] & (joined["predicted_late_target"] == 1)).sum()),
-        to_on_time=int((joined["changed"] & (joined["predicted_late_target"] == 0)).sum()),
-        mean_abs_shift=_plain(joined["abs_shift"].mean()),
-        largest=[{str(k): _plain(v) for k, v in row.items()} for row in largest[columns].to_dict("records")],
-        by_carrier=by_carrier,
-    )
 
 
 def _predictions(base: Snapshot, target: Snapshot, notes: list[str]) -> PredictionDiff | None:
