@@ -9,23 +9,30 @@ in memory. `run_all.py` times this next to `dvc repro` to price the pipeline's o
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from pipelab import evaluation, registry, reporting
+from pipelab import evaluation, registry
 from pipelab.cleaning import PLANE_MEASUREMENTS, WEATHER_MEASUREMENTS, clean_flights, clean_weather
+from pipelab.contracts.clean import CLEAN_FLIGHTS
+from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.contracts.validation import validate_table
+from pipelab.drift import profile, psi
 from pipelab.features import build_features
 from pipelab.manifest import Manifest
 from pipelab.params import SCALARS, SECTIONS, load_params
+from pipelab.reports.base import ReportInputs
 from pipelab.splitting import split_by_cutoff
-from pipelab.tables import TABLES
 from pipelab.telemetry import peak_rss_mb
 from pipelab.training import train_model
+
+REFERENCE = Path("data/reference/features.profile.json")
 
 
 def run(params_path: Path) -> dict[str, float]:
@@ -33,11 +40,15 @@ def run(params_path: Path) -> dict[str, float]:
     start = time.perf_counter()
     params = load_params(params_path, [*SCALARS, *SECTIONS])
     raw, _ = registry.get("source", params.data.source).obj(params.data)
-    valid = {t: validate_table(raw[t], RAW_CONTRACTS[t], stage="reference").valid for t in TABLES}
+    valid: dict[str, pd.DataFrame] = {}
+    for name in ("airlines", "airports", "planes", "weather", "flights"):  # as stages/validate.py
+        refs = {RAW_CONTRACTS[t].name: frame for t, frame in valid.items()}
+        valid[name] = validate_table(raw[name], RAW_CONTRACTS[name], "reference", references=refs).valid
     clean = params.clean
     strategy = registry.get("missing", clean.missing).obj
     config = clean.config_for(clean.missing)
     flights = clean_flights(valid["flights"], valid["airports"], clean.extra_timezones)
+    flights = validate_table(flights, CLEAN_FLIGHTS, "reference").valid
     weather = strategy(clean_weather(valid["weather"]), WEATHER_MEASUREMENTS, config, group="origin", order="time_hour")
     planes = strategy(valid["planes"], PLANE_MEASUREMENTS, config)
     table, manifest, _ = build_features(
@@ -48,24 +59,25 @@ def run(params_path: Path) -> dict[str, float]:
         features=params.features,
         target=params.target,
     )
+    table = validate_table(table, FEATURES, "reference").valid
+    psi(json.loads(REFERENCE.read_text(encoding="utf-8")), table)
+    profile(table, manifest.numeric, manifest.categorical)
     train, test = split_by_cutoff(table, params.split.cutoff)
     model = train_model(train, Manifest.from_dict(manifest.to_dict()), params.model, params.seed)
-    y = test["late"].to_numpy(dtype="int64")
-    p = model.predict_proba(test)
     ev = params.evaluate
+    scored = evaluation.predictions_table(test, model.predict_proba(test), ev.threshold)
+    predictions = validate_table(scored, PREDICTIONS, "reference").valid
+    y, p = predictions["late"].to_numpy(dtype="int64"), predictions["p_late"].to_numpy(dtype="float64")
     scores = evaluation.scores(y, p, ev.threshold)
-    evaluation.predictions_table(test, y, p, ev.threshold)
     if len(np.unique(y)) == 2:
         evaluation.roc_points(y, p, ev.curve_points)
         evaluation.precision_recall_points(y, p, ev.curve_points)
     evaluation.calibration_bins(y, p, ev.calibration_bins)
     evaluation.permutation_importance(model, test, y, ev, params.seed)
-    evaluation.error_by_carrier(test, y, p, ev.threshold)
-    late = params.target.late_minutes
-    reporting.by_carrier(flights, valid["airlines"], late)
-    reporting.by_origin(flights, valid["airports"], late)
-    reporting.by_month(flights, late)
-    reporting.by_hour(flights, late)
+    evaluation.error_by_carrier(predictions, y, p, ev.threshold)
+    inputs = ReportInputs(flights, valid["airlines"], valid["airports"], predictions, params.target.late_minutes)
+    for report in params.report.tables:
+        registry.get("report", report).obj(inputs, params.report.config_for(report))
     return {
         "roc_auc": float(scores["roc_auc"]),
         "wall_seconds": time.perf_counter() - start,

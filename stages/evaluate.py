@@ -1,8 +1,10 @@
 """Stage evaluate: score the model on the test split; predictions, metrics and plot data.
 
-Writes data/predictions/, flat metrics/scores.json (ROC AUC, average precision, log loss,
-Brier, accuracy, ...), and small aggregated plot data under plots/ (ROC, precision-recall,
-calibration, permutation importance, error by carrier).
+Predictions are validated against their contract (a flight without a usable probability
+is quarantined, counted, and left out of the scores). Writes data/predictions/, flat
+metrics/scores.json (ROC AUC, average precision, log loss, Brier, accuracy, ...), and small
+aggregated plot data under plots/ (ROC, precision-recall, calibration, permutation
+importance, error by carrier).
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import pickle
 import numpy as np
 
 from pipelab import evaluation
+from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.models.base import TrainedModel
 from pipelab.stage import StageContext, StageSpec, run_stage
 
 SPEC = StageSpec(
     name="evaluate",
     description=__doc__ or "",
-    params=("seed", "evaluate"),
+    params=("seed", "evaluate", "quality"),
     deps=("data/splits/test", "models/model.pkl"),
     outs=("data/predictions",),
+    validates=(PREDICTIONS.name,),
     metrics=("metrics/scores.json",),
     plots=(
         "plots/roc.csv",
@@ -36,16 +40,14 @@ def run(ctx: StageContext) -> None:
     params = ctx.params.evaluate
     with ctx.input("models/model.pkl").open("rb") as fh:
         model: TrainedModel = pickle.load(fh)
-    test = ctx.read("data/splits/test")
-    y = test["late"].to_numpy(dtype="int64")
-    p = model.predict_proba(test)
+    test = ctx.read("data/splits/test", contract=FEATURES)
+    scored = evaluation.predictions_table(test, model.predict_proba(test), params.threshold)
+    predictions = ctx.validate(scored, PREDICTIONS)
+    test = test[test["row_id"].isin(predictions["row_id"])].reset_index(drop=True)  # same rows, same order
+    y, p = predictions["late"].to_numpy(dtype="int64"), predictions["p_late"].to_numpy(dtype="float64")
     scores = evaluation.scores(y, p, params.threshold) | {"n_train": model.n_train}
     ctx.log.info("%s: %s", model.name, ", ".join(f"{k}={v}" for k, v in scores.items()))
-    ctx.write(
-        evaluation.predictions_table(test, y, p, params.threshold),
-        "data/predictions/predictions.parquet",
-        ("predictions", "1.0.0"),
-    )
+    ctx.write(predictions, "data/predictions/predictions.parquet", PREDICTIONS)
     ctx.write_json(scores, "metrics/scores.json")
     if len(np.unique(y)) == 2:
         ctx.write_csv(evaluation.roc_points(y, p, params.curve_points), "plots/roc.csv")
@@ -58,7 +60,7 @@ def run(ctx: StageContext) -> None:
     ctx.write_csv(
         evaluation.permutation_importance(model, test, y, params, ctx.params.seed), "plots/feature_importance.csv"
     )
-    ctx.write_csv(evaluation.error_by_carrier(test, y, p, params.threshold), "plots/error_by_carrier.csv")
+    ctx.write_csv(evaluation.error_by_carrier(predictions, y, p, params.threshold), "plots/error_by_carrier.csv")
 
 
 if __name__ == "__main__":

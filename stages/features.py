@@ -3,22 +3,31 @@
 Joins weather (origin + scheduled hour), planes (tail number) and airports (destination),
 computes the feature groups listed in `features.groups`, and labels `late` by
 `target.late_minutes`; `target.cancelled` decides whether cancelled and diverted flights
-are excluded or count as late. Writes data/features/ (by month) and its manifest.
+are excluded or count as late. The table is validated against the features contract and
+its distributions compared with the reference profile (drift). Writes data/features/
+(by month), its manifest and its profile.
 """
 
 from __future__ import annotations
 
+import json
+
+from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
+from pipelab.contracts.modelling import FEATURES
+from pipelab.contracts.raw import RAW_AIRPORTS
+from pipelab.drift import profile, psi
 from pipelab.features import build_features
 from pipelab.stage import StageContext, StageSpec, run_stage
 
+REFERENCE = "data/reference/features.profile.json"
 SPEC = StageSpec(
     name="features",
     description=__doc__ or "",
-    params=("features", "target"),
-    deps=("data/clean",),
+    params=("features", "target", "quality"),
+    deps=("data/clean", REFERENCE),
     outs=("data/features",),
+    validates=(FEATURES.name,),
 )
-CONTRACT = ("features", "1.0.0")
 CLEAN_INPUTS = ("flights", "weather.parquet", "planes.parquet", "airports.parquet")
 
 
@@ -26,15 +35,17 @@ def run(ctx: StageContext) -> None:
     for group in ctx.params.features.groups:
         ctx.module("feature_group", group, inputs=[f"data/clean/{t}" for t in CLEAN_INPUTS])
     table, manifest, counts = build_features(
-        ctx.read("data/clean/flights"),
-        weather=ctx.read("data/clean/weather.parquet"),
-        planes=ctx.read("data/clean/planes.parquet"),
-        airports=ctx.read("data/clean/airports.parquet"),
+        ctx.read("data/clean/flights", contract=CLEAN_FLIGHTS),
+        weather=ctx.read("data/clean/weather.parquet", contract=CLEAN_WEATHER),
+        planes=ctx.read("data/clean/planes.parquet", contract=CLEAN_PLANES),
+        airports=ctx.read("data/clean/airports.parquet", contract=RAW_AIRPORTS),
         features=ctx.params.features,
         target=ctx.params.target,
     )
     for name, value in counts.items():
         ctx.count(f"flights_{name}", value)
+    reference = json.loads(ctx.input(REFERENCE).read_text(encoding="utf-8"))
+    table = ctx.validate(table, FEATURES, drift=(psi(reference, table), REFERENCE))
     ctx.log.info(
         "%d rows, %d features from groups %s; late rate %.3f",
         len(table),
@@ -42,8 +53,9 @@ def run(ctx: StageContext) -> None:
         ", ".join(manifest.groups),
         table["late"].mean() if len(table) else 0.0,
     )
-    ctx.write(table, "data/features/table", CONTRACT, partition_by="month")
+    ctx.write(table, "data/features/table", FEATURES, partition_by="month")
     ctx.write_json(manifest.to_dict(), "data/features/manifest.json")
+    ctx.write_json(profile(table, manifest.numeric, manifest.categorical), "data/features/profile.json")
 
 
 if __name__ == "__main__":

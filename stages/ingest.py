@@ -1,8 +1,9 @@
 """Stage ingest: read the chosen source's five tables into data/raw/<table>/ as Parquet.
 
-Flights are partitioned by month. Each table gets a stable `row_id` (its row number in
-the source) and the raw contract tag; source identifiers (package and version, or file
-paths) with md5s go into data/raw.provenance.json.
+Flights are partitioned by month. Each table is coerced to its raw contract's types (a
+value that will not convert stops ingest), gets a stable `row_id` (its row number in the
+source) and the contract tag; source identifiers (package and version, or file paths)
+with md5s, and any source columns ignored, go into data/raw.provenance.json.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def run(ctx: StageContext) -> None:
         ctx.meter.rows_in += len(frame)
         ctx.log.info("%s: %d rows from %s", table, len(frame), data.source)
         ctx.write(
-            frame, f"data/raw/{table}", RAW_CONTRACTS[table].tag, partition_by="month" if table == "flights" else None
+            frame, f"data/raw/{table}", RAW_CONTRACTS[table], partition_by="month" if table == "flights" else None
         )
 
 

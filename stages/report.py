@@ -1,51 +1,59 @@
-"""Stage report: analytics tables for people in reports/ (CSV and Markdown).
+"""Stage report: tables for people in reports/ (CSV and Markdown), and the data-quality picture.
 
-Delay by carrier, origin airport, month and hour of day over all clean flights, plus the
-model's predicted vs actual late share by carrier on the test split.
+Writes the analytics tables `report.tables` names (delay by carrier, origin, month and
+hour of day over all clean flights; the model's predicted vs actual late share by
+carrier), one page per validated dataset in reports/quality/ (counts, quarantined and
+kept rows, gate findings, drift, decisions), metrics/quality.json, and reports/summary.md.
 """
 
 from __future__ import annotations
 
 import json
 
-from pipelab import reporting
+from pipelab import quality, reporting
+from pipelab.contracts import VALIDATED
+from pipelab.contracts.clean import CLEAN_FLIGHTS
+from pipelab.contracts.modelling import PREDICTIONS
+from pipelab.contracts.raw import RAW_AIRLINES, RAW_AIRPORTS
+from pipelab.reports.base import ReportInputs
 from pipelab.stage import StageContext, StageSpec, run_stage
 
-TABLES = ("delay_by_carrier", "delay_by_origin", "delay_by_month", "delay_by_hour", "model_by_carrier")
 SPEC = StageSpec(
     name="report",
     description=__doc__ or "",
-    params=("target",),
-    deps=("data/clean", "data/predictions", "metrics/scores.json"),
-    reports=(*(f"reports/{t}.{ext}" for t in TABLES for ext in ("csv", "md")), "reports/summary.md"),
+    params=("target", "report"),
+    deps=(
+        "data/clean",
+        "data/predictions",
+        "metrics/scores.json",
+        *(StageSpec.quarantine_of(name) for name in VALIDATED),
+    ),
+    metrics=("metrics/quality.json",),
+    reports=("reports",),
 )
-TITLES = {
-    "delay_by_carrier": "Arrival delay by carrier",
-    "delay_by_origin": "Arrival delay by origin airport",
-    "delay_by_month": "Arrival delay by month",
-    "delay_by_hour": "Arrival delay by scheduled departure hour",
-    "model_by_carrier": "Model: predicted vs actual late share by carrier (test split)",
-}
 
 
 def run(ctx: StageContext) -> None:
-    late = ctx.params.target.late_minutes
-    flights = ctx.read("data/clean/flights")
-    airlines = ctx.read("data/clean/airlines.parquet")
-    airports = ctx.read("data/clean/airports.parquet")
-    tables = {
-        "delay_by_carrier": reporting.by_carrier(flights, airlines, late),
-        "delay_by_origin": reporting.by_origin(flights, airports, late),
-        "delay_by_month": reporting.by_month(flights, late),
-        "delay_by_hour": reporting.by_hour(flights, late),
-        "model_by_carrier": reporting.predicted_vs_actual(ctx.read("data/predictions")),
-    }
-    note = f"Delays in minutes over completed flights; late = more than {late} minutes."
-    for name, table in tables.items():
-        ctx.write_csv(table, f"reports/{name}.csv")
-        ctx.write_text(reporting.to_markdown(table, TITLES[name], note), f"reports/{name}.md")
+    params = ctx.params.report
+    inputs = ReportInputs(
+        flights=ctx.read("data/clean/flights", contract=CLEAN_FLIGHTS),
+        airlines=ctx.read("data/clean/airlines.parquet", contract=RAW_AIRLINES),
+        airports=ctx.read("data/clean/airports.parquet", contract=RAW_AIRPORTS),
+        predictions=ctx.read("data/predictions/predictions.parquet", contract=PREDICTIONS),
+        late_minutes=ctx.params.target.late_minutes,
+    )
+    titles = {}
+    for name in params.tables:
+        table = ctx.module("report", name).obj(inputs, params.config_for(name))
+        ctx.write_csv(table.frame, f"reports/{name}.csv")
+        ctx.write_text(reporting.to_markdown(table.frame, table.title, table.note), f"reports/{name}.md")
+        titles[name] = table.title
+    summaries = quality.read_summaries(ctx.input(StageSpec.quarantine_of(name)) for name in VALIDATED)
+    for summary in summaries:
+        ctx.write_text(quality.markdown(summary), f"reports/quality/{summary.dataset}.md")
+    ctx.write_json(quality.metrics(summaries), "metrics/quality.json")
     scores = json.loads(ctx.input("metrics/scores.json").read_text(encoding="utf-8"))
-    ctx.write_text(reporting.summary(len(flights), scores, TITLES), "reports/summary.md")
+    ctx.write_text(reporting.summary(len(inputs.flights), scores, titles, summaries), "reports/summary.md")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from pipelab.contracts.modelling import FEATURES
 from pipelab.splitting import split_by_cutoff
 from pipelab.stage import StageContext, StageSpec, run_stage
 
@@ -17,15 +18,14 @@ SPEC = StageSpec(
     deps=("data/features",),
     outs=("data/splits",),
 )
-CONTRACT = ("features", "1.0.0")
 
 
 def run(ctx: StageContext) -> None:
     cutoff = ctx.params.split.cutoff
-    train, test = split_by_cutoff(ctx.read("data/features/table"), cutoff)
+    train, test = split_by_cutoff(ctx.read("data/features/table", contract=FEATURES), cutoff)
     ctx.log.info("cutoff %s: %d train rows, %d test rows", cutoff, len(train), len(test))
-    ctx.write(train, "data/splits/train", CONTRACT, partition_by="month")
-    ctx.write(test, "data/splits/test", CONTRACT, partition_by="month")
+    ctx.write(train, "data/splits/train", FEATURES, partition_by="month")
+    ctx.write(test, "data/splits/test", FEATURES, partition_by="month")
     manifest = json.loads(ctx.input("data/features/manifest.json").read_text(encoding="utf-8"))
     ctx.write_json(manifest | {"cutoff": cutoff.isoformat()}, "data/splits/manifest.json")
 

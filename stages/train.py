@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import pickle
 
+from pipelab.contracts.modelling import FEATURES
 from pipelab.manifest import Manifest
 from pipelab.stage import StageContext, StageSpec, run_stage
 from pipelab.training import train_model
@@ -25,7 +26,7 @@ SPEC = StageSpec(
 def run(ctx: StageContext) -> None:
     ctx.module("model", ctx.params.model.name, inputs=["data/splits/train"])
     manifest = Manifest.from_dict(json.loads(ctx.input("data/splits/manifest.json").read_text(encoding="utf-8")))
-    model = train_model(ctx.read("data/splits/train"), manifest, ctx.params.model, ctx.params.seed)
+    model = train_model(ctx.read("data/splits/train", contract=FEATURES), manifest, ctx.params.model, ctx.params.seed)
     ctx.log.info("trained %s on %d rows (late rate %.3f)", model.name, model.n_train, model.train_late_rate)
     with ctx.output("models/model.pkl").open("wb") as fh:
         pickle.dump(model, fh, protocol=5)

@@ -9,6 +9,7 @@ staleness in tests.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,23 @@ KIND_TITLES = {
     "missing": "Missing-value strategies (`clean.missing`)",
     "feature_group": "Feature groups (`features.groups`)",
     "model": "Models (`model.name`)",
+    "check": "Quality checks (`quality.checks`)",
+    "report": "Report tables (`report.tables`)",
 }
-KIND_SECTIONS = {"source": None, "missing": "clean", "feature_group": "features", "model": "model"}
+KIND_SECTIONS = {
+    "source": None,
+    "missing": "clean",
+    "feature_group": "features",
+    "model": "model",
+    "check": "quality",
+    "report": "report",
+}
 
 
 def _type_name(annotation: Any) -> str:
+    """`int`, `dict[str, Limits]`: the annotation without module paths."""
     text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
-    return text or str(annotation).replace("typing.", "")
+    return text or re.sub(r"\b[a-z_][a-z0-9_]*\.", "", str(annotation))
 
 
 def _bounds(info: FieldInfo) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
+
+from pipelab.localtime import localize
 
 NYC_ZONE = "America/New_York"
 WEATHER_MEASUREMENTS = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib"]
@@ -62,14 +63,9 @@ def local_clock(dates: pd.Series, hhmm: pd.Series) -> pd.Series:
 def to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
     """Localize naive times per zone; DST gaps shift forward, repeated hours take the first.
 
-    Rows with an unknown zone get NaT.
+    Rows with an unknown zone get NaT. The clean contract flags both cases per row.
     """
-    out = pd.Series(pd.NaT, index=local.index, dtype="datetime64[us, UTC]")
-    for zone, idx in local.groupby(zones, sort=True).groups.items():
-        part = local.loc[idx]
-        stamped = part.dt.tz_localize(zone, ambiguous=np.ones(len(part), dtype=bool), nonexistent="shift_forward")
-        out.loc[idx] = stamped.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
-    return out
+    return localize(local, zones, ambiguous="first", nonexistent="shift_forward")
 
 
 def clean_flights(flights: pd.DataFrame, airports: pd.DataFrame, extra_zones: Mapping[str, str]) -> pd.DataFrame:

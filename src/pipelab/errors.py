@@ -19,5 +19,9 @@ class ContractError(DataError):
     """Data broke its contract in a way that cannot be quarantined row by row."""
 
 
+class QualityGateError(DataError):
+    """A validated dataset tripped a quality gate (`quality.*` in params.yaml)."""
+
+
 class RegistryError(PipelabError):
     """A module name is unknown or claimed twice."""

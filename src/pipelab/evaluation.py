@@ -105,9 +105,10 @@ def permutation_importance(
     return out.sort_values(["importance", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def predictions_table(test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame:
-    out = test[["row_id", "month", "sched_date", "carrier", "origin", "dest"]].copy()
-    out["late"] = y.astype("int8")
+def predictions_table(test: pd.DataFrame, p: np.ndarray, threshold: float) -> pd.DataFrame:
+    """One row per test flight: ids, the outcome `late`, P(late) and the decision at `threshold`."""
+    out = test[["row_id", "month", "sched_date", "carrier", "origin", "dest", "late"]].copy()
+    out["late"] = out["late"].astype("int8")
     out["p_late"] = p
     out["predicted_late"] = (p >= threshold).astype("int8")
     return out

@@ -11,10 +11,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pipelab.errors import DataError
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-CONTRACT_KEY = b"pipelab.contract"
 PARTITION_FILE = "part-0.parquet"
 
 
@@ -55,20 +54,27 @@ def write_text(text: str, path: Path) -> None:
 
 
 def write_parquet(
-    df: pd.DataFrame, path: Path, contract: tuple[str, str] | None = None, schema: pa.Schema | None = None
+    df: pd.DataFrame,
+    path: Path,
+    contract: tuple[str, str] | None = None,
+    schema: pa.Schema | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> None:
     """Write `df` (index dropped) as zstd Parquet, tagging the contract name and version.
 
-    `schema` fixes the Arrow types (partitions of one dataset must share them).
+    `schema` fixes the Arrow types (partitions of one dataset must share them); each
+    `metadata` value is stored as JSON under `pipelab.<key>` (see `read_metadata`).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+    values = dict(metadata or {})
     if contract is not None:
-        meta = dict(table.schema.metadata or {})
-        meta[CONTRACT_KEY] = json.dumps({"name": contract[0], "version": contract[1]}).encode()
-        table = table.replace_schema_metadata(meta)
+        values["contract"] = {"name": contract[0], "version": contract[1]}
+    extra = {f"pipelab.{key}".encode(): json.dumps(value, sort_keys=True).encode() for key, value in values.items()}
+    if extra:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
     with atomic_file(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
 
@@ -81,17 +87,16 @@ def write_partitioned(df: pd.DataFrame, root: Path, key: str, contract: tuple[st
     """One Parquet file per value of `key` (e.g. month=01/part-0.parquet), key kept as a column.
 
     Every part gets the schema of the whole frame, so a partition whose text column is all
-    missing still reads back as text; a row without a key is refused, never dropped.
+    missing still reads back as text. Rows without a key go to `<key>=missing`: never dropped.
     """
+    import pandas as pd
     import pyarrow as pa
 
-    missing = int(df[key].isna().sum())
-    if missing:
-        raise DataError(f"{root}: {missing} row(s) have no {key!r}, the partition key; nothing was written")
     schema = pa.Schema.from_pandas(df, preserve_index=False)
     written = []
-    for value, part in df.groupby(key, sort=True):
-        path = partition_dir(root, key, int(cast(int, value))) / PARTITION_FILE
+    for value, part in df.groupby(df[key].astype("Int64"), sort=True, dropna=False):
+        missing = bool(pd.isna(value))
+        path = (root / f"{key}=missing" if missing else partition_dir(root, key, int(value))) / PARTITION_FILE
         write_parquet(part, path, contract, schema)
         written.append(path)
     return written
@@ -125,12 +130,26 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def read_contract(path: Path) -> dict[str, str] | None:
-    """The contract name/version recorded in a Parquet file (first part of a directory)."""
+def _schema_metadata(path: Path) -> dict[bytes, bytes]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    meta = pq.read_schema(dataset_files(path)[0]).metadata or {}
-    raw = meta.get(CONTRACT_KEY)
+    file = dataset_files(path)[0]
+    try:
+        return dict(pq.read_schema(file).metadata or {})
+    except (pa.ArrowInvalid, OSError) as err:
+        raise DataError(f"{file}: unreadable Parquet ({str(err).splitlines()[0]})") from None
+
+
+def read_contract(path: Path) -> dict[str, str] | None:
+    """The contract name/version recorded in a Parquet file (first part of a directory)."""
+    tag: dict[str, str] | None = read_metadata(path, "contract")
+    return tag
+
+
+def read_metadata(path: Path, key: str) -> Any:
+    """The JSON value `write_parquet` stored under `pipelab.<key>`, or None."""
+    raw = _schema_metadata(path).get(f"pipelab.{key}".encode())
     return json.loads(raw) if raw else None
 
 

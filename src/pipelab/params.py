@@ -64,6 +64,16 @@ def _registered(kind: str, value: str) -> str:
     return value
 
 
+def _distinct_registered(kind: str, value: list[str]) -> list[str]:
+    """A list of module names: each registered, none twice."""
+    duplicates = sorted({name for name in value if value.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"listed twice: {', '.join(duplicates)}")
+    for name in value:
+        _registered(kind, name)
+    return value
+
+
 class DataParams(Section):
     """Where the raw tables come from."""
 
@@ -113,13 +123,7 @@ class FeaturesParams(ModularSection):
     @field_validator("groups")
     @classmethod
     def _groups_valid(cls, value: list[str]) -> list[str]:
-        seen: set[str] = set()
-        duplicates = sorted({g for g in value if g in seen or seen.add(g)})  # type: ignore[func-returns-value]
-        if duplicates:
-            raise ValueError(f"duplicate feature group(s): {', '.join(duplicates)}")
-        for group in value:
-            _registered("feature_group", group)
-        return value
+        return _distinct_registered("feature_group", value)
 
 
 class SplitParams(Section):
@@ -150,6 +154,30 @@ class EvaluateParams(Section):
     importance_repeats: int = Field(3, ge=1, le=20)
 
 
+class QualityParams(ModularSection):
+    """Which quality checks gate every validated dataset; each check's limits live in `quality.<check>`."""
+
+    module_kind: ClassVar[str] = "check"
+    checks: list[str] = Field(default_factory=list)
+
+    @field_validator("checks")
+    @classmethod
+    def _checks_valid(cls, value: list[str]) -> list[str]:
+        return _distinct_registered("check", value)
+
+
+class ReportParams(ModularSection):
+    """Which analytics tables the report stage writes; each table's settings live in `report.<table>`."""
+
+    module_kind: ClassVar[str] = "report"
+    tables: list[str] = Field(min_length=1)
+
+    @field_validator("tables")
+    @classmethod
+    def _tables_valid(cls, value: list[str]) -> list[str]:
+        return _distinct_registered("report", value)
+
+
 SECTIONS: dict[str, type[Section]] = {
     "data": DataParams,
     "clean": CleanParams,
@@ -158,6 +186,8 @@ SECTIONS: dict[str, type[Section]] = {
     "split": SplitParams,
     "model": ModelParams,
     "evaluate": EvaluateParams,
+    "quality": QualityParams,
+    "report": ReportParams,
 }
 SCALARS = ("seed",)
 
@@ -304,6 +334,14 @@ class StageParams:
     @property
     def evaluate(self) -> EvaluateParams:
         return self._get("evaluate")  # type: ignore[no-any-return]
+
+    @property
+    def quality(self) -> QualityParams:
+        return self._get("quality")  # type: ignore[no-any-return]
+
+    @property
+    def report(self) -> ReportParams:
+        return self._get("report")  # type: ignore[no-any-return]
 
 
 def _configs_dump(section: Section) -> dict[str, Any]:

@@ -62,6 +62,7 @@ def build_record(
     inputs: dict[str, str],
     sources: list[dict[str, Any]],
     params: dict[str, Any],
+    migrations: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "stage": stage,
@@ -74,6 +75,8 @@ def build_record(
     }
     if sources:
         record["sources"] = sources
+    if migrations:
+        record["migrations"] = migrations
     if "seed" in params:
         record["seed"] = params["seed"]
     return record

@@ -42,6 +42,8 @@ KIND_PACKAGES: dict[str, str] = {
     "missing": "pipelab.transforms.missing",
     "feature_group": "pipelab.transforms.features",
     "model": "pipelab.models",
+    "check": "pipelab.checks",
+    "report": "pipelab.reports",
 }
 
 

@@ -15,18 +15,23 @@ import os
 import shutil
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipelab import io, registry
-from pipelab.errors import DataError, PipelabError
+from pipelab.contracts import Contract, DatasetQuality, adapt, conform, validate_table
+from pipelab.contracts.quarantine import QUARANTINE
+from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
 from pipelab.logs import logger, setup_logging
 from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record
+from pipelab.quality import gate_failure, run_checks
 from pipelab.registry import ModuleSpec
 from pipelab.telemetry import MODULE_LOG, Meter, drain_module_runs, telemetry_path
 
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 T = TypeVar("T")
+QUARANTINE_DIR = "data/quarantine"
 STAGING_SUFFIX = ".stage-tmp"
 OLD_SUFFIX = ".old-tmp"
 
@@ -47,6 +53,7 @@ class StageSpec:
     params: tuple[str, ...] = ()
     deps: tuple[str, ...] = ()
     outs: tuple[str, ...] = ()  # DVC-cached data/model outputs, each with a provenance record
+    validates: tuple[str, ...] = ()  # contracts whose rows it validates: data/quarantine/<name>.parquet each
     metrics: tuple[str, ...] = ()
     plots: tuple[str, ...] = ()
     reports: tuple[str, ...] = ()  # small git-tracked outputs (cache: false)
@@ -59,11 +66,20 @@ class StageSpec:
     def provenance_of(out: str) -> str:
         return f"{out}.provenance.json"
 
+    @staticmethod
+    def quarantine_of(contract: str) -> str:
+        return f"{QUARANTINE_DIR}/{contract}.parquet"
+
+    @property
+    def cached(self) -> tuple[str, ...]:
+        """DVC-cached outputs: the declared outs, then one quarantine file per validated contract."""
+        return (*self.outs, *(self.quarantine_of(name) for name in self.validates))
+
     @property
     def written(self) -> tuple[str, ...]:
         """Every path the stage writes, in declaration order."""
-        provenance = tuple(self.provenance_of(out) for out in self.outs)
-        return (*self.outs, *provenance, *self.metrics, *self.plots, *self.reports, self.telemetry)
+        provenance = tuple(self.provenance_of(out) for out in self.cached)
+        return (*self.cached, *provenance, *self.metrics, *self.plots, *self.reports, self.telemetry)
 
 
 def _staging(path: Path) -> Path:
@@ -86,6 +102,9 @@ class StageContext:
     meter: Meter = field(default_factory=Meter)
     sources: list[dict[str, Any]] = field(default_factory=list)
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    migrations: list[dict[str, str]] = field(default_factory=list)
+    validated: dict[str, tuple[pd.DataFrame, DatasetQuality]] = field(default_factory=dict)
+    valid: dict[str, pd.DataFrame] = field(default_factory=dict)  # valid rows of each validated dataset
     log = logger
 
     # --- paths -------------------------------------------------------------------------
@@ -125,31 +144,89 @@ class StageContext:
             return target
         raise RuntimeError(f"stage {self.spec.name} writes undeclared output {path}")
 
-    # --- reading and writing datasets --------------------------------------------------
-    def read(self, path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-        frame = io.read_parquet(self.input(path), columns)
+    # --- reading, validating and writing datasets ---------------------------------------
+    @contextmanager
+    def _contract_time(self) -> Iterator[None]:
+        """Time spent checking contracts, for telemetry (`contract_check_seconds`)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.meter.add("contract_check_seconds", time.perf_counter() - start)
+
+    def read(
+        self, path: str | Path, columns: list[str] | None = None, contract: Contract | None = None
+    ) -> pd.DataFrame:
+        """A dataset; with `contract`, its version checked (older ones migrated, recorded) and its structure."""
+        source = self.input(path)
+        frame = io.read_parquet(source, columns)
+        if contract is not None:
+            with self._contract_time():
+                tag = io.read_contract(source)
+                if tag is None or tag.get("name") != contract.name:
+                    found = f"{tag['name']} v{tag['version']}" if tag else "no contract tag"
+                    raise ContractError(f"{source}: written as {found}, expected {contract.name} v{contract.version}")
+                frame, steps = adapt(frame, contract, tag["version"], source.as_posix(), columns)
+            for step in steps:
+                self.log.info(
+                    "%s: migrated %s %s -> %s (%s)", source, step["contract"], step["from"], step["to"], step["how"]
+                )
+                self.migrations.append({"dataset": Path(path).as_posix(), **step})
         self.meter.rows_in += len(frame)
         return frame
+
+    def validate(
+        self, frame: pd.DataFrame, contract: Contract, drift: tuple[dict[str, float], str] | None = None
+    ) -> pd.DataFrame:
+        """The valid rows of `frame`; failing rows go to data/quarantine/<contract>.parquet at commit.
+
+        Foreign keys are checked against the datasets this stage validated before (validate
+        the referenced tables first). The checks in `quality.checks` judge the result; an
+        error finding stops the stage here, before anything downstream can use the data.
+        `drift` is (PSI per feature, the reference profile it was measured against).
+        """
+        if contract.name not in self.spec.validates:
+            raise RuntimeError(f"stage {self.spec.name} validates {contract.name} without declaring it")
+        with self._contract_time():
+            result = validate_table(frame, contract, self.spec.name, contract.name, self.valid)
+        quality = result.quality
+        if drift is not None:
+            quality = quality.model_copy(update={"drift": drift[0], "drift_reference": drift[1]})
+        quality = run_checks(quality, self.params.quality)
+        self.validated[contract.name] = (result.quarantine, quality)
+        self.valid[contract.name] = result.valid
+        self.count(f"{contract.name}_rows_quarantined", quality.rows_quarantined)
+        for found in quality.findings:
+            self.log.warning("%s: %s", found.check, found.message)
+        failure = gate_failure(quality)
+        if failure is not None:
+            raise QualityGateError(failure)
+        return result.valid
 
     def write(
         self,
         frame: pd.DataFrame,
         path: str | Path,
-        contract: tuple[str, str] | None = None,
+        contract: Contract | None = None,
         partition_by: str | None = None,
     ) -> None:
-        """Write a dataset (optionally one file per `partition_by` value) and count its rows."""
+        """Write a dataset (optionally one file per `partition_by` value), its structure checked, rows counted."""
         target = self.output(path)
+        tag = None
+        if contract is not None:
+            with self._contract_time():
+                frame = conform(frame, contract, Path(path).as_posix())
+            tag = contract.tag
         if partition_by is None:
-            io.write_parquet(frame, target, contract)
+            io.write_parquet(frame, target, tag)
         else:
             if target.exists():
                 _remove(target)
-            io.write_partitioned(frame, target, partition_by, contract)
+            io.write_partitioned(frame, target, partition_by, tag)
         self.meter.rows_out += len(frame)
         entry: dict[str, Any] = {"rows": len(frame), "columns": list(map(str, frame.columns))}
         if contract is not None:
-            entry["contract"] = {"name": contract[0], "version": contract[1]}
+            entry["contract"] = {"name": contract.name, "version": contract.version}
         self.datasets[Path(path).as_posix()] = entry
 
     def write_json(self, obj: Any, path: str | Path) -> None:
@@ -180,6 +257,21 @@ class StageContext:
         """An extra figure for this stage's telemetry (e.g. rows dropped by a rule)."""
         self.meter.extra[name] = float(value)
 
+    def _write_quarantine(self) -> None:
+        """Each validated dataset's failing rows, with its quality summary in the file's metadata."""
+        missing = sorted(set(self.spec.validates) - set(self.validated))
+        if missing:
+            raise RuntimeError(f"stage {self.spec.name} declared but did not validate: {', '.join(missing)}")
+        for name, (quarantine, quality) in sorted(self.validated.items()):
+            path = self.spec.quarantine_of(name)
+            io.write_parquet(
+                quarantine, self.output(path), QUARANTINE.tag, metadata={"quality": quality.model_dump(mode="json")}
+            )
+            self.datasets[path] = {
+                "rows": len(quarantine),
+                "contract": {"name": QUARANTINE.name, "version": QUARANTINE.version},
+            }
+
     def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         """Iterate with a progress bar on a terminal, a log line per item elsewhere."""
         if sys.stderr.isatty():
@@ -201,7 +293,7 @@ class StageContext:
 
     def _write_provenance(self) -> None:
         inputs = {dep.as_posix(): io.hash_path(dep) for dep in self.deps if dep.exists()}
-        for out in self.spec.outs:
+        for out in self.spec.cached:
             staged = _staging(Path(out))
             if not staged.exists():
                 raise RuntimeError(f"stage {self.spec.name} declared {out} but did not write it")
@@ -213,11 +305,13 @@ class StageContext:
                 inputs=inputs,
                 sources=self.sources,
                 params=self.params.declared,
+                migrations=self.migrations,
             )
             self.write_json(record, self.spec.provenance_of(out))
 
     def commit(self) -> None:
-        """Provenance, telemetry, then swap every staged output into place."""
+        """Quarantine, provenance, telemetry, then swap every staged output into place."""
+        self._write_quarantine()
         self._write_provenance()
         self.write_json(self.meter.snapshot(), self.spec.telemetry)
         missing = [p for p in self.spec.written if not _staging(Path(p)).exists()]

@@ -44,6 +44,10 @@ class Meter:
     _wall0: float = field(default_factory=time.perf_counter)
     _cpu0: float = field(default_factory=_cpu_seconds)
 
+    def add(self, name: str, value: float) -> None:
+        """Accumulate an extra figure (e.g. seconds spent checking contracts)."""
+        self.extra[name] = self.extra.get(name, 0.0) + value
+
     def snapshot(self) -> dict[str, Any]:
         wall = time.perf_counter() - self._wall0
         record: dict[str, Any] = {

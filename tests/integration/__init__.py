@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from pipelab.contracts import VALIDATED
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 FIXTURE = "tests/fixtures/flights_small"
@@ -25,7 +27,7 @@ FIXTURE = "tests/fixtures/flights_small"
 CACHED_OUTS = (
     "data/raw",
     "data/validated",
-    "data/quarantine",
+    *(f"data/quarantine/{name}.parquet" for name in VALIDATED),
     "data/clean",
     "data/features",
     "data/splits",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pipelab.contracts import VALIDATED
 from pipelab.params import SECTIONS, ModularSection
 from pipelab.registry import KIND_PACKAGES
 from pipelab.stage import StageSpec
@@ -157,9 +158,14 @@ def test_written_paths_match(stage: str, spec: StageSpec) -> None:
     assert not in_dvc - in_code, f"{stage}: declared in dvc.yaml but not written: {sorted(in_dvc - in_code)}"
 
 
+def test_every_validated_dataset_is_validated_by_exactly_one_stage() -> None:
+    validated = [name for stage in STAGES for name in load_spec(stage).validates]
+    assert sorted(validated) == sorted(VALIDATED), "pipelab.contracts.VALIDATED and the stages' `validates` disagree"
+
+
 def test_cache_flags(stage: str, spec: StageSpec) -> None:
     options = written(stage)
-    cached = [*spec.outs, *(spec.provenance_of(out) for out in spec.outs)]
+    cached = [*spec.cached, *(spec.provenance_of(out) for out in spec.cached)]
     uncached = [*spec.metrics, *spec.plots, *spec.reports, spec.telemetry]
     wrong = [p for p in cached if options.get(p, {}).get("cache", True) is not True]
     wrong += [p for p in uncached if options.get(p, {}).get("cache", True) is not False]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipelab.cleaning import clean_flights
+from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.manifest import Manifest
 from pipelab.sources.coerce import coerce_table
 
@@ -92,6 +93,10 @@ def _rows(base: Mapping[str, Any], overrides: tuple[Row, ...]) -> pd.DataFrame:
     return pd.DataFrame([{**base, **o} for o in (overrides or ({},))])
 
 
+def _typed(frame: pd.DataFrame, table: str, origin: str = "test") -> pd.DataFrame:
+    return coerce_table(frame, RAW_CONTRACTS[table], f"{origin}:{table}")
+
+
 def flight(**changes: Any) -> dict[str, Any]:
     """One flight row; `sched_dep_time` changes keep `hour`/`minute` consistent unless given."""
     row = {**FLIGHT, **changes}
@@ -103,25 +108,25 @@ def flight(**changes: Any) -> dict[str, Any]:
 
 def raw_flights(*rows: Row) -> pd.DataFrame:
     """Flights as ingest produces them (one base row if none given)."""
-    return coerce_table(_rows(FLIGHT, rows), "flights", "test:flights")
+    return _typed(_rows(FLIGHT, rows), "flights")
 
 
 def raw_weather(*rows: Row) -> pd.DataFrame:
-    return coerce_table(_rows(WEATHER, rows), "weather", "test:weather")
+    return _typed(_rows(WEATHER, rows), "weather")
 
 
 def raw_planes(*rows: Row) -> pd.DataFrame:
-    return coerce_table(_rows(PLANE, rows), "planes", "test:planes")
+    return _typed(_rows(PLANE, rows), "planes")
 
 
 def raw_airports(*rows: Row) -> pd.DataFrame:
     """The airports above (or the given rows), with placeholder coordinates."""
     chosen = rows or tuple(AIRPORTS)
-    return coerce_table(pd.DataFrame([{**AIRPORT_DEFAULTS, **r} for r in chosen]), "airports", "test:airports")
+    return _typed(pd.DataFrame([{**AIRPORT_DEFAULTS, **r} for r in chosen]), "airports")
 
 
 def raw_airlines(*rows: Row) -> pd.DataFrame:
-    return coerce_table(pd.DataFrame(list(rows or AIRLINES)), "airlines", "test:airlines")
+    return _typed(pd.DataFrame(list(rows or AIRLINES)), "airlines")
 
 
 def clean_flight_table(*rows: Row, extra_zones: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -131,7 +136,7 @@ def clean_flight_table(*rows: Row, extra_zones: Mapping[str, str] | None = None)
 
 def read_small(table: str) -> pd.DataFrame:
     """A table of the real 2,795-flight fixture, coerced as ingest does."""
-    return coerce_table(pd.read_csv(FLIGHTS_SMALL / f"{table}.csv", low_memory=False), table, f"flights_small:{table}")
+    return _typed(pd.read_csv(FLIGHTS_SMALL / f"{table}.csv", low_memory=False), table, "flights_small")
 
 
 def model_table(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, Manifest]:

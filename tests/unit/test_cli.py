@@ -153,7 +153,9 @@ def test_check_params_accepts_the_repository_params_file(runner: CliRunner) -> N
     path = Path(__file__).resolve().parents[2] / "params.yaml"
     result = runner.invoke(app, ["check-params", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{path}: ok (seed, data, clean, target, features, split, model, evaluate)")
+    assert result.stdout.startswith(
+        f"{path}: ok (seed, data, clean, target, features, split, model, evaluate, quality, report)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Raw contracts and lazy validation: quarantine row by row, stop on structural breakage."""
+"""Contracts and lazy validation: quarantine with reasons, warnings kept, counts that reconcile, structure stops."""
 
 from __future__ import annotations
 
@@ -7,31 +7,85 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
+from pipelab.contracts import CONTRACTS, Column, Contract, Rule, conform, get, history, latest, names, validate_table
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.contracts.validation import QUARANTINE_COLUMNS, validate_table
+from pipelab.contracts.validation import QUARANTINE_COLUMNS
 from pipelab.errors import ContractError
-from pipelab.tables import KEYS, TABLES
-from tests.unit.builders import flight, raw_airlines, raw_flights, raw_weather, read_small
+from pipelab.tables import TABLES
+from tests.unit.builders import (
+    AIRPORTS,
+    flight,
+    raw_airlines,
+    raw_airports,
+    raw_flights,
+    raw_planes,
+    raw_weather,
+    read_small,
+)
 
 FLIGHTS = RAW_CONTRACTS["flights"]
 WEATHER = RAW_CONTRACTS["weather"]
+FLIGHT_KEYS = "year, month, day, carrier, flight, origin, sched_dep_time"
 
 
-def test_every_table_has_a_versioned_contract() -> None:
+def references() -> dict[str, pd.DataFrame]:
+    return {"raw_planes": raw_planes(), "raw_airports": raw_airports(), "raw_airlines": raw_airlines()}
+
+
+# --- the contracts themselves -----------------------------------------------------------------------
+
+
+def test_every_raw_table_and_boundary_has_a_versioned_contract() -> None:
     assert sorted(RAW_CONTRACTS) == sorted(TABLES)
-    for table, contract in RAW_CONTRACTS.items():
-        assert contract.tag == (f"raw_{table}", "1.0.0")
+    assert {f"raw_{t}" for t in TABLES} | {"clean_flights", "features", "predictions", "quarantine"} <= set(names())
+    for contract in CONTRACTS:
+        assert contract.version.count(".") == 2, contract.tag
+        assert contract.description, contract.name
+
+
+def test_every_version_is_kept_and_the_latest_is_current() -> None:
+    for name in names():
+        versions = history(name)
+        assert latest(name) is versions[-1]
+        assert [get(name, c.version) for c in versions] == versions
+
+
+def test_unknown_contract_or_version_lists_what_exists() -> None:
+    with pytest.raises(ContractError, match=r"unknown contract 'raw_flight'; contracts: .*raw_flights"):
+        latest("raw_flight")
+    with pytest.raises(ContractError, match=r"contract raw_flights has no version 9\.0\.0 \(versions: 1\.0\.0"):
+        get("raw_flights", "9.0.0")
+
+
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "1.0.0.1", "one"])
+def test_version_must_be_semantic(version: str) -> None:
+    with pytest.raises(ValidationError, match=r"is not MAJOR\.MINOR\.PATCH"):
+        Contract(name="x", version=version, description="x", columns=(Column(name="a", dtype="int64"),))
+
+
+def test_a_key_or_rule_must_name_existing_columns() -> None:
+    with pytest.raises(ValidationError, match="key column 'b' is not a column"):
+        Contract(name="x", version="1.0.0", description="x", columns=(Column(name="a", dtype="int64"),), keys=("b",))
+    rule = Rule(name="b_after_a", rule="not_before", columns=("b", "a"))
+    with pytest.raises(ValidationError, match="rule 'b_after_a' must name existing columns"):
+        Contract(name="x", version="1.0.0", description="x", columns=(Column(name="a", dtype="int64"),), rules=(rule,))
+
+
+# --- valid rows, quarantined rows ------------------------------------------------------------------
 
 
 def test_valid_rows_pass_through_unchanged() -> None:
     frame = raw_flights(flight(flight=1), flight(flight=2, dep_time=None, dep_delay=None, arr_delay=None))
-    result = validate_table(frame, FLIGHTS, "validate")
+    result = validate_table(frame, FLIGHTS, "validate", references=references())
     pd.testing.assert_frame_equal(result.valid, frame)
     assert list(result.quarantine.columns) == QUARANTINE_COLUMNS
     assert len(result.quarantine) == 0
-    assert result.rows_quarantined == 0
-    assert result.check_counts == {}
+    q = result.quality
+    assert (q.rows_in, q.rows_valid, q.rows_quarantined, q.duplicates_removed) == (2, 2, 0, 0)
+    assert q.errors == {}
+    assert q.warnings == {}
 
 
 def test_out_of_range_value_is_quarantined_with_its_reason() -> None:
@@ -41,7 +95,7 @@ def test_out_of_range_value_is_quarantined_with_its_reason() -> None:
     assert result.quarantine.to_dict("records") == [
         {
             "row_id": 1,
-            "check": "in_range(1, 13000)",
+            "check": "distance_range",
             "column": "distance",
             "value": "20000.0",
             "contract": "raw_flights",
@@ -49,8 +103,8 @@ def test_out_of_range_value_is_quarantined_with_its_reason() -> None:
             "stage": "validate",
         }
     ]
-    assert result.check_counts == {"distance:in_range(1, 13000)": 1}
-    assert result.rows_quarantined == 1
+    assert result.quality.errors == {"distance_range": 1}
+    assert result.quality.rows_quarantined == 1
 
 
 def test_quarantine_uses_row_id_not_position() -> None:
@@ -64,34 +118,35 @@ def test_quarantine_uses_row_id_not_position() -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "column", "check"),
+    ("change", "column", "rule"),
     [
-        ({"month": 13}, "month", "in_range(1, 12)"),
-        ({"sched_dep_time": 2460, "hour": 24, "minute": 60}, "sched_dep_time", "in_range(0, 2400)"),
-        ({"dep_time": 1275.0}, "dep_time", "clock_minutes_below_60"),
-        ({"carrier": "X"}, "carrier", "str_length(2, 3)"),
-        ({"dep_delay": -300.0}, "dep_delay", "in_range(-240, 2880)"),
-        ({"air_time": np.inf}, "air_time", "in_range(1, 1440)"),
-        ({"distance": -np.inf}, "distance", "in_range(1, 13000)"),
-        ({"distance": np.nan}, "distance", "not_nullable"),
-        ({"carrier": None}, "carrier", "not_nullable"),
+        ({"month": 13}, "month", "month_range"),
+        ({"month": 2, "day": 30}, "year, month, day", "calendar_date"),
+        ({"sched_dep_time": 2460, "hour": 24, "minute": 60}, "sched_dep_time", "sched_dep_time_clock"),
+        ({"dep_time": 1275.0}, "dep_time", "dep_time_clock"),
+        ({"carrier": "X"}, "carrier", "carrier_length"),
+        ({"dep_delay": -300.0}, "dep_delay", "dep_delay_range"),
+        ({"dep_delay": 1e9}, "dep_delay", "dep_delay_range"),  # a huge but well-typed outlier
+        ({"air_time": np.inf}, "air_time", "air_time_range"),
+        ({"distance": -np.inf}, "distance", "distance_range"),
+        ({"distance": np.nan}, "distance", "distance_not_null"),
+        ({"carrier": None}, "carrier", "carrier_not_null"),
     ],
 )
-def test_bad_flight_values_are_quarantined(change: dict[str, Any], column: str, check: str) -> None:
+def test_bad_flight_values_are_quarantined(change: dict[str, Any], column: str, rule: str) -> None:
     frame = raw_flights(flight(flight=1), flight(flight=2, **change))
     result = validate_table(frame, FLIGHTS, "validate")
     assert result.valid["row_id"].tolist() == [0]
-    assert result.rows_quarantined == 1
-    assert (column, check) in set(zip(result.quarantine["column"], result.quarantine["check"], strict=True))
-    assert result.check_counts[f"{column}:{check}"] == 1
+    assert result.quality.rows_quarantined == 1
+    assert (column, rule) in set(zip(result.quarantine["column"], result.quarantine["check"], strict=True))
+    assert result.quality.errors[rule] == 1
 
 
 @pytest.mark.parametrize("column", ["dep_time", "dep_delay", "arr_time", "arr_delay", "air_time", "tailnum"])
 def test_missing_allowed_where_nullable(column: str) -> None:
-    frame = raw_flights(flight(**{column: None}))
-    result = validate_table(frame, FLIGHTS, "validate")
+    result = validate_table(raw_flights(flight(**{column: None})), FLIGHTS, "validate")
     assert len(result.valid) == 1
-    assert result.rows_quarantined == 0
+    assert result.quality.rows_quarantined == 0
 
 
 def test_weather_missing_readings_are_valid_but_infinite_ones_are_not() -> None:
@@ -108,15 +163,40 @@ def test_weather_missing_readings_are_valid_but_infinite_ones_are_not() -> None:
     ]
 
 
-def test_duplicate_key_keeps_first_and_quarantines_later_copies() -> None:
-    frame = raw_flights(flight(flight=7), flight(flight=8), flight(flight=7), flight(flight=7, dep_delay=9.0))
+def test_every_row_invalid_leaves_an_empty_valid_table_and_a_full_quarantine() -> None:
+    frame = raw_flights(flight(flight=1, month=13), flight(flight=2, distance=-1.0))
+    result = validate_table(frame, FLIGHTS, "validate")
+    assert result.valid.empty
+    assert list(result.valid.columns) == list(frame.columns)
+    assert result.quality.rows_quarantined == 2
+    assert result.quality.quarantine_share == 1.0
+    assert result.quality.reconciles
+
+
+# --- duplicates ------------------------------------------------------------------------------------
+
+
+def test_exact_duplicate_rows_are_removed_and_counted_not_quarantined() -> None:
+    frame = raw_flights(flight(flight=7), flight(flight=8), flight(flight=7), flight(flight=7))
     result = validate_table(frame, FLIGHTS, "validate")
     assert result.valid["row_id"].tolist() == [0, 1]
-    assert result.quarantine["row_id"].tolist() == [2, 3]
-    assert set(result.quarantine["check"]) == {"multiple_fields_uniqueness"}
-    assert set(result.quarantine["column"]) == {", ".join(KEYS["flights"])}
-    assert result.rows_quarantined == 2
-    assert sum(result.check_counts.values()) == 2
+    assert len(result.quarantine) == 0
+    q = result.quality
+    assert (q.rows_in, q.rows_valid, q.rows_quarantined, q.duplicates_removed) == (4, 2, 0, 2)
+    assert q.reconciles
+
+
+def test_conflicting_duplicate_keys_quarantine_every_row_of_the_key() -> None:
+    """Two different rows claim the same flight: neither can be trusted, so neither goes on."""
+    frame = raw_flights(flight(flight=7), flight(flight=8), flight(flight=7, dep_delay=9.0), flight(flight=7))
+    result = validate_table(frame, FLIGHTS, "validate")
+    assert result.valid["row_id"].tolist() == [1]
+    assert result.quarantine["row_id"].tolist() == [0, 2]
+    assert set(result.quarantine["check"]) == {"duplicate_key"}
+    assert set(result.quarantine["column"]) == {FLIGHT_KEYS}
+    q = result.quality
+    assert (q.rows_in, q.rows_valid, q.rows_quarantined, q.duplicates_removed) == (4, 1, 2, 1)
+    assert q.reconciles
 
 
 def test_weather_key_is_origin_and_time_hour() -> None:
@@ -126,108 +206,165 @@ def test_weather_key_is_origin_and_time_hour() -> None:
         {"month": 11, "day": 3, "hour": 1, "time_hour": "2013-11-03T06:00:00Z"},
         {"month": 11, "day": 3, "hour": 1, "time_hour": "2013-11-03T06:00:00Z", "origin": "JFK"},
     )
-    assert validate_table(frame, WEATHER, "validate").rows_quarantined == 0
+    assert validate_table(frame, WEATHER, "validate").quality.rows_quarantined == 0
 
 
-def test_hour_and_minute_must_match_sched_dep_time() -> None:
-    frame = raw_flights(flight(flight=1), flight(flight=2, sched_dep_time=515, hour=5, minute=20))
-    result = validate_table(frame, FLIGHTS, "validate")
-    assert result.valid["row_id"].tolist() == [0]
-    assert result.quarantine["row_id"].tolist() == [1]
-    assert result.quarantine["check"].tolist() == ["hour_minute_match_sched_dep_time"]
-    assert result.rows_quarantined == 1
+# --- rules across columns, several failures ----------------------------------------------------------
 
 
-def test_cross_check_quarantine_names_the_columns_it_involves() -> None:
-    frame = raw_flights(flight(flight=1), flight(flight=2, sched_dep_time=515, hour=5, minute=20))
-    result = validate_table(frame, FLIGHTS, "validate")
-    assert result.quarantine["column"].tolist() == ["hour, minute, sched_dep_time"]
-    assert result.check_counts == {"hour, minute, sched_dep_time:hour_minute_match_sched_dep_time": 1}
-
-
-def test_cross_check_quarantine_shows_plain_values() -> None:
+def test_cross_column_rule_names_its_columns_and_shows_plain_values() -> None:
     """The record is read by people: `hour=5`, not numpy's `hour=np.int64(5)`."""
     frame = raw_flights(flight(flight=1), flight(flight=2, sched_dep_time=515, hour=5, minute=20))
     result = validate_table(frame, FLIGHTS, "validate")
-    assert result.quarantine["value"].tolist() == ["hour=5, minute=20, sched_dep_time=515"]
+    assert result.quarantine[["row_id", "check", "column", "value"]].to_dict("records") == [
+        {
+            "row_id": 1,
+            "check": "hour_minute_match_schedule",
+            "column": "hour, minute, sched_dep_time",
+            "value": "hour=5, minute=20, sched_dep_time=515",
+        }
+    ]
 
 
-def test_row_failing_two_checks_counts_once_but_has_two_records() -> None:
+def test_row_failing_two_rules_counts_once_but_has_two_records() -> None:
     frame = raw_flights(flight(flight=1), flight(flight=2, month=13, carrier="X"))
     result = validate_table(frame, FLIGHTS, "validate")
-    assert result.rows_quarantined == 1
+    assert result.quality.rows_quarantined == 1
     assert result.quarantine[["row_id", "column", "check"]].to_dict("records") == [
-        {"row_id": 1, "column": "month", "check": "in_range(1, 12)"},
-        {"row_id": 1, "column": "carrier", "check": "str_length(2, 3)"},
+        {"row_id": 1, "column": "carrier", "check": "carrier_length"},
+        {"row_id": 1, "column": "month", "check": "month_range"},
     ]
-    assert result.check_counts == {"carrier:str_length(2, 3)": 1, "month:in_range(1, 12)": 1}
+    assert result.quality.errors == {"carrier_length": 1, "month_range": 1}
 
 
-def test_same_check_failing_in_two_columns_keeps_both_records() -> None:
-    """dep_delay and arr_delay share the check `in_range(-240, 2880)`: each failure is its own reason."""
-    frame = raw_flights(flight(flight=1), flight(flight=2, dep_delay=5000.0, arr_delay=-500.0))
-    result = validate_table(frame, FLIGHTS, "validate")
-    assert result.rows_quarantined == 1
-    assert sorted(result.quarantine["column"]) == ["arr_delay", "dep_delay"]
-    assert result.check_counts == {"arr_delay:in_range(-240, 2880)": 1, "dep_delay:in_range(-240, 2880)": 1}
+# --- warnings and foreign keys -----------------------------------------------------------------------
 
 
-def test_check_counts_count_rows_per_column_and_check() -> None:
+def test_warn_rule_keeps_the_row_and_counts_it_with_examples() -> None:
+    frame = raw_airports({**AIRPORTS[0], "dst": "X"}, AIRPORTS[1])
+    result = validate_table(frame, RAW_CONTRACTS["airports"], "validate")
+    assert len(result.valid) == 2
+    assert len(result.quarantine) == 0
+    assert result.quality.warnings == {"dst_code": 1}
+    assert result.quality.examples == {"dst_code": ["row_id 0: 'X'"]}
+
+
+def test_orphan_foreign_keys_warn_or_quarantine_as_the_contract_says() -> None:
     frame = raw_flights(
-        flight(flight=1, month=13),
-        flight(flight=2, month=0),
-        flight(flight=3, carrier="LONG"),
-        flight(flight=4),
+        flight(flight=1),
+        flight(flight=2, tailnum="N00000"),  # not in planes: kept, counted
+        flight(flight=3, dest="BQN"),  # not in airports: kept, counted
+        flight(flight=4, origin="XYZ"),  # unknown origin: no time zone, quarantined
     )
+    result = validate_table(frame, FLIGHTS, "validate", references=references())
+    assert result.valid["row_id"].tolist() == [0, 1, 2]
+    assert result.quarantine[["row_id", "check", "value"]].to_dict("records") == [
+        {"row_id": 3, "check": "origin_in_airports", "value": "'XYZ'"}
+    ]
+    assert result.quality.warnings == {"dest_in_airports": 1, "tailnum_in_planes": 1}
+
+
+def test_foreign_keys_are_not_checked_without_the_referenced_table() -> None:
+    frame = raw_flights(flight(flight=1, origin="XYZ", tailnum="N00000"))
     result = validate_table(frame, FLIGHTS, "validate")
-    assert result.check_counts == {"carrier:str_length(2, 3)": 1, "month:in_range(1, 12)": 2}
-    assert result.rows_quarantined == 3
-    assert result.valid["row_id"].tolist() == [3]
+    assert len(result.valid) == 1
+    assert result.quality.warnings == {}
 
 
-def test_flights_small_reconciles_rows_in_with_valid_and_quarantined() -> None:
+# --- the real data -----------------------------------------------------------------------------------
+
+
+def test_flights_small_reconciles_every_table() -> None:
+    frames = {t: read_small(t) for t in TABLES}
+    refs = {RAW_CONTRACTS[t].name: frames[t] for t in ("planes", "airports", "airlines")}
     for table in TABLES:
-        frame = read_small(table)
-        result = validate_table(frame, RAW_CONTRACTS[table], "validate")
-        assert len(frame) == len(result.valid) + result.rows_quarantined, table
+        result = validate_table(frames[table], RAW_CONTRACTS[table], "validate", references=refs)
+        q = result.quality
+        assert q.reconciles, table
+        assert q.rows_in == len(frames[table]) == q.rows_valid + q.rows_quarantined + q.duplicates_removed
         assert set(result.valid["row_id"]).isdisjoint(result.quarantine["row_id"]), table
 
 
-def test_flights_small_impossible_wind_is_quarantined() -> None:
-    weather = read_small("weather")
-    result = validate_table(weather, WEATHER, "validate")
-    record = result.quarantine.to_dict("records")
-    assert len(record) == 1
-    assert record[0]["check"] == "in_range(0, 200)"
-    assert record[0]["column"] == "wind_speed"
-    assert float(record[0]["value"]) == pytest.approx(1048.36058)
-    bad = weather.loc[weather["row_id"] == record[0]["row_id"]].iloc[0]
+def test_flights_small_real_findings() -> None:
+    frames = {t: read_small(t) for t in TABLES}
+    refs = {RAW_CONTRACTS[t].name: frames[t] for t in ("planes", "airports", "airlines")}
+    weather = validate_table(frames["weather"], WEATHER, "validate", references=refs)
+    (record,) = weather.quarantine.to_dict("records")
+    assert (record["check"], record["column"]) == ("wind_speed_range", "wind_speed")
+    assert float(record["value"]) == pytest.approx(1048.36058)
+    bad = frames["weather"].loc[frames["weather"]["row_id"] == record["row_id"]].iloc[0]
     assert (bad["origin"], bad["time_hour"]) == ("EWR", pd.Timestamp("2013-02-12 08:00", tz="UTC"))
-    assert result.check_counts == {"wind_speed:in_range(0, 200)": 1}
+    flights = validate_table(frames["flights"], FLIGHTS, "validate", references=refs)
+    assert flights.quality.rows_quarantined == 0
+    assert flights.quality.warnings["tailnum_in_planes"] > 0  # fleet numbers of MQ and AA
+    assert flights.quality.warnings["dest_in_airports"] > 0  # SJU and friends
+
+
+# --- structure ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("breakage", "column"),
+    ("breakage", "message"),
     [
-        (lambda f: f.drop(columns=["name"]), "name"),
-        (lambda f: f.assign(name=[1, 2]), "name"),
-        (lambda f: f.assign(row_id=f["row_id"].astype("float64")), "row_id"),
-        (lambda f: f.assign(extra="x"), "extra"),
+        (lambda f: f.drop(columns=["name"]), "missing required column(s): name"),
+        (lambda f: f.assign(name=[1, 2]), "column 'name' has type int64, the contract says str"),
+        (
+            lambda f: f.assign(row_id=f["row_id"].astype("float64")),
+            "column 'row_id' has type float64, the contract says int64",
+        ),
+        (lambda f: f.set_axis(["row_id", "carrier", "carrier"], axis=1), "duplicate column name(s): carrier"),
     ],
-    ids=["missing column", "wrong dtype", "float row_id", "unexpected column"],
+    ids=["missing column", "wrong type", "float row_id", "duplicate names"],
 )
-def test_structural_failure_stops_with_contract_version_and_column(breakage: Any, column: str) -> None:
-    frame = breakage(raw_airlines())
+def test_structural_breakage_stops_naming_source_contract_version_and_column(breakage: Any, message: str) -> None:
     with pytest.raises(ContractError) as err:
-        validate_table(frame, RAW_CONTRACTS["airlines"], "validate")
-    message = str(err.value)
-    assert message.startswith("raw_airlines v1.0.0: ")
-    assert f"'{column}'" in message
-    assert "\n" not in message
+        validate_table(breakage(raw_airlines()), RAW_CONTRACTS["airlines"], "validate", source="data/raw/airlines")
+    assert str(err.value) == f"data/raw/airlines (raw_airlines v1.0.0): {message}"
 
 
 def test_wrong_float_width_is_structural() -> None:
     frame = raw_weather()
     frame["temp"] = frame["temp"].astype("float32")
-    with pytest.raises(ContractError, match=r"^raw_weather v1\.0\.0: column 'temp' fails dtype\('float64'\)"):
+    with pytest.raises(ContractError, match=r"column 'temp' has type float32, the contract says float64$"):
         validate_table(frame, WEATHER, "validate")
+
+
+def test_extra_columns_are_dropped_where_allowed_and_refused_where_strict() -> None:
+    raw = raw_airlines().assign(alliance="Star")
+    assert list(conform(raw, RAW_CONTRACTS["airlines"], "x").columns) == ["row_id", "carrier", "name"]
+    strict = latest("predictions")
+    with pytest.raises(ContractError, match=r"unexpected column\(s\) not in the contract: alliance$"):
+        conform(pd.DataFrame({c: [] for c in [*strict.fixed_columns, "alliance"]}), strict, "x")
+
+
+def test_column_order_does_not_matter_and_comes_out_in_contract_order() -> None:
+    frame = raw_airlines()[["name", "carrier", "row_id"]]
+    result = validate_table(frame, RAW_CONTRACTS["airlines"], "validate")
+    assert list(result.valid.columns) == ["row_id", "carrier", "name"]
+    assert result.quality.rows_valid == 2
+
+
+def test_pattern_columns_take_any_of_their_types_and_rules() -> None:
+    features = latest("features")
+    frame = pd.DataFrame(
+        {
+            "row_id": [1, 2],
+            "month": [1, 1],
+            "sched_date": pd.to_datetime(["2013-01-01", "2013-01-01"]).astype("datetime64[us]"),
+            "sched_dep_utc": pd.to_datetime(["2013-01-01", "2013-01-01"], utc=True).astype("datetime64[us, UTC]"),
+            "carrier": ["AA", "UA"],
+            "origin": ["JFK", "EWR"],
+            "dest": ["LAX", "IAH"],
+            "sched_dep_hour": [5, 6],
+            "calendar__month": [1.0, np.inf],
+            "schedule__carrier": ["AA", None],
+            "late": np.array([0, 1], dtype="int8"),
+        }
+    )
+    result = validate_table(frame, features, "features")
+    assert result.valid["row_id"].tolist() == [1]
+    assert result.quarantine[["row_id", "check", "column"]].to_dict("records") == [
+        {"row_id": 2, "check": "feature_finite", "column": "calendar__month"}
+    ]
+    with pytest.raises(ContractError, match=r"unexpected column\(s\) not in the contract: Weather_Temp"):
+        validate_table(frame.assign(Weather_Temp=1.0), features, "features")

@@ -157,9 +157,10 @@ def test_predictions_table() -> None:
             "origin": ["JFK", "EWR"],
             "dest": ["LAX", "IAH"],
             "x": [0.1, 0.2],
+            "late": np.array([1, 0], dtype="int8"),
         }
     )
-    out = evaluation.predictions_table(test, np.array([1, 0]), np.array([0.5, 0.49]), threshold=0.5)
+    out = evaluation.predictions_table(test, np.array([0.5, 0.49]), threshold=0.5)
     assert list(out.columns) == [
         "row_id",
         "month",

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pipelab.cleaning import clean_flights, clean_weather
+from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.features import build_features
 from pipelab.params import FeaturesParams, TargetParams
 from pipelab.sources.coerce import coerce_table
@@ -22,7 +23,7 @@ ALL_GROUPS = ["calendar", "schedule", "weather", "aircraft", "route", "congestio
 
 @pytest.fixture(scope="module")
 def clean_tables() -> dict[str, pd.DataFrame]:
-    raw = {t: coerce_table(read_table_file(find_table(SMALL, t)), t, t) for t in TABLES}
+    raw = {t: coerce_table(read_table_file(find_table(SMALL, t)), RAW_CONTRACTS[t], t) for t in TABLES}
     return {
         "flights": clean_flights(raw["flights"], raw["airports"], {"SJU": "America/Puerto_Rico"}),
         "weather": clean_weather(raw["weather"]),

@@ -38,6 +38,8 @@ VALID: dict[str, Any] = {
     "split": {"cutoff": "2013-10-01"},
     "model": {"name": "hgb", "hgb": {"learning_rate": 0.2}},
     "evaluate": {"threshold": 0.5, "curve_points": 101},
+    "quality": {"checks": ["min_rows", "quarantine_share"], "quarantine_share": {"max_share": 0.1}},
+    "report": {"tables": ["delay_by_carrier"]},
 }
 ALL = ("seed", *SECTIONS)
 
@@ -76,6 +78,13 @@ def test_valid_file_loads_every_section(tmp_path: Path) -> None:
     assert params.split.cutoff == dt.date(2013, 10, 1)
     assert params.model.name == "hgb"
     assert params.evaluate.threshold == 0.5
+    assert params.quality.checks == ["min_rows", "quarantine_share"]
+    assert params.quality.config_for("quarantine_share").model_dump() == {
+        "max_share": 0.1,
+        "warn_share": 0.0,
+        "datasets": {},
+    }
+    assert params.report.tables == ["delay_by_carrier"]
 
 
 BAD_VALUES: list[tuple[str, Any, list[str]]] = [
@@ -106,7 +115,7 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
     (
         "features",
         {"groups": ["calendar", "weather", "calendar"]},
-        ["features.groups", "duplicate feature group(s): calendar"],
+        ["features.groups", "listed twice: calendar"],
     ),
     (
         "features",
@@ -120,6 +129,36 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
         {"groups": ["congestion"], "congestion": {"origin_hour": "sometimes"}},
         ["features.congestion.origin_hour = 'sometimes'", "valid boolean"],
     ),
+    # quality
+    ("quality", {"checks": ["min_rows", "min_rows"]}, ["quality.checks", "listed twice: min_rows"]),
+    ("quality", {"checks": ["gate"]}, ["quality.checks", "'gate'", "drift, min_rows, quarantine_share, rule_counts"]),
+    (
+        "quality",
+        {"checks": [], "quarantine_share": {"max_share": 1.5}},
+        ["quality.quarantine_share.max_share = 1.5", "less than or equal to 1"],
+    ),
+    (
+        "quality",
+        {"checks": [], "min_rows": {"datasets": {"raw_flight": 10}}},
+        ["quality.min_rows.datasets", "unknown dataset(s) raw_flight", "raw_flights"],
+    ),
+    (
+        "quality",
+        {"checks": [], "rule_counts": {"thresholds": {"raw_weather": {"wind_range": {"error_if": 1}}}}},
+        ["quality.rule_counts.thresholds", "raw_weather: unknown rule(s) wind_range", "wind_speed_range"],
+    ),
+    (
+        "quality",
+        {
+            "checks": [],
+            "rule_counts": {"thresholds": {"raw_weather": {"wind_speed_range": {"warn_if": 5, "error_if": 2}}}},
+        },
+        ["quality.rule_counts.thresholds", "warn_if must not exceed error_if"],
+    ),
+    ("quality", {"checks": [], "drift": {"warn_psi": 0}}, ["quality.drift.warn_psi = 0", "greater than 0"]),
+    # report
+    ("report", {"tables": []}, ["report.tables", "at least 1"]),
+    ("report", {"tables": ["delay_by_weekday"]}, ["report.tables", "'delay_by_weekday'", "delay_by_carrier"]),
     # clean
     (
         "clean",

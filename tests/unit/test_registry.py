@@ -110,7 +110,7 @@ UNKNOWN_KIND_CALLS: dict[str, Callable[[], object]] = {
 def test_unknown_kind_lists_the_kinds(call: str) -> None:
     with pytest.raises(RegistryError) as info:
         UNKNOWN_KIND_CALLS[call]()
-    assert str(info.value) == "unknown module kind 'modle'; kinds: feature_group, missing, model, source"
+    assert str(info.value) == "unknown module kind 'modle'; kinds: check, feature_group, missing, model, report, source"
 
 
 def test_same_name_from_two_modules_is_an_error_naming_both() -> None:

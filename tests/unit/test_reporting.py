@@ -1,4 +1,4 @@
-"""Reporting: delay statistics per group, names for codes, sorting, Markdown pages."""
+"""Report modules (delay statistics per group, names for codes, sorting) and the Markdown pages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelab import reporting
+from pipelab import registry, reporting
+from pipelab.contracts import DatasetQuality
+from pipelab.params import ModuleConfig
+from pipelab.reports.base import ReportInputs, delay_table
 
 nan = np.nan
 
@@ -30,10 +33,24 @@ AIRLINES = pd.DataFrame({"carrier": ["AA", "UA"], "name": ["American Airlines In
 AIRPORTS = pd.DataFrame(
     {"faa": ["EWR", "JFK", "LGA"], "name": ["Newark Liberty Intl", "John F Kennedy Intl", "La Guardia"]}
 )
+PREDICTIONS = pd.DataFrame({"carrier": ["UA", "AA", "AA"], "late": [1, 0, 1], "p_late": [0.9, 0.2, 0.4]})
+
+
+def report(name: str, flights: pd.DataFrame | None = None, late_minutes: int = 15) -> pd.DataFrame:
+    """The table of report module `name`, called as the report stage calls it."""
+    inputs = ReportInputs(
+        flights=_flights() if flights is None else flights,
+        airlines=AIRLINES,
+        airports=AIRPORTS,
+        predictions=PREDICTIONS,
+        late_minutes=late_minutes,
+    )
+    frame: pd.DataFrame = registry.get("report", name).obj(inputs, ModuleConfig()).frame
+    return frame
 
 
 def test_delay_table_exact_statistics() -> None:
-    table = reporting.delay_table(_flights(), ["carrier"], late_minutes=15)
+    table = delay_table(_flights(), ["carrier"], late_minutes=15)
     assert list(table.columns) == [
         "carrier",
         "flights",
@@ -57,23 +74,23 @@ def test_delay_table_exact_statistics() -> None:
 
 
 def test_delay_table_late_threshold_is_strict() -> None:
-    table = reporting.delay_table(_flights(), ["carrier"], late_minutes=15).set_index("carrier")
+    table = delay_table(_flights(), ["carrier"], late_minutes=15).set_index("carrier")
     assert table.loc["UA", "share_late"] == 0.0  # exactly 15 minutes is on time
     assert table.loc["ZZ", "share_late"] == 1.0  # 16 is late
-    lenient = reporting.delay_table(_flights(), ["carrier"], late_minutes=25).set_index("carrier")
+    lenient = delay_table(_flights(), ["carrier"], late_minutes=25).set_index("carrier")
     assert lenient.loc["AA", "share_late"] == pytest.approx(1 / 3)
 
 
 def test_delay_table_group_of_only_cancelled_flights() -> None:
     flights = _flights().assign(cancelled=[False, False, False, False, False, True, False])
-    table = reporting.delay_table(flights, ["carrier"], late_minutes=15).set_index("carrier")
+    table = delay_table(flights, ["carrier"], late_minutes=15).set_index("carrier")
     assert table.loc["ZZ", "flights"] == 1
     assert table.loc["ZZ", "cancelled_share"] == 1.0
     assert table.loc[["ZZ"], ["mean_arr_delay", "share_late"]].isna().to_numpy().tolist() == [[True, True]]
 
 
 def test_by_carrier_names_airlines_and_sorts_largest_first() -> None:
-    table = reporting.by_carrier(_flights(), AIRLINES, late_minutes=15)
+    table = report("delay_by_carrier")
     assert table.columns[:3].tolist() == ["carrier", "airline", "flights"]
     # AA (5 flights) first, then the one-flight carriers by code
     assert table["carrier"].tolist() == ["AA", "UA", "ZZ"]
@@ -82,7 +99,7 @@ def test_by_carrier_names_airlines_and_sorts_largest_first() -> None:
 
 
 def test_by_origin_names_airports_and_sorts_largest_first() -> None:
-    table = reporting.by_origin(_flights(), AIRPORTS, late_minutes=15)
+    table = report("delay_by_origin")
     assert table["origin"].tolist() == ["JFK", "EWR", "LGA", "XXX"]
     assert table["flights"].tolist() == [3, 2, 1, 1]
     assert table["airport"].tolist() == [
@@ -94,21 +111,21 @@ def test_by_origin_names_airports_and_sorts_largest_first() -> None:
 
 
 def test_by_month_in_calendar_order() -> None:
-    table = reporting.by_month(_flights(), late_minutes=15)
+    table = report("delay_by_month")
     assert table["month"].tolist() == [1, 2]
     assert table["flights"].tolist() == [5, 2]
     assert table["mean_arr_delay"].tolist() == [20.0, 15.5]
 
 
 def test_by_hour_uses_scheduled_local_hour() -> None:
-    table = reporting.by_hour(_flights(), late_minutes=15)
+    table = report("delay_by_hour")
     assert table["sched_dep_hour"].tolist() == [0, 5, 6, 7, 23]  # 2400 is hour 0
     assert table["flights"].tolist() == [1, 2, 1, 2, 1]
     assert table.set_index("sched_dep_hour").loc[7, "cancelled"] == 1
 
 
 def test_to_markdown_has_title_note_and_table() -> None:
-    text = reporting.to_markdown(reporting.by_month(_flights(), 15), "Delays by month", note="Completed flights only.")
+    text = reporting.to_markdown(report("delay_by_month"), "Delays by month", note="Completed flights only.")
     lines = text.splitlines()
     assert lines[0] == "# Delays by month"
     assert lines[2] == "Completed flights only."
@@ -127,9 +144,18 @@ def test_to_markdown_without_note() -> None:
     assert text.splitlines()[:3] == ["# T", "", "|   a |"]
 
 
-def test_predicted_vs_actual() -> None:
-    predictions = pd.DataFrame({"carrier": ["UA", "AA", "AA"], "late": [1, 0, 1], "p_late": [0.9, 0.2, 0.4]})
-    table = reporting.predicted_vs_actual(predictions)
+def test_every_report_module_is_registered() -> None:
+    assert registry.names("report") == [
+        "delay_by_carrier",
+        "delay_by_hour",
+        "delay_by_month",
+        "delay_by_origin",
+        "model_by_carrier",
+    ]
+
+
+def test_model_by_carrier_predicted_vs_actual() -> None:
+    table = report("model_by_carrier")
     assert table.to_dict("list") == {
         "carrier": ["AA", "UA"],
         "flights": [2, 1],
@@ -140,7 +166,7 @@ def test_predicted_vs_actual() -> None:
 
 def test_summary_links_every_table() -> None:
     titles = {"by_carrier": "Delays by carrier", "by_origin": "Delays by origin", "by_month": "Delays by month"}
-    text = reporting.summary(336_776, {"roc_auc": 0.712345, "brier": 0.2, "n_test": 80000, "other": 1.0}, titles)
+    text = reporting.summary(336_776, {"roc_auc": 0.712345, "brier": 0.2, "n_test": 80000, "other": 1.0}, titles, [])
     assert text.startswith("# pipelab report\n")
     assert "336,776 clean flights analysed" in text
     assert "| roc_auc | 0.7123 |" in text
@@ -151,5 +177,23 @@ def test_summary_links_every_table() -> None:
 
 def test_summary_shows_counts_as_whole_numbers() -> None:
     """A test split of 81,234 flights should not read as `8.123e+04` on the front page."""
-    text = reporting.summary(336_776, {"roc_auc": 0.7, "n_test": 81234}, {})
+    text = reporting.summary(336_776, {"roc_auc": 0.7, "n_test": 81234}, {}, [])
     assert ("| n_test | 81234 |" in text) or ("| n_test | 81,234 |" in text), text
+
+
+def test_summary_lists_the_quality_of_every_dataset() -> None:
+    weather = DatasetQuality(
+        dataset="raw_weather",
+        contract_version="1.0.0",
+        stage="validate",
+        rows_in=26115,
+        rows_valid=26114,
+        rows_quarantined=1,
+        duplicates_removed=0,
+        errors={"wind_speed_range": 1},
+    )
+    text = reporting.summary(10, {}, {}, [weather])
+    assert "## Data quality" in text
+    row = next(line for line in text.splitlines() if "raw_weather" in line)
+    assert "[raw_weather](quality/raw_weather.md)" in row
+    assert [cell.strip() for cell in row.strip("|").split("|")][1:] == ["ok", "26115", "26114", "1", "0", "0"]

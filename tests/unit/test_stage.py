@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from pipelab import io, provenance
+from pipelab.contracts import Column, Contract, Rule, migrations
 from pipelab.errors import DataError
 from pipelab.stage import StageContext, StageSpec, run_stage
 from pipelab.telemetry import drain_module_runs, measure_module
@@ -39,13 +40,23 @@ WRITTEN = (
     "metrics/telemetry/demo.json",
 )
 INPUT = pd.DataFrame({"month": [1, 1, 2, 3, 3], "flight": [10, 11, 12, 13, 14], "delay": [0.5, 1.5, 2.5, 3.5, 4.5]})
+DEMO = Contract(
+    name="demo",
+    version="1.0.0",
+    description="The demo stage's table.",
+    columns=(
+        Column(name="month", dtype="int64"),
+        Column(name="flight", dtype="int64"),
+        Column(name="delay", dtype="float64", unit="minutes"),
+    ),
+)
 
 Run = Callable[[StageContext], None]
 
 
 def run_ok(ctx: StageContext) -> None:
     frame = ctx.read("data/in/table.parquet")
-    ctx.write(frame, "data/out/table", ("demo", "1.0.0"), partition_by="month")
+    ctx.write(frame, "data/out/table", DEMO, partition_by="month")
     ctx.write_text(f"seed {ctx.params.seed}\n", "models/note.txt")
     ctx.write_json({"rows": len(frame)}, "metrics/demo.json")
     ctx.write_text("# demo\n", "reports/demo.md")
@@ -246,7 +257,9 @@ def test_telemetry_counts_rows_read_and_written(repo: Path) -> None:
         "rows_out",
         "rows_per_second",
         "rows_dropped",
+        "contract_check_seconds",  # run_ok writes under the DEMO contract
     }
+    assert 0 < record["contract_check_seconds"] <= record["wall_seconds"]
     assert record["rows_in"] == 10
     assert record["rows_out"] == 5
     assert record["rows_dropped"] == 2.0
@@ -617,3 +630,140 @@ def test_log_lines_carry_the_stage_name(repo: Path) -> None:
     entries = [json.loads(line) for line in (repo / "logs" / "pipelab.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {"stage": "demo", "level": "info", "message": "hello from the stage"}.items() <= entries[0].items()
     assert entries[-1]["message"].startswith("done: ")
+
+
+# --- contracts in the runtime: validation, quarantine, gates, migrations on read --------------------------------
+
+CHECKED = Contract(
+    name="demo",
+    version="1.0.0",
+    description="The demo stage's table, with a rule.",
+    columns=(
+        Column(name="row_id", dtype="int64"),
+        Column(name="month", dtype="int64"),
+        Column(name="delay", dtype="float64", rules=(Rule(name="delay_range", rule="in_range", args={"max": 4.0}),)),
+    ),
+    keys=("row_id",),
+)
+VALIDATING = StageSpec(
+    name="demo",
+    description="A demo stage that validates its table.",
+    params=("quality",),
+    deps=("data/in",),
+    outs=("data/out",),
+    validates=("demo",),
+)
+GATES: dict[str, Any] = {"checks": ["min_rows", "quarantine_share"], "quarantine_share": {"max_share": 0.5}}
+
+
+def validating(ctx: StageContext) -> None:
+    frame = ctx.read("data/in/table.parquet").assign(row_id=range(5))[["row_id", "month", "delay"]]
+    ctx.write(ctx.validate(frame, CHECKED), "data/out/table.parquet", CHECKED)
+
+
+def with_quality(repo: Path, quality: dict[str, Any]) -> None:
+    (repo / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "quality": quality}), encoding="utf-8")
+
+
+def test_validate_keeps_valid_rows_and_writes_the_quarantine_with_its_summary(repo: Path) -> None:
+    with_quality(repo, GATES)
+    assert run_stage(VALIDATING, validating, []) == 0
+    assert io.read_parquet(repo / "data" / "out" / "table.parquet")["delay"].tolist() == [0.5, 1.5, 2.5, 3.5]
+    quarantine = repo / "data" / "quarantine" / "demo.parquet"
+    assert io.read_parquet(quarantine)[["row_id", "check", "value", "stage"]].to_dict("records") == [
+        {"row_id": 4, "check": "delay_range", "value": "4.5", "stage": "demo"}
+    ]
+    assert io.read_contract(quarantine) == {"name": "quarantine", "version": "1.0.0"}
+    summary = io.read_metadata(quarantine, "quality")
+    assert (summary["rows_in"], summary["rows_valid"], summary["rows_quarantined"]) == (5, 4, 1)
+    assert summary["errors"] == {"delay_range": 1}
+    assert [f["check"] for f in summary["findings"]] == ["quarantine_share"]  # a warning: above warn_share 0
+    assert (repo / "data" / "quarantine" / "demo.parquet.provenance.json").is_file()
+    telemetry = json.loads((repo / "metrics" / "telemetry" / "demo.json").read_text(encoding="utf-8"))
+    assert telemetry["demo_rows_quarantined"] == 1.0
+    assert telemetry["contract_check_seconds"] > 0
+
+
+def test_a_tripped_gate_stops_the_stage_before_anything_is_written(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_quality(repo, {"checks": ["quarantine_share"], "quarantine_share": {"max_share": 0.1}})
+    assert run_stage(VALIDATING, validating, []) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: demo: quality gate tripped: demo: 1 of 5 rows quarantined (20.000%) > "
+        "quality.quarantine_share.max_share 10.000% (delay_range 1) (limits: params.yaml `quality`)"
+    ]
+    assert not (repo / "data" / "out").exists()
+    assert not (repo / "data" / "quarantine").exists()
+    assert leftovers(repo) == []
+
+
+def test_validating_an_undeclared_contract_or_skipping_a_declared_one_is_a_bug(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_quality(repo, GATES)
+    undeclared = StageSpec(name="demo", description="d", params=("quality",), deps=("data/in",), outs=("data/out",))
+    assert run_stage(undeclared, validating, []) == 1
+    assert "stage demo validates demo without declaring it" in error_line(capsys)
+
+    def skipping(ctx: StageContext) -> None:
+        ctx.write(ctx.read("data/in/table.parquet"), "data/out/table.parquet")
+
+    assert run_stage(VALIDATING, skipping, []) == 1
+    assert "stage demo declared but did not validate: demo" in error_line(capsys)
+
+
+def test_reading_with_the_wrong_contract_is_a_one_line_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def run(ctx: StageContext) -> None:
+        ctx.read("data/in/table.parquet", contract=DEMO)
+
+    assert run_stage(SPEC, run, []) == 2
+    assert error_line(capsys) == "error: demo: data/in/table.parquet: written as raw v1.0.0, expected demo v1.0.0"
+
+
+def test_writing_a_frame_that_breaks_its_contract_is_a_one_line_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(ctx: StageContext) -> None:
+        ctx.write(INPUT.assign(delay=INPUT["delay"].astype("float32")), "data/out/table", DEMO)
+
+    assert run_stage(SPEC, run, []) == 2
+    assert error_line(capsys) == (
+        "error: demo: data/out/table (demo v1.0.0): column 'delay' has type float32, the contract says float64"
+    )
+
+
+def test_reading_data_of_an_older_version_migrates_it_and_provenance_records_how(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry: list[migrations.Migration] = []
+    monkeypatch.setattr(migrations, "MIGRATIONS", registry)
+    newer = DEMO.model_copy(
+        update={"version": "2.0.0", "columns": (*DEMO.columns[:2], Column(name="delay_min", dtype="float64"))}
+    )
+
+    @migrations.migration("demo", "1.0.0", "2.0.0")
+    def rename_delay(frame: pd.DataFrame) -> pd.DataFrame:
+        """delay renamed delay_min."""
+        return frame.rename(columns={"delay": "delay_min"})
+
+    io.write_parquet(INPUT, repo / "data" / "in" / "table.parquet", DEMO.tag)
+    seen: list[str] = []
+
+    def run(ctx: StageContext) -> None:
+        seen.extend(ctx.read("data/in/table.parquet", contract=newer).columns)
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    assert seen == ["month", "flight", "delay_min"]
+    record = json.loads((repo / "data" / "out.provenance.json").read_text(encoding="utf-8"))
+    assert record["migrations"] == [
+        {
+            "dataset": "data/in/table.parquet",
+            "contract": "demo",
+            "from": "1.0.0",
+            "to": "2.0.0",
+            "how": "delay renamed delay_min.",
+        }
+    ]

@@ -3,8 +3,8 @@
 Command modules import heavy libraries inside the commands, so `pipelab --help` is quick.
 """
 
-from pipelab.cli import experiments, modules, pipeline
+from pipelab.cli import contracts, experiments, modules, pipeline, quality
 from pipelab.cli.app import app
 from pipelab.cli.pipeline import stage_order, telemetry_rows
 
-__all__ = ["app", "experiments", "modules", "pipeline", "stage_order", "telemetry_rows"]
+__all__ = ["app", "contracts", "experiments", "modules", "pipeline", "quality", "stage_order", "telemetry_rows"]

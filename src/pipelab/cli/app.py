@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(
@@ -13,3 +15,16 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `error: <message>` on stderr; raise the returned Exit to leave with `code`."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def write_generated(path: Path, text: str, check: bool, command: str) -> None:
+    """Write a generated file, or with `check` fail (exit 1) when it differs from `text`."""
+    if check:
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != text:
+            raise fail(f"{path} is out of date; run `{command}`", code=1)
+        typer.echo(f"{path}: up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {path}")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail
+from pipelab.cli.app import app, fail, write_generated
 from pipelab.errors import PipelabError
 
 
@@ -31,16 +31,7 @@ def catalog(
     except PipelabError as err:
         raise fail(str(err)) from None
     if markdown is not None:
-        text = cat.render_markdown(rows)
-        if check:
-            current = markdown.read_text(encoding="utf-8") if markdown.is_file() else ""
-            if current != text:
-                raise fail(f"{markdown} is out of date; run `pipelab catalog --markdown {markdown}`", code=1)
-            typer.echo(f"{markdown}: up to date")
-            return
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {markdown} ({len(rows)} modules)")
+        write_generated(markdown, cat.render_markdown(rows), check, f"pipelab catalog --markdown {markdown}")
         return
     if as_json:
         typer.echo(json.dumps({"modules": rows, "plugin_errors": registry.load_errors()}, indent=2, default=str))

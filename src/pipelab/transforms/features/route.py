@@ -12,7 +12,7 @@ from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 @register(
     "feature_group",
     "route",
-    reads=(ContractRef("clean_flights"), ContractRef("clean_airports")),
+    reads=(ContractRef("clean_flights"), ContractRef("raw_airports")),
     writes=(ContractRef("features"),),
     failure_modes=("destinations absent from airports give NaN coordinates and route__dest_known=0",),
 )

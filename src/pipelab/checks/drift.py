@@ -1,0 +1,41 @@
+"""Check `drift`: feature distributions against the reference profile (population stability index)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pipelab.checks.base import finding, tripped
+from pipelab.contracts import DatasetQuality, Finding
+from pipelab.params import ModuleConfig
+from pipelab.registry import register
+
+
+class DriftConfig(ModuleConfig):
+    """PSI per feature above which it warns (0.1 small, 0.25 large by common practice) or fails."""
+
+    warn_psi: float = Field(0.2, gt=0.0, le=100.0, description="PSI above this: warning")
+    error_psi: float | None = Field(None, gt=0.0, le=100.0, description="PSI above this: error (off by default)")
+
+
+@register(
+    "check",
+    "drift",
+    config=DriftConfig,
+    failure_modes=(
+        "a different data source (or a fixture slice) drifts by design: promote its profile first",
+        "datasets without a reference profile are not checked",
+    ),
+)
+def drift(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
+    """Warn (or fail, with `error_psi`) per feature whose PSI against the reference exceeds the limit."""
+    assert isinstance(config, DriftConfig)
+    found = []
+    for feature, psi in sorted(quality.drift.items(), key=lambda item: (-item[1], item[0])):
+        severity = tripped(psi, config.error_psi, config.warn_psi)
+        if severity is None:
+            continue
+        key, limit = ("error_psi", config.error_psi) if severity == "error" else ("warn_psi", config.warn_psi)
+        assert limit is not None
+        message = f"{feature} drifted: PSI {psi:.3f} > quality.drift.{key} {limit} (vs {quality.drift_reference})"
+        found.append(finding("drift", quality, severity=severity, message=message, value=psi, limit=limit))
+    return found

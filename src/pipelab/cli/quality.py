@@ -1,0 +1,63 @@
+"""`pipelab quality`: the last run's data quality per dataset, and the drift reference."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelab.cli.app import app, fail
+from pipelab.errors import PipelabError
+
+quality_app = typer.Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+PROFILE = Path("data/features/profile.json")
+REFERENCE = Path("data/reference/features.profile.json")
+
+
+@quality_app.command("show")
+def show(
+    quarantine: Annotated[Path, typer.Option(help="folder of quarantine files")] = Path("data/quarantine"),
+    as_json: Annotated[bool, typer.Option("--json", help="print the summaries as JSON")] = False,
+) -> None:
+    """Per validated dataset: verdict, rows in/valid/quarantined/duplicates, gate findings."""
+    from pipelab.io import dataset_files
+    from pipelab.quality import read_summaries
+
+    try:
+        summaries = read_summaries(dataset_files(quarantine))
+    except PipelabError as err:
+        raise fail(f"{err}; run `make run` first") from None
+    if as_json:
+        typer.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
+        return
+    table = Table(title="Data quality of the last run")
+    for column in ("dataset", "stage", "verdict", "rows in", "valid", "quarantined", "duplicates", "gates"):
+        table.add_column(column, justify="right" if column[0] in "rvqd" else "left")
+    for s in summaries:
+        counts = (s.rows_in, s.rows_valid, s.rows_quarantined, s.duplicates_removed)
+        gates = ", ".join(f"{sum(f.severity == k for f in s.findings)} {k}" for k in ("warn", "error"))
+        table.add_row(s.dataset, s.stage, s.verdict(), *(f"{n:,}" for n in counts), gates)
+    console = Console()
+    console.print(table)
+    for s in summaries:
+        for f in s.findings:
+            console.print(f"{f.severity}: {f.message}", highlight=False, soft_wrap=True)
+
+
+@quality_app.command("set-reference")
+def set_reference(
+    source: Annotated[Path, typer.Option("--from", help="profile of the run to promote")] = PROFILE,
+    target: Annotated[Path, typer.Option("--to", help="the reference drift is measured against")] = REFERENCE,
+) -> None:
+    """Promote the current features profile to the drift reference (commit it with the new baseline)."""
+    if not source.is_file():
+        raise fail(f"{source} not found; run `make run` first")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    typer.echo(f"copied {source} to {target}; `dvc repro` re-runs features, then commit {target} and dvc.lock")

@@ -1,0 +1,100 @@
+"""Contracts of the clean tables: flights with UTC times and status flags, weather, planes.
+
+Airports and airlines leave clean unchanged, under their raw contracts.
+"""
+
+from __future__ import annotations
+
+from pipelab.contracts.model import Column, Contract, Rule
+from pipelab.contracts.raw import RAW_FLIGHTS, RAW_PLANES, RAW_WEATHER
+
+MISSING_FLAGS = Column(
+    name=r"^[a-z_]+_missing$", dtype="bool", pattern=True, description="clean.missing=flag: the value was missing"
+)
+UTC = "datetime64[us, UTC]"
+
+
+def _raw(contract: Contract, *names: str) -> tuple[Column, ...]:
+    return tuple(contract.column(name) for name in names)
+
+
+CLEAN_FLIGHTS_V1 = Contract(
+    name="clean_flights",
+    version="1.0.0",
+    description="Every validated flight with local and UTC schedule, actual times and status flags.",
+    columns=(
+        *_raw(RAW_FLIGHTS, "row_id", "year", "month", "day", "carrier", "flight", "tailnum", "origin", "dest"),
+        *_raw(RAW_FLIGHTS, "sched_dep_time", "sched_arr_time", "dep_delay", "arr_delay", "air_time", "distance"),
+        Column(name="sched_dep_local", dtype="datetime64[us]", description="scheduled departure, origin local time"),
+        Column(name="sched_dep_utc", dtype=UTC, nullable=True, description="missing if the origin zone is unknown"),
+        Column(
+            name="sched_arr_utc", dtype=UTC, nullable=True, description="missing if the destination zone is unknown"
+        ),
+        Column(name="dep_utc", dtype=UTC, nullable=True, description="actual departure; missing when cancelled"),
+        Column(name="arr_utc", dtype=UTC, nullable=True, description="actual arrival; missing when cancelled/diverted"),
+        Column(
+            name="sched_block_minutes",
+            dtype="float64",
+            nullable=True,
+            unit="minutes",
+            rules=(
+                Rule(
+                    name="sched_block_range",
+                    rule="in_range",
+                    args={"min": 10, "max": 1440},
+                    description="gate to gate between 10 minutes and a day",
+                ),
+            ),
+        ),
+        Column(name="origin_tz_known", dtype="bool"),
+        Column(
+            name="dest_tz_known",
+            dtype="bool",
+            rules=(
+                Rule(
+                    name="dest_time_zone_known",
+                    rule="one_of",
+                    args={"values": [True]},
+                    severity="warn",
+                    description="kept: no UTC arrival, so no arrival congestion count",
+                ),
+            ),
+        ),
+        Column(name="cancelled", dtype="bool", description="never departed (no departure time)"),
+        Column(name="diverted", dtype="bool", description="departed, no arrival delay"),
+    ),
+    keys=("row_id",),
+    rules=(
+        Rule(name="sched_arrival_after_departure", rule="not_before", columns=("sched_arr_utc", "sched_dep_utc")),
+        Rule(
+            name="arrival_after_departure",
+            rule="not_before",
+            columns=("arr_utc", "dep_utc"),
+            description="an arrival before its departure is a recording error",
+        ),
+    ),
+    decisions=(
+        "A scheduled arrival clock time earlier than the departure (in UTC) is the next day: overnight flights.",
+    ),
+)
+
+CLEAN_WEATHER = Contract(
+    name="clean_weather",
+    version="1.0.0",
+    description="Hourly weather by origin after the missing-value strategy; a missing gust is the wind speed.",
+    columns=(
+        *_raw(RAW_WEATHER, "row_id", "origin", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust"),
+        *_raw(RAW_WEATHER, "precip", "pressure", "visib", "time_hour"),
+        MISSING_FLAGS,
+    ),
+    keys=("origin", "time_hour"),
+)
+
+CLEAN_PLANES = Contract(
+    name="clean_planes",
+    version="1.0.0",
+    description="Aircraft after the missing-value strategy (build year).",
+    columns=(*RAW_PLANES.columns, MISSING_FLAGS),
+    keys=("tailnum",),
+)
+CLEAN_FLIGHTS = CLEAN_FLIGHTS_V1  # the current version: what clean writes and every reader expects

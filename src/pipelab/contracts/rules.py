@@ -1,0 +1,122 @@
+"""The row rules contracts refer to by name: vectorised, True where a row passes.
+
+Column rules take the column; cross-column rules take the frame of the columns the
+contract names, in that order. Missing values pass (nullability is checked apart), so
+each rule says one thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelab.localtime import localize
+
+RuleFunction = Callable[..., pd.Series]
+RULES: dict[str, RuleFunction] = {}
+
+
+def rule(name: str) -> Callable[[RuleFunction], RuleFunction]:
+    def add(function: RuleFunction) -> RuleFunction:
+        RULES[name] = function
+        return function
+
+    return add
+
+
+def get_rule(name: str) -> RuleFunction:
+    if name not in RULES:
+        raise KeyError(f"unknown contract rule {name!r}; rules: {', '.join(sorted(RULES))}")
+    return RULES[name]
+
+
+def _passes(result: Any, index: pd.Index) -> pd.Series:
+    return pd.Series(np.asarray(result, dtype=bool), index=index)
+
+
+@rule("in_range")
+def in_range(series: pd.Series, min: float | None = None, max: float | None = None) -> pd.Series:
+    """Between `min` and `max` inclusive; infinities fail."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    ok = np.isnan(values) | np.isfinite(values)
+    if min is not None:
+        ok &= np.isnan(values) | (values >= min)
+    if max is not None:
+        ok &= np.isnan(values) | (values <= max)
+    return _passes(ok, series.index)
+
+
+@rule("finite")
+def finite(series: pd.Series) -> pd.Series:
+    """Not +inf or -inf (text passes: the rule is about numbers)."""
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        return _passes(np.ones(len(series), dtype=bool), series.index)
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return _passes(~np.isinf(values), series.index)
+
+
+@rule("one_of")
+def one_of(series: pd.Series, values: list[Any]) -> pd.Series:
+    """One of the listed values."""
+    return _passes(series.isna() | series.isin(values), series.index)
+
+
+@rule("text_length")
+def text_length(series: pd.Series, min: int = 0, max: int | None = None) -> pd.Series:
+    """Text of `min` to `max` characters."""
+    lengths = series.str.len()
+    ok = lengths.isna() | (lengths >= min)
+    if max is not None:
+        ok &= lengths.isna() | (lengths <= max)
+    return _passes(ok, series.index)
+
+
+@rule("clock_hhmm")
+def clock_hhmm(series: pd.Series) -> pd.Series:
+    """An HHMM clock value: 0 to 2400 with minutes below 60 (2400 is the end of the day)."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    ok = np.isnan(values) | ((values >= 0) & (values <= 2400) & (np.mod(values, 100) < 60))
+    return _passes(ok, series.index)
+
+
+@rule("hhmm_of")
+def hhmm_of(frame: pd.DataFrame) -> pd.Series:
+    """Columns (hour, minute, hhmm): hour * 100 + minute equals hhmm."""
+    hour, minute, hhmm = (frame.iloc[:, i].to_numpy(dtype="float64", na_value=np.nan) for i in range(3))
+    ok = np.isnan(hour) | np.isnan(minute) | np.isnan(hhmm) | (hour * 100 + minute == hhmm)
+    return _passes(ok, frame.index)
+
+
+@rule("calendar_date")
+def calendar_date(frame: pd.DataFrame) -> pd.Series:
+    """Columns (year, month, day): a real date (no 30 February); parts out of range are the range rules' business."""
+    parts = frame.set_axis(["year", "month", "day"], axis=1).astype("float64")
+    judged = parts["month"].between(1, 12) & parts["day"].between(1, 31)
+    dates = pd.to_datetime(parts.where(judged), errors="coerce")
+    return _passes(dates.notna() | ~judged | parts.isna().any(axis=1), frame.index)
+
+
+@rule("not_before")
+def not_before(frame: pd.DataFrame) -> pd.Series:
+    """Columns (later, earlier): the first is not before the second where both are known."""
+    later, earlier = frame.iloc[:, 0], frame.iloc[:, 1]
+    return _passes(later.isna() | earlier.isna() | (later >= earlier), frame.index)
+
+
+@rule("local_time_exists")
+def local_time_exists(frame: pd.DataFrame) -> pd.Series:
+    """Columns (naive local time, zone): the clock time exists (was not skipped at a DST start)."""
+    local, zones = frame.iloc[:, 0], frame.iloc[:, 1]
+    stamped = localize(local, zones, ambiguous="first", nonexistent="NaT")
+    return _passes(stamped.notna() | local.isna() | zones.isna(), frame.index)
+
+
+@rule("local_time_unambiguous")
+def local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
+    """Columns (naive local time, zone): the clock time happens once (is not repeated at a DST end)."""
+    local, zones = frame.iloc[:, 0], frame.iloc[:, 1]
+    stamped = localize(local, zones, ambiguous="NaT", nonexistent="shift_forward")
+    return _passes(stamped.notna() | local.isna() | zones.isna(), frame.index)

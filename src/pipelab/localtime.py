@@ -1,0 +1,27 @@
+"""Local wall-clock times to UTC, one IANA zone per row, with explicit DST choices."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Ambiguous = Literal["first", "NaT"]
+Nonexistent = Literal["shift_forward", "NaT"]
+
+
+def localize(local: pd.Series, zones: pd.Series, ambiguous: Ambiguous, nonexistent: Nonexistent) -> pd.Series:
+    """UTC instants of naive `local` times in per-row `zones`; NaT where the zone is unknown.
+
+    `ambiguous="first"` takes the first of a repeated hour (DST end); `"NaT"` refuses it.
+    `nonexistent="shift_forward"` moves a skipped clock time (DST start) forward; `"NaT"` refuses it.
+    """
+    out = pd.Series(pd.NaT, index=local.index, dtype="datetime64[us, UTC]")
+    known = local.notna() & zones.notna()
+    for zone, index in local[known].groupby(zones[known], sort=True).groups.items():
+        part = local.loc[index]
+        choice = np.ones(len(part), dtype=bool) if ambiguous == "first" else "NaT"
+        stamped = part.dt.tz_localize(str(zone), ambiguous=choice, nonexistent=nonexistent)
+        out.loc[index] = stamped.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    return out

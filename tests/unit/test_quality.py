@@ -1,0 +1,275 @@
+"""Quality gates (check modules), drift (profiles and PSI), and the summaries people and `dvc metrics` read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelab import drift, io, quality, registry
+from pipelab.checks.drift import DriftConfig
+from pipelab.checks.min_rows import MinRowsConfig
+from pipelab.checks.quarantine_share import QuarantineShareConfig
+from pipelab.checks.rule_counts import Limits, RuleCountsConfig
+from pipelab.contracts import DatasetQuality, Finding
+from pipelab.params import QualityParams
+
+
+def summary(**changes: Any) -> DatasetQuality:
+    base: dict[str, Any] = {
+        "dataset": "raw_weather",
+        "contract_version": "1.0.0",
+        "stage": "validate",
+        "rows_in": 1000,
+        "rows_valid": 990,
+        "rows_quarantined": 10,
+        "duplicates_removed": 0,
+        "errors": {"wind_speed_range": 8, "temp_range": 3},
+        "warnings": {"origin_in_airports": 4},
+    }
+    return DatasetQuality(**{**base, **changes})
+
+
+def check(name: str, quality_summary: DatasetQuality, config: Any) -> list[Finding]:
+    found: list[Finding] = registry.get("check", name).obj(quality_summary, config)
+    return found
+
+
+# --- the summary itself --------------------------------------------------------------------------------
+
+
+def test_summary_reconciles_and_counts_a_rule_whether_quarantined_or_kept() -> None:
+    q = summary()
+    assert q.reconciles
+    assert not summary(rows_valid=991).reconciles
+    assert q.quarantine_share == 0.01
+    assert q.failing("wind_speed_range") == 8
+    assert q.failing("origin_in_airports") == 4
+    assert q.failing("no_such_rule") == 0
+    assert summary(rows_in=0, rows_valid=0, rows_quarantined=0).quarantine_share == 0.0
+
+
+# --- min_rows ------------------------------------------------------------------------------------------
+
+
+def test_min_rows_fails_an_empty_valid_dataset() -> None:
+    empty = summary(rows_in=10, rows_valid=0, rows_quarantined=10)
+    (found,) = check("min_rows", empty, MinRowsConfig())
+    assert found.severity == "error"
+    assert found.message == (
+        "raw_weather: 0 valid row(s) of 10 < quality.min_rows 1; nothing usable would reach the next stage"
+    )
+    assert check("min_rows", summary(), MinRowsConfig()) == []
+
+
+def test_min_rows_per_dataset_override() -> None:
+    config = MinRowsConfig(min_rows=1, datasets={"raw_weather": 1000})
+    (found,) = check("min_rows", summary(), config)
+    assert (found.value, found.threshold) == (990, 1000)
+    assert check("min_rows", summary(dataset="raw_planes"), config) == []
+
+
+def test_min_rows_refuses_an_unknown_dataset() -> None:
+    with pytest.raises(ValueError, match=r"unknown dataset\(s\) raw_wether; datasets: .*raw_weather"):
+        MinRowsConfig(datasets={"raw_wether": 5})
+
+
+# --- quarantine_share ----------------------------------------------------------------------------------
+
+
+def test_quarantine_share_fails_above_max_and_names_the_worst_rules() -> None:
+    (found,) = check("quarantine_share", summary(), QuarantineShareConfig(max_share=0.005))
+    assert found.severity == "error"
+    assert found.message == (
+        "raw_weather: 10 of 1,000 rows quarantined (1.000%) > quality.quarantine_share.max_share 0.500% "
+        "(wind_speed_range 8, temp_range 3)"
+    )
+
+
+def test_quarantine_share_warns_between_warn_and_max() -> None:
+    (found,) = check("quarantine_share", summary(), QuarantineShareConfig(max_share=0.05, warn_share=0.001))
+    assert found.severity == "warn"
+    assert "quality.quarantine_share.warn_share 0.100%" in found.message
+
+
+def test_quarantine_share_quiet_at_or_below_both_limits() -> None:
+    assert check("quarantine_share", summary(), QuarantineShareConfig(max_share=0.01, warn_share=0.01)) == []
+
+
+def test_quarantine_share_per_dataset_limit() -> None:
+    config = QuarantineShareConfig(max_share=0.5, datasets={"raw_weather": 0.001})
+    assert [f.severity for f in check("quarantine_share", summary(), config)] == ["error"]
+    assert [f.severity for f in check("quarantine_share", summary(dataset="raw_planes"), config)] == ["warn"]
+
+
+# --- rule_counts ---------------------------------------------------------------------------------------
+
+
+def test_rule_counts_error_wins_over_warn_and_counts_kept_rows_too() -> None:
+    config = RuleCountsConfig(
+        thresholds={
+            "raw_weather": {
+                "wind_speed_range": Limits(warn_if=1, error_if=8),
+                "origin_in_airports": Limits(warn_if=4),
+                "temp_range": Limits(warn_if=5),
+            }
+        }
+    )
+    found = check("rule_counts", summary(), config)
+    assert [(f.severity, f.value, f.threshold) for f in found] == [("warn", 4, 4), ("error", 8, 8)]
+    assert found[1].message == (
+        "raw_weather: 8 row(s) fail wind_speed_range >= "
+        "quality.rule_counts.thresholds.raw_weather.wind_speed_range.error_if 8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        ({"raw_wether": {}}, r"unknown dataset\(s\) raw_wether"),
+        (
+            {"raw_weather": {"wind": Limits(warn_if=1)}},
+            r"raw_weather: unknown rule\(s\) wind; rules: .*wind_speed_range",
+        ),
+    ],
+)
+def test_rule_counts_refuses_unknown_datasets_and_rules(thresholds: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RuleCountsConfig(thresholds=thresholds)
+
+
+def test_rule_counts_knows_implicit_rules() -> None:
+    config = RuleCountsConfig(
+        thresholds={"raw_flights": {"duplicate_key": Limits(error_if=1), "carrier_not_null": Limits(error_if=1)}}
+    )
+    flights = summary(dataset="raw_flights", errors={"duplicate_key": 2})
+    assert [f.check for f in check("rule_counts", flights, config)] == ["rule_counts"]
+
+
+# --- drift ---------------------------------------------------------------------------------------------
+
+
+def test_drift_warns_per_feature_above_the_limit_worst_first() -> None:
+    drifted = summary(dataset="features", drift={"a": 0.05, "b": 0.3, "c": 0.9}, drift_reference="ref.json")
+    found = check("drift", drifted, DriftConfig(warn_psi=0.2))
+    assert [(f.severity, f.value) for f in found] == [("warn", 0.9), ("warn", 0.3)]
+    assert found[0].message == "features: c drifted: PSI 0.900 > quality.drift.warn_psi 0.2 (vs ref.json)"
+    errors = check("drift", drifted, DriftConfig(warn_psi=0.2, error_psi=0.5))
+    assert [f.severity for f in errors] == ["error", "warn"]
+
+
+def test_drift_without_measurements_finds_nothing() -> None:
+    assert check("drift", summary(), DriftConfig()) == []
+
+
+def _numbers(seed: int, shift: float = 0.0, n: int = 5000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "x": rng.normal(shift, 1.0, n),
+            "k": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]),
+        }
+    )
+
+
+def test_profile_has_decile_bins_shares_that_sum_to_one_and_a_missing_share() -> None:
+    frame = _numbers(0)
+    frame.loc[:99, "x"] = np.nan
+    frame.loc[:49, "k"] = None
+    p = drift.profile(frame, ["x"], ["k"])
+    assert p["rows"] == 5000
+    x, k = p["features"]["x"], p["features"]["k"]
+    assert len(x["edges"]) == 9
+    assert len(x["shares"]) == 11  # 10 bins and missing
+    assert x["shares"][-1] == pytest.approx(0.02)
+    assert sum(x["shares"]) == pytest.approx(1.0)
+    assert k["categories"] == ["a", "b", "c"]
+    assert sum(k["shares"]) == pytest.approx(1.0)
+    assert k["shares"][-1] == pytest.approx(0.01)
+
+
+def test_psi_is_zero_against_itself_small_for_noise_and_large_for_a_shift() -> None:
+    reference = drift.profile(_numbers(0), ["x"], ["k"])
+    assert drift.psi(reference, _numbers(0)) == {"k": 0.0, "x": 0.0}
+    noise = drift.psi(reference, _numbers(1))
+    assert noise["x"] < 0.02
+    assert noise["k"] < 0.02
+    shifted = drift.psi(reference, _numbers(1, shift=1.0))
+    assert shifted["x"] > 0.25
+
+
+def test_psi_of_a_categorical_shift_and_of_absent_features() -> None:
+    reference = drift.profile(_numbers(0), ["x"], ["k"])
+    flipped = _numbers(0).assign(k=lambda f: f["k"].map({"a": "c", "c": "a", "b": "b"}))
+    assert drift.psi(reference, flipped)["k"] > 0.5
+    assert drift.psi(reference, flipped.drop(columns=["x"])).keys() == {"k"}
+
+
+def test_profile_of_discrete_and_empty_columns() -> None:
+    frame = pd.DataFrame({"weekend": [0.0] * 70 + [1.0] * 30, "empty": [np.nan] * 100})
+    p = drift.profile(frame, ["weekend", "empty"], [])
+    assert p["features"]["weekend"]["edges"] == [0.0, 1.0]  # decile edges collapse to the distinct values
+    assert p["features"]["empty"] == {"kind": "numeric", "edges": [], "shares": [0.0, 1.0]}
+    assert drift.psi(p, frame) == {"empty": 0.0, "weekend": 0.0}
+
+
+# --- running the checks and reporting ------------------------------------------------------------------
+
+
+def test_run_checks_collects_findings_in_check_order() -> None:
+    params = QualityParams(checks=["quarantine_share", "min_rows"]).model_copy(
+        update={"configs": {"quarantine_share": QuarantineShareConfig(max_share=0.001)}}
+    )
+    judged = quality.run_checks(summary(rows_valid=0, rows_quarantined=1000, errors={"temp_range": 1000}), params)
+    assert [(f.check, f.severity) for f in judged.findings] == [("quarantine_share", "error"), ("min_rows", "error")]
+    failure = quality.gate_failure(judged)
+    assert failure is not None
+    assert failure.startswith("quality gate tripped: raw_weather: 1,000 of 1,000 rows quarantined")
+    assert failure.endswith("(limits: params.yaml `quality`)")
+    assert "\n" not in failure
+    assert quality.gate_failure(summary()) is None
+
+
+def test_metrics_are_flat_numbers_per_dataset() -> None:
+    q = summary(
+        findings=(Finding(check="x", dataset="raw_weather", severity="warn", message="m", value=1, threshold=0),),
+        drift={"a": 0.1, "b": 0.4},
+    )
+    entry = quality.metrics([q])["raw_weather"]
+    assert entry == {
+        "rows_in": 1000,
+        "rows_valid": 990,
+        "rows_quarantined": 10,
+        "duplicates_removed": 0,
+        "quarantine_share": 0.01,
+        "gate_warnings": 1,
+        "gate_errors": 0,
+        "quarantined_by_rule": {"temp_range": 3, "wind_speed_range": 8},
+        "kept_with_warning_by_rule": {"origin_in_airports": 4},
+        "drift_psi_max": 0.4,
+        "drift_psi": {"a": 0.1, "b": 0.4},
+    }
+
+
+def test_markdown_page_reconciles_and_shows_decisions_of_the_contract() -> None:
+    text = quality.markdown(summary(examples={"origin_in_airports": ["row_id 3: 'XXX'"]}))
+    assert text.startswith("# Data quality: `raw_weather` (contract v1.0.0, stage `validate`)")
+    assert "**Verdict: ok.** 1,000 rows in = 990 valid + 10 quarantined + 0 exact duplicates removed." in text
+    assert "## Quarantined (rows in `data/quarantine/raw_weather.parquet`)" in text
+    assert "row_id 3: 'XXX'" in text
+    assert "1,048 mph wind" in text  # a decision recorded in the raw_weather contract
+    broken = quality.markdown(summary(rows_valid=5))
+    assert "(DOES NOT RECONCILE)" in broken
+
+
+def test_read_summaries_in_pipeline_order_skipping_files_without_one(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"row_id": pd.Series([], dtype="int64")})
+    io.write_parquet(
+        frame, tmp_path / "features.parquet", metadata={"quality": summary(dataset="features").model_dump()}
+    )
+    io.write_parquet(frame, tmp_path / "raw_weather.parquet", metadata={"quality": summary().model_dump()})
+    io.write_parquet(frame, tmp_path / "stray.parquet")
+    assert [q.dataset for q in quality.read_summaries(io.dataset_files(tmp_path))] == ["raw_weather", "features"]
