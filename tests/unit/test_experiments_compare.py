@@ -13,7 +13,7 @@ import pytest
 from pipelab.experiments.compare import CompareError, build_report, flatten, param_changes
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
-from pipelab.experiments.render import markdown, write_plots
+from pipelab.experiments.render import fmt, markdown, write_plots
 from pipelab.experiments.revisions import Intent
 from pipelab.experiments.snapshot import Curve, Snapshot
 from pipelab.io import dumps_json
@@ -250,3 +250,11 @@ def test_missing_probabilities_become_nulls_not_invalid_json() -> None:
     assert diff.mean_abs_shift is None
     assert diff.largest[0]["shift"] is None
     dumps_json(dataclasses.asdict(diff))  # allow_nan=False would raise on a NaN
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, "—"), (82609, "82,609"), (71059.5, "71,060"), (0.0492614, "0.0492614"), (2.0, "2"), (["a", "b"], "a, b")],
+)
+def test_table_cells_are_formatted_for_reading(value: object, text: str) -> None:
+    assert fmt(value) == text

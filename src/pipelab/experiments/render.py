@@ -26,14 +26,14 @@ FEW_POINTS = 30  # curves with fewer points get markers, so a one-bin calibratio
 
 
 def fmt(value: object) -> str:
-    """A value for a table cell: thousands separators for counts, 6 significant digits otherwise."""
+    """A value for a table cell: thousands separators from 1,000 up, 6 significant digits below."""
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
     if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
         return f"{int(value):,}"
-    return f"{value:.6g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
 
 
 def fmt_change(change: Change) -> str:
@@ -143,7 +143,11 @@ def _predictions(report: Report, b: str, t: str) -> list[str]:
     ]
     if diff.largest:
         header = [k for k in diff.largest[0] if k not in ("p_late_base", "p_late_target")]
-        rows = [[r[k] for k in header[:-1]] + [r["p_late_base"], r["p_late_target"], r["shift"]] for r in diff.largest]
+        rows = [
+            [str(r[k]) if k == "row_id" else r[k] for k in header[:-1]]
+            + [r["p_late_base"], r["p_late_target"], r["shift"]]
+            for r in diff.largest
+        ]
         lines += ["Largest shifts:", "", table([*header[:-1], f"p {b}", f"p {t}", "shift"], rows), ""]
     if diff.by_carrier:
         rows = [[r["carrier"], r["flights"], r["class_changed"], r["mean_shift"], r["mean_abs_shift"]]
