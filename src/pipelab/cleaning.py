@@ -11,39 +11,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from pipelab.contracts.clean import CLEAN_FLIGHTS
 from pipelab.localtime import localize
 
 NYC_ZONE = "America/New_York"
 WEATHER_MEASUREMENTS = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib"]
 PLANE_MEASUREMENTS = ["year"]
-
-CLEAN_FLIGHT_COLUMNS = [
-    "row_id",
-    "year",
-    "month",
-    "day",
-    "carrier",
-    "flight",
-    "tailnum",
-    "origin",
-    "dest",
-    "sched_dep_time",
-    "sched_arr_time",
-    "dep_delay",
-    "arr_delay",
-    "air_time",
-    "distance",
-    "sched_dep_local",
-    "sched_dep_utc",
-    "sched_arr_utc",
-    "dep_utc",
-    "arr_utc",
-    "sched_block_minutes",
-    "origin_tz_known",
-    "dest_tz_known",
-    "cancelled",
-    "diverted",
-]
+WHOLE_MINUTES = ["dep_delay", "arr_delay", "air_time"]  # recorded in whole minutes (rounded, if a source has fractions)
 
 
 def airport_zones(airports: pd.DataFrame, extra: Mapping[str, str]) -> dict[str, str]:
@@ -69,31 +43,40 @@ def to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
 
 
 def clean_flights(flights: pd.DataFrame, airports: pd.DataFrame, extra_zones: Mapping[str, str]) -> pd.DataFrame:
-    """One row per validated flight with UTC schedule and actual times and status flags."""
+    """One row per validated flight, as the current clean_flights contract says.
+
+    Local scheduled times become UTC in the airport's zone; an arrival clock earlier (in
+    UTC) than the departure is the next day. Delays and air time are whole minutes.
+    """
     zones = airport_zones(airports, extra_zones)
     out = flights.copy()
     dates = pd.to_datetime(pd.DataFrame({"year": out["year"], "month": out["month"], "day": out["day"]}))
-    origin_zone = out["origin"].map(zones)
-    dest_zone = out["dest"].map(zones)
+    origin_zone, dest_zone = out["origin"].map(zones), out["dest"].map(zones)
+    out["origin_tzone"] = origin_zone.astype(object).where(origin_zone.notna(), None)
+    out["dest_tzone"] = dest_zone.astype(object).where(dest_zone.notna(), None)
     out["origin_tz_known"] = origin_zone.notna()
     out["dest_tz_known"] = dest_zone.notna()
     out["sched_dep_local"] = local_clock(dates, out["sched_dep_time"]).astype("datetime64[us]")
     out["sched_dep_utc"] = to_utc(out["sched_dep_local"], origin_zone)
-    arr = to_utc(local_clock(dates, out["sched_arr_time"]).astype("datetime64[us]"), dest_zone)
-    overnight = arr < out["sched_dep_utc"]
-    out["sched_arr_utc"] = arr.where(~overnight, arr + pd.Timedelta(days=1))
-    out["dep_utc"] = (out["sched_dep_utc"] + pd.to_timedelta(out["dep_delay"], unit="min")).astype(
-        "datetime64[us, UTC]"
-    )
-    out["arr_utc"] = (out["sched_arr_utc"] + pd.to_timedelta(out["arr_delay"], unit="min")).astype(
-        "datetime64[us, UTC]"
-    )
+    arrival = local_clock(dates, out["sched_arr_time"]).astype("datetime64[us]")
+    same_day = to_utc(arrival, dest_zone)
+    overnight = (same_day < out["sched_dep_utc"]).where(same_day.notna(), out["sched_arr_time"] < out["sched_dep_time"])
+    out["sched_arr_local"] = arrival.where(~overnight.astype(bool), arrival + pd.Timedelta(days=1))
+    out["sched_arr_utc"] = to_utc(out["sched_arr_local"], dest_zone)
+    for column in WHOLE_MINUTES:
+        out[column] = flights[column].round().astype("Int64")
+    out["dep_utc"] = _after(out["sched_dep_utc"], out["dep_delay"])
+    out["arr_utc"] = _after(out["sched_arr_utc"], out["arr_delay"])
     block = (out["sched_arr_utc"] - out["sched_dep_utc"]).dt.total_seconds() / 60
     out["sched_block_minutes"] = block.astype("float64")
     out["cancelled"] = flights["dep_time"].isna() | flights["dep_delay"].isna()
     out["diverted"] = ~out["cancelled"] & flights["arr_delay"].isna()
     out["distance"] = out["distance"].astype("float64")
-    return out[CLEAN_FLIGHT_COLUMNS].sort_values("row_id", kind="stable").reset_index(drop=True)
+    return out[CLEAN_FLIGHTS.fixed_columns].sort_values("row_id", kind="stable").reset_index(drop=True)
+
+
+def _after(start: pd.Series, minutes: pd.Series) -> pd.Series:
+    return (start + pd.to_timedelta(minutes.astype("float64"), unit="min")).astype("datetime64[us, UTC]")
 
 
 def clean_weather(weather: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ ID_COLUMNS = ["row_id", "month", "sched_date", "sched_dep_utc", "carrier", "orig
 def population(flights: pd.DataFrame, target: TargetParams) -> tuple[pd.DataFrame, pd.Series, dict[str, int]]:
     """The flights to model and their `late` label, with counts of what was excluded."""
     incomplete = flights["cancelled"] | flights["diverted"]
-    late = flights["arr_delay"] > target.late_minutes
+    late = flights["arr_delay"].astype("float64") > target.late_minutes  # missing delay: not late (excluded, or late)
     counts = {"cancelled": int(flights["cancelled"].sum()), "diverted": int(flights["diverted"].sum())}
     if target.cancelled == "exclude":
         keep = ~incomplete

@@ -93,6 +93,9 @@ def write_partitioned(df: pd.DataFrame, root: Path, key: str, contract: tuple[st
     import pyarrow as pa
 
     schema = pa.Schema.from_pandas(df, preserve_index=False)
+    if df.empty:  # no partitions, but readers still need the columns and types
+        write_parquet(df, root / PARTITION_FILE, contract, schema)
+        return [root / PARTITION_FILE]
     written = []
     for value, part in df.groupby(df[key].astype("Int64"), sort=True, dropna=False):
         missing = bool(pd.isna(value))

@@ -17,13 +17,13 @@ import pandas as pd
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
-from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 
 @register(
     "feature_group",
     "{name}",
-    reads=(ContractRef("clean_flights"),),
+    reads=(FLIGHTS,),
     writes=(ContractRef("features"),),
     failure_modes=(),
 )

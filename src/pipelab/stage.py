@@ -24,8 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from packaging.version import Version
+
 from pipelab import io, registry
-from pipelab.contracts import Contract, DatasetQuality, adapt, conform, validate_table
+from pipelab.contracts import Contract, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
 from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
 from pipelab.logs import logger, setup_logging
@@ -239,13 +241,19 @@ class StageContext:
         io.write_text(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"), self.output(path))
 
     def module(self, kind: str, name: str, inputs: Iterable[str | Path] = ()) -> ModuleSpec:
-        """The module params chose, refused before any work if it cannot read these inputs' contracts."""
+        """The module params chose, refused before any work if it cannot read these inputs' contracts.
+
+        A module gets its input at the version this code delivers: older data is migrated
+        on read to the current version, so that is the version to check (newer data is
+        checked as it is, and refused when read).
+        """
         spec = registry.get(kind, name)
         available: dict[str, str] = {}
         for path in inputs:
             tag = io.read_contract(self.input(path))
             if tag is not None:
-                available[tag["name"]] = tag["version"]
+                current = latest(tag["name"]).version if tag["name"] in names() else tag["version"]
+                available[tag["name"]] = max(tag["version"], current, key=Version)
         registry.check_reads(spec, available)
         return spec
 

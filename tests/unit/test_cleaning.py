@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelab.cleaning import CLEAN_FLIGHT_COLUMNS, airport_zones, clean_flights, clean_weather, local_clock, to_utc
+from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, to_utc
+from pipelab.contracts import conform, validate_table
+from pipelab.contracts.clean import CLEAN_FLIGHTS
 from tests.unit.builders import clean_flight_table, flight, raw_airports, raw_flights, raw_weather
 
 NY = "America/New_York"
@@ -85,14 +87,52 @@ def test_clean_flight_new_york_to_los_angeles() -> None:
         False,
         False,
     ]
-    assert list(out.columns) == CLEAN_FLIGHT_COLUMNS
+    assert list(out.columns) == CLEAN_FLIGHTS.fixed_columns
+    assert (row["origin_tzone"], row["dest_tzone"]) == (NY, "America/Los_Angeles")
+    assert row["sched_arr_local"] == pd.Timestamp("2013-07-01 12:00")
+    assert [str(out[c].dtype) for c in ("dep_delay", "arr_delay", "air_time")] == ["Int64"] * 3
+
+
+def test_clean_flights_writes_exactly_what_its_contract_says() -> None:
+    out = clean_flight_table(flight(flight=1), flight(flight=2, dep_time=None, dep_delay=None, arr_delay=None))
+    conform(out, CLEAN_FLIGHTS, "clean")  # raises on any column or type the contract does not say
+    assert validate_table(out, CLEAN_FLIGHTS, "clean").quality.rows_valid == 2
+
+
+def test_fractional_minutes_from_a_source_are_rounded_to_whole_minutes() -> None:
+    out = clean_flight_table(flight(dep_delay=2.4, arr_delay=-3.6, air_time=226.5))
+    assert out[["dep_delay", "arr_delay", "air_time"]].iloc[0].tolist() == [2, -4, 226]
 
 
 def test_clean_overnight_arrival_rolls_to_the_next_day() -> None:
     out = clean_flight_table(flight(origin="JFK", dest="LAX", month=7, sched_dep_time=2200, sched_arr_time=100))
     assert out.loc[0, "sched_dep_utc"] == _utc("2013-07-02 02:00")
     assert out.loc[0, "sched_arr_utc"] == _utc("2013-07-02 08:00")
+    assert out.loc[0, "sched_arr_local"] == pd.Timestamp("2013-07-02 01:00")
     assert out.loc[0, "sched_block_minutes"] == 360.0
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "utc_arrival"),
+    [(11, 3, "2013-11-04 05:03"), (3, 10, "2013-03-11 04:03")],
+    ids=["DST ends that night", "DST started that morning"],
+)
+def test_overnight_arrival_after_a_dst_change_is_placed_in_the_next_days_offset(
+    month: int, day: int, utc_arrival: str
+) -> None:
+    """JFK 22:45 to ROC 00:03: 78 minutes. Adding 24 hours in UTC to the same-day arrival was an hour off (v1)."""
+    out = clean_flight_table(
+        flight(origin="JFK", dest="LGA", month=month, day=day, sched_dep_time=2245, sched_arr_time=3)
+    )
+    assert out.loc[0, "sched_arr_utc"] == _utc(utc_arrival)
+    assert out.loc[0, "sched_block_minutes"] == 78.0
+
+
+def test_clean_overnight_arrival_at_an_airport_without_a_zone_goes_by_the_clock() -> None:
+    out = clean_flight_table(flight(origin="JFK", dest="BQN", sched_dep_time=2300, sched_arr_time=330))
+    assert out.loc[0, "sched_arr_local"] == pd.Timestamp("2013-01-02 03:30")
+    assert out["sched_arr_utc"].isna().tolist() == [True]
+    assert out.loc[0, "dest_tzone"] is None
 
 
 def test_clean_arrival_at_2400_is_next_midnight() -> None:
@@ -105,6 +145,33 @@ def test_clean_departure_in_the_spring_forward_gap() -> None:
     out = clean_flight_table(flight(month=3, day=10, sched_dep_time=230, sched_arr_time=600, dest="LGA"))
     assert out.loc[0, "sched_dep_utc"] == _utc("2013-03-10 07:00")
     assert out.loc[0, "sched_arr_utc"] == _utc("2013-03-10 10:00")
+
+
+def test_a_departure_skipped_by_dst_is_quarantined_and_a_repeated_one_kept_with_a_warning() -> None:
+    out = clean_flight_table(
+        flight(flight=1),
+        flight(flight=2, month=3, day=10, sched_dep_time=230, hour=2, minute=30, sched_arr_time=600, dest="LGA"),
+        flight(flight=3, month=11, day=3, sched_dep_time=130, hour=1, minute=30, sched_arr_time=500, dest="LGA"),
+    )
+    result = validate_table(out, CLEAN_FLIGHTS, "clean")
+    assert result.valid["row_id"].tolist() == [0, 2]
+    assert result.quarantine[["row_id", "check", "column", "value"]].to_dict("records") == [
+        {
+            "row_id": 1,
+            "check": "sched_dep_local_exists",
+            "column": "sched_dep_local, origin_tzone",
+            "value": "sched_dep_local=2013-03-10T02:30:00, origin_tzone='America/New_York'",
+        }
+    ]
+    assert result.quality.warnings == {"sched_dep_local_unambiguous": 1}
+
+
+def test_an_arrival_skipped_by_dst_at_the_destination_is_quarantined() -> None:
+    out = clean_flight_table(flight(month=3, day=10, sched_dep_time=2359, hour=23, minute=59, sched_arr_time=230))
+    result = validate_table(out, CLEAN_FLIGHTS, "clean")
+    assert result.quarantine["check"].tolist() == []  # IAH: 02:30 on 11 March exists
+    skipped = clean_flight_table(flight(month=3, day=9, sched_dep_time=2359, hour=23, minute=59, sched_arr_time=230))
+    assert validate_table(skipped, CLEAN_FLIGHTS, "clean").quarantine["check"].tolist() == ["sched_arr_local_exists"]
 
 
 def test_clean_flags_cancelled_and_diverted() -> None:

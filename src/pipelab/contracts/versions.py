@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1, CLEAN_PLANES, CLEAN_WEATHER
+from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1, CLEAN_FLIGHTS_V2, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.model import Contract
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.quarantine import QUARANTINE
@@ -14,6 +14,7 @@ from pipelab.errors import ContractError
 CONTRACTS: tuple[Contract, ...] = (
     *RAW_CONTRACTS.values(),
     CLEAN_FLIGHTS_V1,
+    CLEAN_FLIGHTS_V2,
     CLEAN_WEATHER,
     CLEAN_PLANES,
     FEATURES,

@@ -15,7 +15,7 @@ import pandas as pd
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef
 
-FLIGHTS = (ContractRef("clean_flights"),)
+FLIGHTS = (ContractRef("clean_flights", ">=2,<3"),)
 
 
 @dataclass(frozen=True)

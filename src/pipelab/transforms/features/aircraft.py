@@ -6,13 +6,13 @@ import pandas as pd
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
-from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 
 @register(
     "feature_group",
     "aircraft",
-    reads=(ContractRef("clean_flights"), ContractRef("clean_planes")),
+    reads=(FLIGHTS, ContractRef("clean_planes")),
     writes=(ContractRef("features"),),
     failure_modes=("tail numbers absent from planes give NaN and aircraft__known=0",),
 )

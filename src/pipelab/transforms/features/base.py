@@ -8,6 +8,9 @@ from typing import Protocol
 import pandas as pd
 
 from pipelab.params import ModuleConfig
+from pipelab.registry import ContractRef
+
+FLIGHTS = ContractRef("clean_flights", ">=2,<3")  # what every group reads: the current clean flights
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
-from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 
 def days_to_holiday(dates: pd.Series) -> pd.Series:
@@ -31,7 +31,7 @@ def days_to_holiday(dates: pd.Series) -> pd.Series:
 @register(
     "feature_group",
     "calendar",
-    reads=(ContractRef("clean_flights"),),
+    reads=(FLIGHTS,),
     writes=(ContractRef("features"),),
     failure_modes=("dates outside the pandas US federal holiday calendar give NaN days_to_holiday",),
 )

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
-from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 
 class CongestionConfig(ModuleConfig):
@@ -26,7 +26,7 @@ def _counts(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     "feature_group",
     "congestion",
     config=CongestionConfig,
-    reads=(ContractRef("clean_flights"),),
+    reads=(FLIGHTS,),
     writes=(ContractRef("features"),),
     failure_modes=("arrivals with an unknown destination time zone are not counted in dest_arrivals_hour",),
 )

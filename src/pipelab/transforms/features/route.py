@@ -6,13 +6,13 @@ import pandas as pd
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
-from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 
 @register(
     "feature_group",
     "route",
-    reads=(ContractRef("clean_flights"), ContractRef("raw_airports")),
+    reads=(FLIGHTS, ContractRef("raw_airports")),
     writes=(ContractRef("features"),),
     failure_modes=("destinations absent from airports give NaN coordinates and route__dest_known=0",),
 )

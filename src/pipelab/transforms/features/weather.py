@@ -6,7 +6,7 @@ import pandas as pd
 
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, register
-from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
+from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 KEY = ["origin", "time_hour"]
 
@@ -14,7 +14,7 @@ KEY = ["origin", "time_hour"]
 @register(
     "feature_group",
     "weather",
-    reads=(ContractRef("clean_flights"), ContractRef("clean_weather")),
+    reads=(FLIGHTS, ContractRef("clean_weather")),
     writes=(ContractRef("features"),),
     failure_modes=("hours without a reading (or quarantined) give NaN and weather__known=0",),
 )
