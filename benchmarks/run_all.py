@@ -7,7 +7,8 @@ Runs in a temporary copy of the repository with its own empty DVC cache, and rep
 - no-op `dvc repro` vs a no-op `dvc repro` of a trivial pipeline with as many stages --
   target ratio <= 1.5;
 - model-only `dvc exp run -S model.hgb.learning_rate=...` vs the full repro -- target <= 0.4;
-- peak RSS of the largest stage (from metrics/telemetry) vs the single-process reference.
+- peak RSS of the largest stage (from metrics/telemetry) vs the single-process reference;
+- the share of each stage's wall time spent checking data contracts (issue target: <= 15%).
 
 Prints a Markdown table and writes benchmarks/results.json. Takes a few minutes.
 
@@ -134,7 +135,18 @@ def measure(repeat: int) -> dict[str, Any]:
         "largest_stage_peak_rss_mb": telemetry[largest]["peak_rss_mb"],
         "reference_peak_rss_mb": round(ref_rss, 1),
         "stage_wall_seconds": {s: telemetry[s]["wall_seconds"] for s in sorted(telemetry)},
+        "contract_check_share": contract_shares(telemetry),
     }
+
+
+def contract_shares(telemetry: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Share of each stage's wall time spent checking contracts (structure, rules, migrations), and overall."""
+    shares = {
+        s: round(t.get("contract_check_seconds", 0.0) / t["wall_seconds"], 3) for s, t in sorted(telemetry.items())
+    }
+    total = sum(t.get("contract_check_seconds", 0.0) for t in telemetry.values())
+    shares["pipeline"] = round(total / sum(t["wall_seconds"] for t in telemetry.values()), 3)
+    return shares
 
 
 TARGETS = {"full_vs_reference": 2.0, "noop_vs_empty": 1.5, "model_only_vs_full": 0.4}
@@ -149,9 +161,12 @@ def main() -> None:
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print("| measure | value | target |\n|---|---|---|")
     for key, value in results.items():
-        if key != "stage_wall_seconds":
+        if not isinstance(value, dict):
             target = TARGETS.get(key)
             print(f"| {key} | {value} | {'<= ' + str(target) if target else ''} |")
+    print("\n| stage | wall s | share of wall time checking contracts |\n|---|---|---|")
+    for stage, share in results["contract_check_share"].items():
+        print(f"| {stage} | {results['stage_wall_seconds'].get(stage, '')} | {share:.1%} |")
 
 
 if __name__ == "__main__":

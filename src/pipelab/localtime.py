@@ -25,3 +25,14 @@ def localize(local: pd.Series, zones: pd.Series, ambiguous: Ambiguous, nonexiste
         stamped = part.dt.tz_localize(str(zone), ambiguous=choice, nonexistent=nonexistent)
         out.loc[index] = stamped.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     return out
+
+
+def wall_clock(utc: pd.Series, zones: pd.Series) -> pd.Series:
+    """The naive local clock time each UTC instant reads in its row's zone; NaT where either is unknown."""
+    codes, distinct = pd.factorize(zones)
+    instants = pd.DatetimeIndex(utc)
+    out = np.full(len(utc), np.datetime64("NaT"), dtype="datetime64[us]")
+    for code, zone in enumerate(distinct):
+        rows = codes == code
+        out[rows] = instants[rows].tz_convert(str(zone)).tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return pd.Series(out, index=utc.index)

@@ -159,8 +159,9 @@ def test_a_departure_skipped_by_dst_is_quarantined_and_a_repeated_one_kept_with_
         {
             "row_id": 1,
             "check": "sched_dep_local_exists",
-            "column": "sched_dep_local, origin_tzone",
-            "value": "sched_dep_local=2013-03-10T02:30:00, origin_tzone='America/New_York'",
+            "column": "sched_dep_local, origin_tzone, sched_dep_utc",
+            "value": "sched_dep_local=2013-03-10T02:30:00, origin_tzone='America/New_York', "
+            "sched_dep_utc=2013-03-10T07:00:00+00:00",
         }
     ]
     assert result.quality.warnings == {"sched_dep_local_unambiguous": 1}

@@ -132,10 +132,11 @@ def _required(base: str, impact: Impact) -> str:
 
 
 def _has_chain(migrations: list[dict[str, str]], contract: str, source: str, target: str) -> bool:
+    """A chain of migrations leads from `source` into `target`'s major version."""
     version = source
-    while version != target:
+    while Version(version).major != Version(target).major:
         step = next((m for m in migrations if m["contract"] == contract and m["from"] == version), None)
-        if step is None:
+        if step is None or Version(step["to"]) > Version(target):
             return False
         version = step["to"]
     return True

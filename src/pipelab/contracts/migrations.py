@@ -46,17 +46,21 @@ def migration(contract: str, source: str, target: str) -> Callable[[Migrate], Mi
     return add
 
 
-def chain(contract: str, source: str, target: str) -> list[Migration] | None:
-    """The migrations leading from `source` to `target`, or None when there is no such chain."""
+def chain(contract: str, source: str, target: str) -> tuple[list[Migration], str]:
+    """The registered migrations from `source` towards `target`, and the version they reach.
+
+    Within a major version no migration is needed, so the chain may stop short of `target`
+    at a version of the same major (the rest is a compatible read).
+    """
     steps: list[Migration] = []
     version = source
     while version != target:
         step = next((m for m in MIGRATIONS if m.contract == contract and m.source == version), None)
         if step is None or Version(step.target) > Version(target):
-            return None
+            break
         steps.append(step)
         version = step.target
-    return steps
+    return steps, version
 
 
 def _fill_added_columns(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[str]]:
@@ -83,17 +87,16 @@ def adapt(
     if Version(found) > Version(contract.version):
         raise ContractError(f"{where}: written by newer code than this (reads v{contract.version}); update pipelab")
     applied: list[dict[str, str]] = []
-    if found != contract.version:
-        steps = chain(contract.name, found, contract.version)
-        if steps is None and Version(found).major != contract.major:
-            raise ContractError(
-                f"{where}: no migration to v{contract.version}; re-run the stage that writes it (`dvc repro`)"
-            )
-        for step in steps or []:
-            frame = step.function(frame)
-            applied.append({"contract": contract.name, "from": step.source, "to": step.target, "how": step.description})
-        if steps is None:
-            frame, added = _fill_added_columns(frame, contract)
-            how = f"columns added since, filled with missing values: {', '.join(added) or 'none'}"
-            applied.append({"contract": contract.name, "from": found, "to": contract.version, "how": how})
+    steps, reached = chain(contract.name, found, contract.version)
+    if Version(reached).major != contract.major:
+        raise ContractError(
+            f"{where}: no migration to v{contract.version}; re-run the stage that writes it (`dvc repro`)"
+        )
+    for step in steps:
+        frame = step.function(frame)
+        applied.append({"contract": contract.name, "from": step.source, "to": step.target, "how": step.description})
+    if reached != contract.version:
+        frame, added = _fill_added_columns(frame, contract)
+        how = f"columns added since, filled with missing values: {', '.join(added) or 'none'}"
+        applied.append({"contract": contract.name, "from": reached, "to": contract.version, "how": how})
     return conform(frame, contract, source, columns), applied

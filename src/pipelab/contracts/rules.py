@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelab.localtime import localize
+from pipelab.localtime import localize, wall_clock
 
 RuleFunction = Callable[..., pd.Series]
 RULES: dict[str, RuleFunction] = {}
@@ -66,12 +66,11 @@ def one_of(series: pd.Series, values: list[Any]) -> pd.Series:
 
 @rule("text_length")
 def text_length(series: pd.Series, min: int = 0, max: int | None = None) -> pd.Series:
-    """Text of `min` to `max` characters."""
-    lengths = series.str.len()
-    ok = lengths.isna() | (lengths >= min)
-    if max is not None:
-        ok &= lengths.isna() | (lengths <= max)
-    return _passes(ok, series.index)
+    """Text of `min` to `max` characters (measured once per distinct value: codes repeat a lot)."""
+    codes, distinct = pd.factorize(series)
+    lengths = np.array([len(str(value)) for value in distinct], dtype="int64")
+    fits = (lengths >= min) & (lengths <= (max if max is not None else np.iinfo("int64").max))
+    return _passes(np.where(codes < 0, True, fits[codes] if len(fits) else True), series.index)
 
 
 @rule("clock_hhmm")
@@ -120,3 +119,27 @@ def local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
     local, zones = frame.iloc[:, 0], frame.iloc[:, 1]
     stamped = localize(local, zones, ambiguous="NaT", nonexistent="shift_forward")
     return _passes(stamped.notna() | local.isna() | zones.isna(), frame.index)
+
+
+def _placed(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    local, zones, utc = frame.iloc[:, 0], frame.iloc[:, 1], frame.iloc[:, 2]
+    return local, zones, utc, local.isna() | zones.isna() | utc.isna()
+
+
+@rule("placed_local_time_exists")
+def placed_local_time_exists(frame: pd.DataFrame) -> pd.Series:
+    """Columns (naive local time, zone, the UTC instant it was placed at): that instant reads as the local time.
+
+    Only a clock time a DST start skips has no such instant. Cheaper than localizing again.
+    """
+    local, zones, utc, unknown = _placed(frame)
+    return _passes(unknown | (wall_clock(utc, zones) == local), frame.index)
+
+
+@rule("placed_local_time_unambiguous")
+def placed_local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
+    """Columns (naive local time, zone, UTC instant): no instant an hour earlier or later reads the same clock time."""
+    local, zones, utc, unknown = _placed(frame)
+    hour = pd.Timedelta(hours=1)
+    repeated = (wall_clock(utc - hour, zones) == local) | (wall_clock(utc + hour, zones) == local)
+    return _passes(unknown | ~repeated, frame.index)

@@ -54,7 +54,7 @@ def failure_cases(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     import pandera.pandas as pa
 
     try:
-        build_schema(contract).validate(frame, lazy=True)
+        build_schema(contract).validate(frame, lazy=True, inplace=True)  # no coercion: nothing is modified
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
     else:

@@ -67,44 +67,83 @@ def _show(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> lis
     return [", ".join(f"{c}={_text(p[i])}" for c, p in zip(columns, parts, strict=True)) for i in range(len(positions))]
 
 
-def _records(frame: pd.DataFrame, positions: np.ndarray, rule: str, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "position": positions.astype("int64"),
-            "rule": rule,
-            "column": ", ".join(columns),
-            "value": _show(frame, positions, columns),
-        }
-    )
+@dataclass(frozen=True)
+class _Failure:
+    """Rows (by position) failing one rule, and the columns the rule looks at."""
+
+    rule: str
+    columns: list[str]
+    positions: np.ndarray
+
+    def records(self, frame: pd.DataFrame, positions: np.ndarray | None = None) -> pd.DataFrame:
+        chosen = self.positions if positions is None else positions
+        return pd.DataFrame(
+            {
+                "position": chosen.astype("int64"),
+                "check": self.rule,
+                "column": ", ".join(self.columns),
+                "value": _show(frame, chosen, self.columns),
+            }
+        )
 
 
-def _duplicates(frame: pd.DataFrame, contract: Contract) -> tuple[np.ndarray, pd.DataFrame]:
-    """Positions of exact duplicate rows (later copies), and records of conflicting duplicate keys."""
+def _duplicates(frame: pd.DataFrame, contract: Contract) -> tuple[np.ndarray, list[_Failure]]:
+    """Positions of exact duplicate rows (later copies), and the conflicting duplicate keys."""
     keys = list(contract.keys)
-    if not keys:
-        return np.array([], dtype="int64"), pd.DataFrame()
-    shared = frame.duplicated(keys, keep=False).to_numpy()
+    shared = frame.duplicated(keys, keep=False).to_numpy() if keys else np.zeros(len(frame), dtype=bool)
     if not shared.any():
-        return np.array([], dtype="int64"), pd.DataFrame()
+        return np.array([], dtype="int64"), []
     candidates = frame.loc[shared]
     data_columns = [c for c in frame.columns if c != ROW_ID]
     exact = candidates.index[candidates.duplicated(data_columns, keep="first")].to_numpy()
     remaining = candidates.loc[~candidates.index.isin(exact)]
     conflicting = remaining.index[remaining.duplicated(keys, keep=False)].to_numpy()
-    return exact, _records(frame, conflicting, DUPLICATE_KEY, keys)
+    return exact, [_Failure(DUPLICATE_KEY, keys, conflicting)] if len(conflicting) else []
 
 
-def _foreign_keys(
-    frame: pd.DataFrame, contract: Contract, references: Mapping[str, pd.DataFrame]
-) -> list[pd.DataFrame]:
+def _rule_failures(frame: pd.DataFrame, contract: Contract) -> list[_Failure]:
+    """Nullability and row rules, through pandera; cross-column rules name all their columns."""
+    cases = failure_cases(frame, contract)
+    not_null = cases["rule"] == "not_nullable"
+    cases.loc[not_null, "rule"] = cases.loc[not_null, "column"].astype(str) + NOT_NULL
+    frame_rules = {r.name: list(r.columns) for r in contract.rules}
+    return [
+        _Failure(str(rule), frame_rules.get(str(rule), [str(column)]), group["position"].to_numpy(dtype="int64"))
+        for (rule, column), group in cases.groupby(["rule", "column"], sort=True)
+    ]
+
+
+def _foreign_keys(frame: pd.DataFrame, contract: Contract, references: Mapping[str, pd.DataFrame]) -> list[_Failure]:
     found = []
     for fk in contract.foreign_keys:
         if fk.references not in references:
             continue
         values = frame[fk.column]
-        orphan = (values.notna() & ~values.isin(references[fk.references][fk.ref_column])).to_numpy()
-        found.append(_records(frame, np.flatnonzero(orphan), fk.name, [fk.column]))
+        orphan = np.flatnonzero((values.notna() & ~values.isin(references[fk.references][fk.ref_column])).to_numpy())
+        if len(orphan):
+            found.append(_Failure(fk.name, [fk.column], orphan))
     return found
+
+
+def _rows_per_rule(failures: list[_Failure]) -> dict[str, int]:
+    rows: dict[str, set[int]] = {}
+    for failure in failures:
+        rows.setdefault(failure.rule, set()).update(failure.positions.tolist())
+    return {rule: len(found) for rule, found in sorted(rows.items())}
+
+
+def _examples(frame: pd.DataFrame, failures: list[_Failure]) -> dict[str, list[str]]:
+    """A few offending rows of each rule, by row id (rows kept with a warning are not in any file)."""
+    examples: dict[str, list[str]] = {}
+    row_ids = frame[ROW_ID].to_numpy()
+    for failure in failures:
+        room = EXAMPLES - len(examples.get(failure.rule, []))
+        first = np.sort(failure.positions)[: max(room, 0)]
+        shown = failure.records(frame, first)["value"]
+        examples.setdefault(failure.rule, []).extend(
+            f"row_id {row_ids[p]}: {v}" for p, v in zip(first, shown, strict=True)
+        )
+    return examples
 
 
 def validate_table(
@@ -119,59 +158,44 @@ def validate_table(
     `references` maps a referenced contract name to its (valid) rows, for foreign keys.
     Structural breakage raises ContractError naming `source`, the column and the version.
     """
-    frame = conform(frame, contract, source or contract.name).reset_index(drop=True)
-    rows_in = len(frame)
-    exact, conflicts = _duplicates(frame, contract)
-    cases = failure_cases(frame, contract)
-    cases = cases.assign(
-        rule=np.where(cases["rule"] == "not_nullable", cases["column"].astype(str) + NOT_NULL, cases["rule"])
-    )
-    frame_rules = {r.name: list(r.columns) for r in contract.rules}
-    per_rule = [
-        _records(frame, group["position"].to_numpy(), str(rule), frame_rules.get(str(rule), [str(column)]))
-        for (rule, column), group in cases.groupby(["rule", "column"], sort=True)
-    ]
-    records = pd.concat([conflicts, *per_rule, *_foreign_keys(frame, contract, references or {})], ignore_index=True)
-    if len(records):
-        records = records[~records["position"].isin(exact)]
-        records["severity"] = records["rule"].map({r: severity_of(contract, r) for r in records["rule"].unique()})
-    else:
-        records = pd.DataFrame(
-            {"position": pd.Series(dtype="int64"), "rule": [], "column": [], "value": [], "severity": []}
-        )
-    errors, warnings = records[records["severity"] == "error"], records[records["severity"] == "warn"]
-    bad = np.unique(errors["position"].to_numpy(dtype="int64"))
+    frame = conform(frame, contract, source or contract.name)
+    if not frame.index.equals(pd.RangeIndex(len(frame))):  # positions are what failures report
+        frame = frame.reset_index(drop=True)
+    exact, failures = _duplicates(frame, contract)
+    failures += _rule_failures(frame, contract) + _foreign_keys(frame, contract, references or {})
+    failures = [_Failure(f.rule, f.columns, np.setdiff1d(f.positions, exact)) for f in failures]
+    failures = [f for f in failures if len(f.positions)]
+    errors = [f for f in failures if severity_of(contract, f.rule) == "error"]
+    warnings = [f for f in failures if severity_of(contract, f.rule) == "warn"]
+    bad = np.unique(np.concatenate([f.positions for f in errors])) if errors else np.array([], dtype="int64")
     dropped = np.union1d(bad, exact)
     valid = frame.drop(index=frame.index[dropped]).reset_index(drop=True) if len(dropped) else frame
-    errors = errors.sort_values(["position", "rule", "column"], kind="stable")
-    quarantine = pd.DataFrame(
-        {
-            ROW_ID: frame[ROW_ID].to_numpy(dtype="int64")[errors["position"].to_numpy(dtype="int64")],
-            "check": errors["rule"].to_numpy(dtype=object),
-            "column": errors["column"].to_numpy(dtype=object),
-            "value": errors["value"].to_numpy(dtype=object),
-            "contract": contract.name,
-            "contract_version": contract.version,
-            "stage": stage,
-        }
-    )
-    row_ids = frame[ROW_ID].to_numpy()
+    quarantine = empty_quarantine()
+    if errors:
+        found = pd.concat([f.records(frame) for f in errors]).sort_values(
+            ["position", "check", "column"], kind="stable"
+        )
+        quarantine = pd.DataFrame(
+            {
+                ROW_ID: frame[ROW_ID].to_numpy(dtype="int64")[found["position"].to_numpy()],
+                "check": found["check"].to_numpy(dtype=object),
+                "column": found["column"].to_numpy(dtype=object),
+                "value": found["value"].to_numpy(dtype=object),
+                "contract": contract.name,
+                "contract_version": contract.version,
+                "stage": stage,
+            }
+        )
     quality = DatasetQuality(
         dataset=contract.name,
         contract_version=contract.version,
         stage=stage,
-        rows_in=rows_in,
+        rows_in=len(frame),
         rows_valid=len(valid),
         rows_quarantined=len(bad),
         duplicates_removed=len(exact),
-        errors={str(k): int(v) for k, v in errors.groupby("rule")["position"].nunique().items()},
-        warnings={str(k): int(v) for k, v in warnings.groupby("rule")["position"].nunique().items()},
-        examples={
-            str(rule): [
-                f"row_id {row_ids[p]}: {v}"
-                for p, v in zip(g["position"][:EXAMPLES], g["value"][:EXAMPLES], strict=True)
-            ]
-            for rule, g in warnings.sort_values("position", kind="stable").groupby("rule")
-        },
+        errors=_rows_per_rule(errors),
+        warnings=_rows_per_rule(warnings),
+        examples=_examples(frame, warnings),
     )
-    return ValidationResult(valid, quarantine if len(quarantine) else empty_quarantine(), quality)
+    return ValidationResult(valid, quarantine, quality)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1, CLEAN_FLIGHTS_V2, CLEAN_PLANES, CLEAN_WEATHER
+from pipelab.contracts.clean import (
+    CLEAN_FLIGHTS,
+    CLEAN_FLIGHTS_V1,
+    CLEAN_FLIGHTS_V2,
+    CLEAN_FLIGHTS_V2_0_1,
+    CLEAN_PLANES,
+    CLEAN_WEATHER,
+)
 from pipelab.contracts.model import Contract
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.quarantine import QUARANTINE
@@ -15,6 +22,7 @@ CONTRACTS: tuple[Contract, ...] = (
     *RAW_CONTRACTS.values(),
     CLEAN_FLIGHTS_V1,
     CLEAN_FLIGHTS_V2,
+    CLEAN_FLIGHTS_V2_0_1,
     CLEAN_WEATHER,
     CLEAN_PLANES,
     FEATURES,
