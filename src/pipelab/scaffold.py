@@ -9,7 +9,7 @@ from pipelab.errors import PipelabError
 from pipelab.registry import KIND_PACKAGES
 
 _MODULE = {
-    "feature_group": '''"""Feature group `{name}`: TODO say what it measures and why it should predict delay."""
+    "feature_group": '''"""Feature group `{name}` (replace this line: what it measures, why it should predict delay)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def {name}_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock
     frame = pd.DataFrame({{"{name}__distance_km": flights["distance"] * 1.609344}}, index=flights.index)
     return FeatureBlock(frame)
 ''',
-    "model": '''"""Model `{name}`: TODO say what it is and when it should win."""
+    "model": '''"""Model `{name}` (replace this line: what it is and when it should win)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def build_{name}(
     )
     return estimator, [*numeric, *categorical]
 ''',
-    "missing": '''"""Missing-value strategy `{name}`: TODO say when to prefer it."""
+    "missing": '''"""Missing-value strategy `{name}` (replace this line: when to prefer it)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,50 @@ def {name}_missing(
     before = int(filled[columns].isna().sum().sum())
     filled[columns] = filled[columns].fillna(0.0)
     return MissingResult(filled, rows_dropped=0, values_filled=before)
+''',
+    "check": '''"""Quality check `{name}` (replace this line: what it guards against)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pipelab.checks.base import finding, tripped
+from pipelab.contracts import DatasetQuality, Finding
+from pipelab.params import ModuleConfig
+from pipelab.registry import register
+
+
+class {title}Config(ModuleConfig):
+    """Settings under `quality.{name}` in params.yaml."""
+
+    max_duplicates: int = Field(0, ge=0, description="exact duplicate rows above this: error")
+
+
+@register("check", "{name}", config={title}Config, failure_modes=())
+def {name}(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
+    """One-paragraph summary shown in `pipelab catalog`."""
+    assert isinstance(config, {title}Config)
+    removed = quality.duplicates_removed
+    severity = tripped(removed, config.max_duplicates, None)
+    if severity is None:
+        return []
+    message = f"{{removed:,}} exact duplicate rows > quality.{name}.max_duplicates {{config.max_duplicates}}"
+    return [finding("{name}", quality, severity=severity, message=message, value=removed, limit=config.max_duplicates)]
+''',
+    "report": '''"""Report `{name}` (replace this line: the question the table answers)."""
+
+from __future__ import annotations
+
+from pipelab.params import ModuleConfig
+from pipelab.registry import register
+from pipelab.reports.base import FLIGHTS, ReportInputs, ReportTable, delay_note, delay_table
+
+
+@register("report", "{name}", reads=FLIGHTS, failure_modes=())
+def {name}(inputs: ReportInputs, config: ModuleConfig) -> ReportTable:
+    """One-paragraph summary shown in `pipelab catalog`."""
+    frame = delay_table(inputs.flights, ["dest"], inputs.late_minutes)
+    return ReportTable("Arrival delay by destination", frame, delay_note(inputs.late_minutes))
 ''',
 }
 
@@ -145,6 +189,56 @@ def test_{name}_fills_every_missing_value() -> None:
     result = registry.get("missing", "{name}").obj(frame, ["a"], ModuleConfig())
     assert result.frame["a"].notna().all()
     assert result.values_filled == 1
+''',
+    "check": '''"""Tests of the `{name}` quality check."""
+
+from pipelab import registry
+from pipelab.contracts import DatasetQuality
+
+
+def summary(duplicates: int) -> DatasetQuality:
+    return DatasetQuality(
+        dataset="raw_flights",
+        contract_version="1.0.0",
+        stage="validate",
+        rows_in=10,
+        rows_valid=10 - duplicates,
+        rows_quarantined=0,
+        duplicates_removed=duplicates,
+    )
+
+
+def test_{name}_fails_above_its_limit_only() -> None:
+    spec = registry.get("check", "{name}")
+    assert spec.config is not None
+    assert spec.obj(summary(0), spec.config()) == []
+    (found,) = spec.obj(summary(3), spec.config())
+    assert found.severity == "error"
+    assert found.dataset == "raw_flights"
+''',
+    "report": '''"""Tests of the `{name}` report table."""
+
+import pandas as pd
+
+from pipelab import registry
+from pipelab.params import ModuleConfig
+from pipelab.reports.base import ReportInputs
+
+
+def test_{name}_has_a_row_per_group() -> None:
+    flights = pd.DataFrame(
+        {{
+            "dest": ["LAX", "LAX", "IAH"],
+            "arr_delay": [10.0, 30.0, 5.0],
+            "cancelled": [False, False, False],
+            "diverted": [False, False, False],
+        }}
+    )
+    empty = pd.DataFrame()
+    table = registry.get("report", "{name}").obj(ReportInputs(flights, empty, empty, empty, 15), ModuleConfig())
+    assert table.title
+    assert table.frame["flights"].sum() == 3
+    assert len(table.frame) == 2
 ''',
 }
 

@@ -40,11 +40,14 @@ SKIPPED = re.compile(r"Stage '([^']+)' didn't change, skipping")
 UP_TO_DATE = "Data and pipelines are up to date."
 
 
-def subprocess_env(repo: Path) -> dict[str, str]:
-    """The environment for every subprocess: the venv first on PATH, `repo`'s own src/ imported."""
+def subprocess_env(repo: Path, packages: Sequence[Path] = ()) -> dict[str, str]:
+    """The environment for every subprocess: the venv first on PATH, `repo`'s own src/ imported.
+
+    `packages`: more directories of installed packages (e.g. a plugin installed with `pip --target`).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DVC_", "PIPELAB_"))}
     env["PATH"] = os.pathsep.join([str(VENV_BIN), env.get("PATH", "")])
-    env["PYTHONPATH"] = str(repo / "src")  # the copy's code, not the editable install's
+    env["PYTHONPATH"] = os.pathsep.join(map(str, [repo / "src", *packages]))  # the copy's code first
     env["DVC_NO_ANALYTICS"] = "1"
     # Neither the user's DVC config (cache dir, remotes) nor their git config applies.
     no_user_config = str(repo / ".dvc" / "tmp" / "no-user-config")
@@ -63,13 +66,13 @@ def describe(proc: subprocess.CompletedProcess[str]) -> str:
 
 
 def run(
-    args: Sequence[str | Path], cwd: Path, *, check: bool = True, timeout: float = 600
+    args: Sequence[str | Path], cwd: Path, *, check: bool = True, timeout: float = 600, packages: Sequence[Path] = ()
 ) -> subprocess.CompletedProcess[str]:
     """Run a command in `cwd` with text output; with `check`, a non-zero exit fails the test."""
     proc = subprocess.run(
         [str(a) for a in args],
         cwd=cwd,
-        env=subprocess_env(cwd),
+        env=subprocess_env(cwd, packages),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -80,8 +83,10 @@ def run(
     return proc
 
 
-def dvc(repo: Path, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return run(["dvc", *args], repo, check=check)
+def dvc(
+    repo: Path, *args: str | Path, check: bool = True, packages: Sequence[Path] = ()
+) -> subprocess.CompletedProcess[str]:
+    return run(["dvc", *args], repo, check=check, packages=packages)
 
 
 def git(repo: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:

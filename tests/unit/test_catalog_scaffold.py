@@ -73,7 +73,7 @@ def test_catalog_table_says_not_measured_without_runs(tmp_path: Path, monkeypatc
     assert "learning_rate" in result.stdout
 
 
-@pytest.mark.parametrize("kind", ["feature_group", "model", "missing"])
+@pytest.mark.parametrize("kind", ["feature_group", "model", "missing", "check", "report"])
 def test_scaffold_writes_a_module_whose_test_passes(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     module, test = scaffold(kind, "brand_new", tmp_path)
     assert module == scaffold_package(kind, tmp_path) / "brand_new.py"

@@ -69,7 +69,7 @@ def catalog(
 
 @app.command("new")
 def new(
-    kind: Annotated[str, typer.Argument(help="feature_group | model | missing")],
+    kind: Annotated[str, typer.Argument(help="feature_group | model | missing | check | report")],
     name: Annotated[str, typer.Argument(help="module name, lower_case")],
     root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
 ) -> None:
