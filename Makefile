@@ -12,10 +12,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint typecheck pytest lock bench push pull clean-venv pr-report bench-compare
+.PHONY: help venv run test lint typecheck contracts pytest lock bench push pull clean-venv pr-report bench-compare
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -28,7 +28,7 @@ venv: $(STAMP) ## Create .venv from the pinned lock file (done by every other ta
 run: $(STAMP) ## Run the pipeline: dvc repro (only what changed re-runs)
 	dvc repro
 
-test: lint typecheck pytest ## Lint (ruff), types (mypy), tests (pytest)
+test: lint typecheck contracts pytest ## Lint (ruff), types (mypy), contract versions, tests (pytest)
 
 lint: $(STAMP) ## ruff check, ruff format --check, import-linter layers
 	ruff check .
@@ -37,6 +37,11 @@ lint: $(STAMP) ## ruff check, ruff format --check, import-linter layers
 
 typecheck: $(STAMP) ## mypy on src, stages, tests and benchmarks
 	mypy
+
+contracts: $(STAMP) ## Data contracts: docs current, changes since the previous commit versioned (and migrated)
+	pipelab contracts snapshot --check
+	@if git rev-parse --quiet --verify HEAD~1 >/dev/null; then pipelab contracts diff HEAD~1; \
+	else echo "no previous commit: no contract changes to check"; fi
 
 pytest: $(STAMP) ## Unit and integration tests (PYTEST_ARGS=... to pass options)
 	pytest $(PYTEST_ARGS)
