@@ -51,6 +51,19 @@ def produced(repo: Path) -> dict[str, str]:
     return {path: md5 for out in outs for path, md5 in md5_tree(repo, out).items()}
 
 
+def adopt(repo: Path, experiment: str) -> None:
+    """Apply an experiment and commit it, as a team keeps one."""
+    dvc(repo, "exp", "apply", experiment)
+    commit_all(repo, f"adopt {experiment}")
+
+
+def restore(repo: Path, *checkout: str) -> dict[str, str]:
+    """`git checkout CHECKOUT...` then `dvc checkout`; what the workspace then holds."""
+    git(repo, "checkout", *checkout)
+    dvc(repo, "checkout")
+    return produced(repo)
+
+
 def pipelab(repo: Path, *args: str | Path, check: bool = False) -> Any:
     return run([VENV_BIN / "pipelab", *args], repo, check=check)
 
@@ -87,8 +100,7 @@ def lab(baseline: Baseline, tmp_path_factory: pytest.TempPathFactory) -> Lab:
     repo = clone_with_experiments(baseline.path, tmp_path_factory.mktemp("lab") / "repo", baseline)
     results = {"main": produced(repo)}
     for name, (param, message) in EXPERIMENTS.items():
-        git(repo, "checkout", "--", ".")  # each experiment starts from main's params
-        dvc(repo, "checkout")
+        restore(repo, "--", ".")  # each experiment starts from main's params
         dvc(repo, "exp", "run", "-S", param, "-n", name, "-m", message)
         results[name] = produced(repo)
     return Lab(repo, baseline, results)
@@ -225,8 +237,7 @@ def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_the_best(work: 
 
 
 def test_git_revert_and_dvc_checkout_bring_back_the_baseline(work: Path, lab: Lab) -> None:
-    dvc(work, "exp", "apply", "flat")
-    commit_all(work, "adopt the flat model")
+    adopt(work, "flat")
     assert produced(work) == lab.results["flat"]
     git(work, "revert", "--no-edit", "HEAD")
     dvc(work, "checkout")
@@ -241,17 +252,10 @@ def test_dvc_exp_apply_brings_back_each_experiment_byte_identical(work: Path, la
 
 def test_a_tagged_baseline_is_restored_by_paths_or_whole(work: Path, lab: Lab) -> None:
     git(work, "tag", "baseline-v1")
-    dvc(work, "exp", "apply", "slower")
-    commit_all(work, "adopt the slower learning rate")
-    git(work, "checkout", "baseline-v1", "--", "params.yaml", "dvc.lock", *TRACKED)
-    dvc(work, "checkout")
-    assert produced(work) == lab.results["main"]
-    git(work, "checkout", "HEAD", "--", ".")
-    dvc(work, "checkout")
-    assert produced(work) == lab.results["slower"]
-    git(work, "checkout", "--quiet", "baseline-v1")
-    dvc(work, "checkout")
-    assert produced(work) == lab.results["main"]
+    adopt(work, "slower")
+    assert restore(work, "baseline-v1", "--", "params.yaml", "dvc.lock", *TRACKED) == lab.results["main"]
+    assert restore(work, "HEAD", "--", ".") == lab.results["slower"]
+    assert restore(work, "--quiet", "baseline-v1") == lab.results["main"]
 
 
 # --- baseline: promotion and sharing -------------------------------------------------------------
