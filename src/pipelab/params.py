@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args, get_origin
 from zoneinfo import available_timezones
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipelab import registry
-from pipelab.errors import ParamsError, RegistryError
+from pipelab.errors import ParamsError, PipelabError, RegistryError
 
 
 class Section(BaseModel):
@@ -193,22 +193,29 @@ SCALARS = ("seed",)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """The allowed keys of the model reached by following `loc` from `model`."""
-    current: Any = model
-    for part in loc:
-        field = current.model_fields.get(part) if isinstance(part, str) else None
+    """The allowed keys of the model reached by following `loc` from `model` (through dict values too)."""
+    current: type[BaseModel] = model
+    parts = list(loc)
+    while parts:
+        field = current.model_fields.get(parts.pop(0))
         annotation = field.annotation if field is not None else None
+        while get_origin(annotation) is dict and parts:  # dict[str, Model]: the next part is a key
+            parts.pop(0)
+            annotation = get_args(annotation)[1]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return None
         current = annotation
     return [name for name in current.model_fields if name != "configs"]
 
 
-def _describe(prefix: str, model: type[BaseModel], err: ValidationError, extra_keys: Iterable[str] = ()) -> list[str]:
+def describe_errors(
+    model: type[BaseModel], err: ValidationError, prefix: str = "", extra_keys: Iterable[str] = ()
+) -> list[str]:
+    """One line per problem, naming the dotted key: an unknown key lists the allowed ones."""
     lines = []
     for error in err.errors():
         loc = tuple(error["loc"])
-        key = ".".join([prefix, *map(str, loc)])
+        key = ".".join([part for part in (prefix, *map(str, loc)) if part])
         if error["type"] == "extra_forbidden":
             allowed = sorted([*(_fields_at(model, loc[:-1]) or []), *extra_keys])
             lines.append(f"{key}: unknown key; allowed: {', '.join(allowed)}")
@@ -221,6 +228,19 @@ def _describe(prefix: str, model: type[BaseModel], err: ValidationError, extra_k
     return lines
 
 
+def parse_yaml_mapping(text: str, source: str, error: type[PipelabError], expected: str) -> dict[str, Any]:
+    """YAML text that must hold a mapping; bad YAML or another shape is one `error` line naming `source`."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise error(f"{source}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise error(f"{source}: expected {expected} at the top level")
+    return raw
+
+
 def _validate_section(name: str, raw: Any) -> Section:
     model = SECTIONS[name]
     if not isinstance(raw, Mapping):
@@ -229,7 +249,7 @@ def _validate_section(name: str, raw: Any) -> Section:
         try:
             return model.model_validate(dict(raw))
         except ValidationError as err:
-            raise ParamsError("params.yaml: " + "; ".join(_describe(name, model, err))) from None
+            raise ParamsError("params.yaml: " + "; ".join(describe_errors(model, err, name))) from None
     module_names = registry.names(model.module_kind)
     core = {k: v for k, v in raw.items() if k not in module_names}
     problems: list[str] = []
@@ -237,7 +257,7 @@ def _validate_section(name: str, raw: Any) -> Section:
     try:
         section = model.model_validate(core)
     except ValidationError as err:
-        problems += _describe(name, model, err, extra_keys=module_names)
+        problems += describe_errors(model, err, name, extra_keys=module_names)
     configs: dict[str, ModuleConfig] = {}
     for module_name in module_names:
         if module_name not in raw:
@@ -247,7 +267,7 @@ def _validate_section(name: str, raw: Any) -> Section:
         try:
             configs[module_name] = config_model.model_validate(value)  # type: ignore[assignment]
         except ValidationError as err:
-            problems += _describe(f"{name}.{module_name}", config_model, err)
+            problems += describe_errors(config_model, err, f"{name}.{module_name}")
     if problems or section is None:
         raise ParamsError("params.yaml: " + "; ".join(problems))
     return section.model_copy(update={"configs": configs})
@@ -273,15 +293,7 @@ def read_params_file(path: Path) -> dict[str, Any]:
         raise ParamsError(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
     except OSError as err:
         raise ParamsError(f"{path}: cannot read params file ({err.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ParamsError(f"{path}: not valid YAML{where}") from None
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: expected a mapping of sections at the top level")
-    return raw
+    return parse_yaml_mapping(text, str(path), ParamsError, "a mapping of sections")
 
 
 class StageParams:

@@ -54,7 +54,7 @@ def test_lower_is_better_and_the_larger_tolerance_wins() -> None:
         ),
         (
             "metrics: {roc_auc: {direction: higher, tol: 1}}",
-            "g.yaml: metrics.roc_auc.tol: unknown key; allowed: direction, abs_tol, rel_tol, gate",
+            "g.yaml: metrics.roc_auc.tol: unknown key; allowed: abs_tol, direction, gate, rel_tol",
         ),
         ("metric: {}", "g.yaml: metric: unknown key; allowed: metrics, telemetry"),
         ("metrics: {roc_auc: {gate: true}}", "g.yaml: metrics.roc_auc.direction: required key is missing"),

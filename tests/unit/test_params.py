@@ -470,3 +470,12 @@ def test_stage_params_built_directly() -> None:
 def test_section_models_reject_bad_input_directly(model: type[Any], value: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         model.model_validate(value)
+
+
+def test_an_unknown_key_inside_a_mapping_of_settings_lists_the_allowed_ones(tmp_path: Path) -> None:
+    thresholds = {"raw_weather": {"wind_speed_range": {"warn_iff": 1}}}
+    message = error_of(tmp_path, "quality", {"checks": [], "rule_counts": {"thresholds": thresholds}})
+    assert (
+        "quality.rule_counts.thresholds.raw_weather.wind_speed_range.warn_iff: unknown key; allowed: error_if, warn_if"
+        in message
+    )

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError
 
 from pipelab.errors import PipelabError
 from pipelab.experiments.revisions import Side
-from pipelab.params import Section
+from pipelab.params import Section, describe_errors, parse_yaml_mapping
 
 GATES_FILE = Path("metrics/gates.yaml")
 Verdict = Literal["better", "worse", "unchanged", "changed", "new", "removed"]
@@ -50,31 +49,13 @@ class Gates(Section):
     telemetry: dict[str, Gate] = Field(default_factory=dict)
 
 
-def _describe(error: Any) -> str:
-    loc = [str(part) for part in error["loc"]]
-    key = ".".join(loc)
-    if error["type"] == "extra_forbidden":
-        model = Gates if len(loc) == 1 else Gate
-        return f"{key}: unknown key; allowed: {', '.join(model.model_fields)}"
-    if error["type"] == "missing":
-        return f"{key}: required key is missing"
-    return f"{key} = {error['input']!r}: {error['msg'].removeprefix('Value error, ')}"
-
-
 def parse_gates(text: str, source: str) -> Gates:
     """Validate a gates file's text; every problem on one line that names `source` and the key."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise GatesError(f"{source}: not valid YAML{where}") from None
-    if not isinstance(raw, dict):
-        raise GatesError(f"{source}: expected a mapping with `metrics` and `telemetry` at the top level")
+    raw = parse_yaml_mapping(text, source, GatesError, "a mapping with `metrics` and `telemetry`")
     try:
         return Gates.model_validate(raw)
     except ValidationError as err:
-        raise GatesError(f"{source}: " + "; ".join(_describe(e) for e in err.errors())) from None
+        raise GatesError(f"{source}: " + "; ".join(describe_errors(Gates, err))) from None
 
 
 def load_gates(explicit: Path | None, base: Side, root: Path) -> tuple[Gates, str]:
