@@ -81,6 +81,7 @@ def init_git(path: Path) -> None:
 
 def trivial_pipeline(path: Path, stages: int) -> Path:
     """A DVC pipeline of `stages` chained stages that each copy one small file."""
+    path.mkdir(parents=True)
     (path / "in.txt").write_text("x\n")
     lines = ["stages:"]
     for i in range(stages):
