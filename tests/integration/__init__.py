@@ -110,10 +110,17 @@ class Sandbox:
 
 
 def configure_dvc(repo: Path, sandbox: Sandbox, cache: Path) -> None:
-    """Point `repo` (in its git-ignored local config) at the tmp remote, site cache and `cache`."""
-    dvc(repo, "remote", "add", "--local", "--default", "--force", "tmp-remote", sandbox.remote)
-    dvc(repo, "config", "--local", "core.site_cache_dir", sandbox.site_cache)
-    dvc(repo, "cache", "dir", "--local", cache)
+    """Point `repo` (in its git-ignored local config) at the tmp remote, site cache and `cache`.
+
+    Written as `dvc remote add --local --default`, `dvc config --local core.site_cache_dir`
+    and `dvc cache dir --local` would write it, without three dvc start-ups per clone.
+    """
+    config = (
+        f"[core]\n    remote = tmp-remote\n    site_cache_dir = {sandbox.site_cache}\n"
+        f"[cache]\n    dir = {cache}\n"
+        f"['remote \"tmp-remote\"']\n    url = {sandbox.remote}\n"
+    )
+    (repo / ".dvc" / "config.local").write_text(config, encoding="utf-8")
 
 
 def init_git(repo: Path) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration import REPO, describe, output, run
+from tests.integration import REPO, clone, describe, output, run
+from tests.integration.conftest import Baseline
 
 pytestmark = pytest.mark.integration
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -47,9 +48,15 @@ def python_block(after: str) -> str:
     return found.group(1)
 
 
+@pytest.fixture(scope="module")
+def inspected(baseline: Baseline, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One clone for the commands that only look (they change nothing)."""
+    return clone(baseline.path, tmp_path_factory.mktemp("readme") / "repo", baseline.sandbox, share_cache=True)
+
+
 @pytest.mark.parametrize("command", INSPECT)
-def test_inspection_commands_work(work_repo: Path, command: str) -> None:
-    sh(work_repo, command)
+def test_inspection_commands_work(inspected: Path, command: str) -> None:
+    sh(inspected, command)
 
 
 def test_the_quick_experiment(work_repo: Path) -> None:
