@@ -54,7 +54,8 @@ def test_the_pull_request_check_blocks_a_regression_and_passes_a_harmless_change
     assert proc.stdout.endswith(report)  # the report is printed last
     headings = [line for line in report.splitlines() if line.startswith("## ")]
     assert headings[0] == "## ❌ Failing gates", report
-    assert "| model.hgb.min_samples_leaf | 20 | 100,000 |" in report
+    committed = load_yaml(baseline.path / "params.yaml")["model"]["hgb"]["min_samples_leaf"]
+    assert f"| model.hgb.min_samples_leaf | {committed} | 100,000 |" in report
     data = json.loads((repo / "compare/report.json").read_text(encoding="utf-8"))
     assert (data["base"]["label"], data["target"]["kind"]) == ("main", "workspace")
     assert data["target"]["message"].startswith("HEAD: model.hgb.min_samples_leaf = 100000")

@@ -107,7 +107,7 @@ def test_a_gated_regression_exits_1_with_failing_gates_first(runner: CliRunner, 
     assert result.exit_code == 1, result.output
     headings = [line for line in result.stdout.splitlines() if line.startswith("## ")]
     assert headings[0] == "## ❌ Failing gates"
-    assert "| roc_auc | 0.7 | 0.6 | -0.1 (-14.3%) | 0.002 | worse |" in result.stdout
+    assert "| roc_auc | 0.7 | 0.6 | -0.1 (-14.3%) | 0.004 | worse |" in result.stdout
     params = [(p["key"], p["base"], p["target"]) for p in report_json(tiny)["params"]]
     assert params == [("model.hgb.learning_rate", 0.1, 0.5)]
 
