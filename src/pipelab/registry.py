@@ -18,7 +18,7 @@ import logging
 import os
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from typing import Any, TypeVar
@@ -75,7 +75,11 @@ class ModuleSpec:
     reads: tuple[ContractRef, ...] = ()
     writes: tuple[ContractRef, ...] = ()
     failure_modes: tuple[str, ...] = ()
-    package: str = field(default="pipelab")
+
+    @property
+    def package(self) -> str:
+        """The installed distribution that provides the module (looked up when asked: it scans site-packages)."""
+        return _package_of(self.origin)
 
     @property
     def key(self) -> str:
@@ -146,7 +150,6 @@ def register(
             reads=tuple(reads),
             writes=tuple(writes),
             failure_modes=tuple(failure_modes),
-            package=_package_of(origin),
         )
         return obj
 
