@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelab.localtime import localize, wall_clock
+from pipelab.localtime import localize, near_offset_change, wall_clock
 
 RuleFunction = Callable[..., pd.Series]
 RULES: dict[str, RuleFunction] = {}
@@ -105,20 +105,37 @@ def not_before(frame: pd.DataFrame) -> pd.Series:
     return _passes(later.isna() | earlier.isna() | (later >= earlier), frame.index)
 
 
+def _near_dst_changes(frame: pd.DataFrame, check: Callable[[pd.DataFrame], pd.Series]) -> pd.Series:
+    """`check` on the rows a DST change can affect (columns: local time, zone, ...); the others pass."""
+    near = near_offset_change(frame.iloc[:, 0], frame.iloc[:, 1])
+    ok = np.ones(len(frame), dtype=bool)
+    if near.any():
+        ok[near] = check(frame[near]).to_numpy(dtype=bool)
+    return _passes(ok, frame.index)
+
+
 @rule("local_time_exists")
 def local_time_exists(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone): the clock time exists (was not skipped at a DST start)."""
-    local, zones = frame.iloc[:, 0], frame.iloc[:, 1]
-    stamped = localize(local, zones, ambiguous="first", nonexistent="NaT")
-    return _passes(stamped.notna() | local.isna() | zones.isna(), frame.index)
+
+    def exists(part: pd.DataFrame) -> pd.Series:
+        local, zones = part.iloc[:, 0], part.iloc[:, 1]
+        stamped = localize(local, zones, ambiguous="first", nonexistent="NaT")
+        return stamped.notna() | local.isna() | zones.isna()
+
+    return _near_dst_changes(frame, exists)
 
 
 @rule("local_time_unambiguous")
 def local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone): the clock time happens once (is not repeated at a DST end)."""
-    local, zones = frame.iloc[:, 0], frame.iloc[:, 1]
-    stamped = localize(local, zones, ambiguous="NaT", nonexistent="shift_forward")
-    return _passes(stamped.notna() | local.isna() | zones.isna(), frame.index)
+
+    def unambiguous(part: pd.DataFrame) -> pd.Series:
+        local, zones = part.iloc[:, 0], part.iloc[:, 1]
+        stamped = localize(local, zones, ambiguous="NaT", nonexistent="shift_forward")
+        return stamped.notna() | local.isna() | zones.isna()
+
+    return _near_dst_changes(frame, unambiguous)
 
 
 def _placed(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
@@ -139,7 +156,11 @@ def placed_local_time_exists(frame: pd.DataFrame) -> pd.Series:
 @rule("placed_local_time_unambiguous")
 def placed_local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone, UTC instant): no instant an hour earlier or later reads the same clock time."""
-    local, zones, utc, unknown = _placed(frame)
-    hour = pd.Timedelta(hours=1)
-    repeated = (wall_clock(utc - hour, zones) == local) | (wall_clock(utc + hour, zones) == local)
-    return _passes(unknown | ~repeated, frame.index)
+
+    def unambiguous(part: pd.DataFrame) -> pd.Series:
+        local, zones, utc, unknown = _placed(part)
+        hour = pd.Timedelta(hours=1)
+        repeated = (wall_clock(utc - hour, zones) == local) | (wall_clock(utc + hour, zones) == local)
+        return unknown | ~repeated
+
+    return _near_dst_changes(frame, unambiguous)
