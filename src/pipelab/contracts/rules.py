@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelab.localtime import localize, near_offset_change, wall_clock
+from pipelab.localtime import Ambiguous, Nonexistent, localize, near_offset_change, wall_clock
 
 RuleFunction = Callable[..., pd.Series]
 RULES: dict[str, RuleFunction] = {}
@@ -114,28 +114,27 @@ def _near_dst_changes(frame: pd.DataFrame, check: Callable[[pd.DataFrame], pd.Se
     return _passes(ok, frame.index)
 
 
+def _localizes(frame: pd.DataFrame, ambiguous: Ambiguous, nonexistent: Nonexistent) -> pd.Series:
+    """Columns (naive local time, zone): localizing with these choices gives an instant (NaT is the refusal)."""
+
+    def check(part: pd.DataFrame) -> pd.Series:
+        local, zones = part.iloc[:, 0], part.iloc[:, 1]
+        stamped = localize(local, zones, ambiguous=ambiguous, nonexistent=nonexistent)
+        return stamped.notna() | local.isna() | zones.isna()
+
+    return _near_dst_changes(frame, check)
+
+
 @rule("local_time_exists")
 def local_time_exists(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone): the clock time exists (was not skipped at a DST start)."""
-
-    def exists(part: pd.DataFrame) -> pd.Series:
-        local, zones = part.iloc[:, 0], part.iloc[:, 1]
-        stamped = localize(local, zones, ambiguous="first", nonexistent="NaT")
-        return stamped.notna() | local.isna() | zones.isna()
-
-    return _near_dst_changes(frame, exists)
+    return _localizes(frame, ambiguous="first", nonexistent="NaT")
 
 
 @rule("local_time_unambiguous")
 def local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone): the clock time happens once (is not repeated at a DST end)."""
-
-    def unambiguous(part: pd.DataFrame) -> pd.Series:
-        local, zones = part.iloc[:, 0], part.iloc[:, 1]
-        stamped = localize(local, zones, ambiguous="NaT", nonexistent="shift_forward")
-        return stamped.notna() | local.isna() | zones.isna()
-
-    return _near_dst_changes(frame, unambiguous)
+    return _localizes(frame, ambiguous="NaT", nonexistent="shift_forward")
 
 
 def _placed(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
