@@ -53,6 +53,11 @@ def write_text(text: str, path: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def contract_record(tag: tuple[str, str]) -> dict[str, str]:
+    """A contract (name, version) as Parquet metadata and provenance store it."""
+    return {"name": tag[0], "version": tag[1]}
+
+
 def write_parquet(
     df: pd.DataFrame,
     path: Path,
@@ -71,7 +76,7 @@ def write_parquet(
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     values = dict(metadata or {})
     if contract is not None:
-        values["contract"] = {"name": contract[0], "version": contract[1]}
+        values["contract"] = contract_record(contract)
     extra = {f"pipelab.{key}".encode(): json.dumps(value, sort_keys=True).encode() for key, value in values.items()}
     if extra:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})

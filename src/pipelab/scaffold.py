@@ -117,11 +117,11 @@ def {name}(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
     """One-paragraph summary shown in `pipelab catalog`."""
     assert isinstance(config, {title}Config)
     removed = quality.duplicates_removed
-    severity = tripped(removed, config.max_duplicates, None)
-    if severity is None:
+    trip = tripped(removed, ("max_duplicates", config.max_duplicates))
+    if trip is None:
         return []
     message = f"{{removed:,}} exact duplicate rows > quality.{name}.max_duplicates {{config.max_duplicates}}"
-    return [finding("{name}", quality, severity=severity, message=message, value=removed, limit=config.max_duplicates)]
+    return [finding("{name}", quality, trip, message=message, value=removed)]
 ''',
     "report": '''"""Report `{name}` (replace this line: the question the table answers)."""
 

@@ -228,7 +228,7 @@ class StageContext:
         self.meter.rows_out += len(frame)
         entry: dict[str, Any] = {"rows": len(frame), "columns": list(map(str, frame.columns))}
         if contract is not None:
-            entry["contract"] = {"name": contract.name, "version": contract.version}
+            entry["contract"] = io.contract_record(contract.tag)
         self.datasets[Path(path).as_posix()] = entry
 
     def write_json(self, obj: Any, path: str | Path) -> None:
@@ -277,7 +277,7 @@ class StageContext:
             )
             self.datasets[path] = {
                 "rows": len(quarantine),
-                "contract": {"name": QUARANTINE.name, "version": QUARANTINE.version},
+                "contract": io.contract_record(QUARANTINE.tag),
             }
 
     def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from pipelab.contracts import DatasetQuality, Finding, names
@@ -20,23 +21,34 @@ def known_datasets(values: dict[str, object]) -> None:
         raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; datasets: {', '.join(names())}")
 
 
-def tripped(value: float, error: float | None, warn: float | None, *, inclusive: bool = False) -> Severity | None:
-    """`error` or `warn` for the first limit `value` passes (error first), else None."""
+@dataclass(frozen=True)
+class Trip:
+    """A limit a value passed: the severity, the setting that holds the limit (for messages), the limit."""
+
+    severity: Severity
+    setting: str
+    limit: float
+
+
+Limit = tuple[str, float | None]  # (setting name, limit or None for no limit)
+
+
+def tripped(value: float, error: Limit, warn: Limit | None = None, *, inclusive: bool = False) -> Trip | None:
+    """The first limit `value` passes, `error` before `warn`; None when it passes neither."""
     for severity, limit in (("error", error), ("warn", warn)):
-        if limit is not None and (value >= limit if inclusive else value > limit):
-            return "error" if severity == "error" else "warn"
+        setting, bound = limit or ("", None)
+        if bound is not None and (value >= bound if inclusive else value > bound):
+            return Trip("error" if severity == "error" else "warn", setting, bound)
     return None
 
 
-def finding(
-    check: str, quality: DatasetQuality, *, severity: Severity, message: str, value: float, limit: float
-) -> Finding:
+def finding(check: str, quality: DatasetQuality, trip: Trip, *, message: str, value: float) -> Finding:
     """A finding about `quality`'s dataset; the message is prefixed with the dataset name."""
     return Finding(
         check=check,
         dataset=quality.dataset,
-        severity=severity,
+        severity=trip.severity,
         message=f"{quality.dataset}: {message}",
         value=value,
-        threshold=limit,
+        threshold=trip.limit,
     )

@@ -31,11 +31,10 @@ def drift(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
     assert isinstance(config, DriftConfig)
     found = []
     for feature, psi in sorted(quality.drift.items(), key=lambda item: (-item[1], item[0])):
-        severity = tripped(psi, config.error_psi, config.warn_psi)
-        if severity is None:
+        trip = tripped(psi, ("error_psi", config.error_psi), ("warn_psi", config.warn_psi))
+        if trip is None:
             continue
-        key, limit = ("error_psi", config.error_psi) if severity == "error" else ("warn_psi", config.warn_psi)
-        assert limit is not None
-        message = f"{feature} drifted: PSI {psi:.3f} > quality.drift.{key} {limit} (vs {quality.drift_reference})"
-        found.append(finding("drift", quality, severity=severity, message=message, value=psi, limit=limit))
+        reference = quality.drift_reference
+        message = f"{feature} drifted: PSI {psi:.3f} > quality.drift.{trip.setting} {trip.limit} (vs {reference})"
+        found.append(finding("drift", quality, trip, message=message, value=psi))
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from pipelab.checks.base import finding, known_datasets
+from pipelab.checks.base import Trip, finding, known_datasets
 from pipelab.contracts import DatasetQuality, Finding
 from pipelab.params import ModuleConfig
 from pipelab.registry import register
@@ -36,4 +36,4 @@ def min_rows(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
         f"{quality.rows_valid:,} valid row(s) of {quality.rows_in:,} < quality.min_rows "
         f"{needed:,}; nothing usable would reach the next stage"
     )
-    return [finding("min_rows", quality, severity="error", message=message, value=quality.rows_valid, limit=needed)]
+    return [finding("min_rows", quality, Trip("error", "min_rows", needed), message=message, value=quality.rows_valid)]

@@ -41,12 +41,11 @@ def quarantine_share(quality: DatasetQuality, config: ModuleConfig) -> list[Find
     """Error above `max_share` of rows quarantined, warning above `warn_share`; names the worst rules."""
     assert isinstance(config, QuarantineShareConfig)
     share, limit = quality.quarantine_share, config.datasets.get(quality.dataset, config.max_share)
-    severity = tripped(share, limit, config.warn_share)
-    if severity is None:
+    trip = tripped(share, ("max_share", limit), ("warn_share", config.warn_share))
+    if trip is None:
         return []
-    key, threshold = ("max_share", limit) if severity == "error" else ("warn_share", config.warn_share)
     message = (
         f"{quality.rows_quarantined:,} of {quality.rows_in:,} rows quarantined ({share:.3%}) > "
-        f"quality.quarantine_share.{key} {threshold:.3%} ({_top_rules(quality)})"
+        f"quality.quarantine_share.{trip.setting} {trip.limit:.3%} ({_top_rules(quality)})"
     )
-    return [finding("quarantine_share", quality, severity=severity, message=message, value=share, limit=threshold)]
+    return [finding("quarantine_share", quality, trip, message=message, value=share)]

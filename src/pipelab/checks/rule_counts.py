@@ -63,12 +63,10 @@ def rule_counts(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
     found = []
     for rule, limits in sorted(config.thresholds.get(quality.dataset, {}).items()):
         failing = quality.failing(rule)
-        severity = tripped(failing, limits.error_if, limits.warn_if, inclusive=True)
-        if severity is None:
+        trip = tripped(failing, ("error_if", limits.error_if), ("warn_if", limits.warn_if), inclusive=True)
+        if trip is None:
             continue
-        key, limit = ("error_if", limits.error_if) if severity == "error" else ("warn_if", limits.warn_if)
-        assert limit is not None
-        where = f"quality.rule_counts.thresholds.{quality.dataset}.{rule}.{key}"
-        message = f"{failing:,} row(s) fail {rule} >= {where} {limit:,}"
-        found.append(finding("rule_counts", quality, severity=severity, message=message, value=failing, limit=limit))
+        where = f"quality.rule_counts.thresholds.{quality.dataset}.{rule}.{trip.setting}"
+        message = f"{failing:,} row(s) fail {rule} >= {where} {trip.limit:,}"
+        found.append(finding("rule_counts", quality, trip, message=message, value=failing))
     return found
