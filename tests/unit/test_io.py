@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -72,6 +74,19 @@ def test_atomic_file_leaves_nothing_when_a_new_file_fails(tmp_path: Path) -> Non
     with pytest.raises(KeyboardInterrupt):
         write_then_fail(target, KeyboardInterrupt())
     assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)], ids=["022", "027", "077"])
+def test_written_files_get_the_mode_the_umask_gives_not_the_temp_files_0600(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        io.write_text("x\n", tmp_path / "a.txt")
+        io.write_parquet(pd.DataFrame({"x": [1]}), tmp_path / "b.parquet")
+    finally:
+        os.umask(previous)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {"a.txt": mode, "b.parquet": mode}
 
 
 def test_write_text_and_write_json_are_atomic_overwrites(tmp_path: Path) -> None:
