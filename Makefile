@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+PYTEST_JOBS ?= auto
 BASE ?= origin/main
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -43,8 +44,11 @@ contracts: $(STAMP) ## Data contracts: docs current, changes since the previous 
 	@if git rev-parse --quiet --verify HEAD~1 >/dev/null; then pipelab contracts diff HEAD~1; \
 	else echo "no previous commit: no contract changes to check"; fi
 
-pytest: $(STAMP) ## Unit and integration tests (PYTEST_ARGS=... to pass options)
-	pytest $(PYTEST_ARGS)
+# One worker per core, each test file on one worker (its module fixtures are built once).
+# Passive OpenMP waits: workers' HistGradientBoosting threads otherwise spin against each
+# other for the cores (3.5 instead of 4.9 minutes on 2 cores).
+pytest: $(STAMP) ## Unit and integration tests, in parallel (PYTEST_JOBS=0: one process; PYTEST_ARGS=...: options)
+	OMP_WAIT_POLICY=PASSIVE pytest -n $(PYTEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
 	uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
