@@ -7,6 +7,7 @@ one sub-section per module, validated by the config model that module registered
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args, get_origin
@@ -371,7 +372,9 @@ def load_params(path: Path, sections: Iterable[str]) -> StageParams:
         if name not in SECTIONS and name not in SCALARS:
             raise RuntimeError(f"unknown params section {name!r} declared by a stage")
         if name not in raw:
-            problems.append(f"{path}: missing section {name!r}")
+            stray = [key for key in raw if key not in SECTIONS and key not in SCALARS]
+            typo = difflib.get_close_matches(name, stray, n=1)
+            problems.append(f"{path}: missing section {name!r}" + (f" (is {typo[0]!r} a typo?)" if typo else ""))
             continue
         try:
             values[name] = _validate_scalar(name, raw[name]) if name in SCALARS else _validate_section(name, raw[name])

@@ -130,11 +130,13 @@ def test_stage_order_reads_dvc_yaml(root: Path) -> None:
 
 # --- check-params ------------------------------------------------------------------------------
 
-GOOD_PARAMS: dict[str, Any] = {
+REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
+GOOD_PARAMS: dict[str, Any] = yaml.safe_load(REPO_PARAMS.read_text(encoding="utf-8")) | {
     "seed": 3,
     "split": {"cutoff": "2013-09-01"},
     "model": {"name": "logistic", "logistic": {"C": 0.5}},
 }
+ALL_SECTIONS = "seed, data, clean, target, features, split, model, evaluate, quality, report"
 
 
 def write(path: Path, raw: Any) -> Path:
@@ -142,20 +144,17 @@ def write(path: Path, raw: Any) -> Path:
     return path
 
 
-def test_check_params_ok_lists_the_sections_present(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_params_ok_lists_every_section(runner: CliRunner, tmp_path: Path) -> None:
     path = write(tmp_path / "params.yaml", GOOD_PARAMS)
     result = runner.invoke(app, ["check-params", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{path}: ok (seed, split, model)\n"
+    assert result.stdout == f"{path}: ok ({ALL_SECTIONS})\n"
 
 
 def test_check_params_accepts_the_repository_params_file(runner: CliRunner) -> None:
-    path = Path(__file__).resolve().parents[2] / "params.yaml"
-    result = runner.invoke(app, ["check-params", str(path)])
+    result = runner.invoke(app, ["check-params", str(REPO_PARAMS)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(
-        f"{path}: ok (seed, data, clean, target, features, split, model, evaluate, quality, report)"
-    )
+    assert result.stdout == f"{REPO_PARAMS}: ok ({ALL_SECTIONS})\n"
 
 
 @pytest.mark.parametrize(
@@ -189,10 +188,22 @@ def test_check_params_reports_problems_in_every_section(runner: CliRunner, tmp_p
     assert result.stderr.count("\n") == 1
 
 
-def test_check_params_ignores_unknown_top_level_sections(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_params_names_keys_no_stage_reads_without_failing(runner: CliRunner, tmp_path: Path) -> None:
     path = write(tmp_path / "params.yaml", GOOD_PARAMS | {"notes": "anything"})
     result = runner.invoke(app, ["check-params", str(path)])
     assert result.exit_code == 0, result.output
+    assert result.stdout == f"{path}: ok ({ALL_SECTIONS}); no stage reads 'notes'\n"
+
+
+def test_check_params_fails_on_a_missing_section_and_points_at_a_typo(runner: CliRunner, tmp_path: Path) -> None:
+    broken = {("sed" if key == "seed" else key): value for key, value in GOOD_PARAMS.items()}
+    del broken["report"]
+    path = write(tmp_path / "params.yaml", broken)
+    result = runner.invoke(app, ["check-params", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}: missing section 'seed' (is 'sed' a typo?); {path}: missing section 'report'\n"
+    )
 
 
 @pytest.mark.parametrize(
