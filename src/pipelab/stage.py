@@ -199,7 +199,8 @@ class StageContext:
         self.valid[contract.name] = result.valid
         self.count(f"{contract.name}_rows_quarantined", quality.rows_quarantined)
         for found in quality.findings:
-            self.log.warning("%s: %s", found.check, found.message)
+            if found.severity != "error":  # errors are the one line the stage stops with
+                self.log.warning("%s: %s", found.check, found.message)
         failure = gate_failure(quality)
         if failure is not None:
             raise QualityGateError(failure)

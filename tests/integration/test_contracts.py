@@ -103,7 +103,7 @@ def test_a_header_only_input_trips_min_rows_instead_of_training_on_nothing(work_
     assert proc.returncode != 0, describe(proc)
     line = error_line(proc, "validate")
     assert line == (
-        "error: validate: quality gate tripped: raw_flights: 0 valid row(s) of 0 < quality.min_rows 1; "
+        "error: validate: quality gate tripped: raw_flights: 0 valid row(s) of 0 < quality.min_rows.min_rows 1; "
         "nothing usable would reach the next stage (limits: params.yaml `quality`)"
     )
     assert stages_matching(RUNNING, proc) == {"ingest", "validate"}, describe(proc)

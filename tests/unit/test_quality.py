@@ -60,7 +60,7 @@ def test_min_rows_fails_an_empty_valid_dataset() -> None:
     (found,) = check("min_rows", empty, MinRowsConfig())
     assert found.severity == "error"
     assert found.message == (
-        "raw_weather: 0 valid row(s) of 10 < quality.min_rows 1; nothing usable would reach the next stage"
+        "raw_weather: 0 valid row(s) of 10 < quality.min_rows.min_rows 1; nothing usable would reach the next stage"
     )
     assert check("min_rows", summary(), MinRowsConfig()) == []
 
@@ -69,6 +69,7 @@ def test_min_rows_per_dataset_override() -> None:
     config = MinRowsConfig(min_rows=1, datasets={"raw_weather": 1000})
     (found,) = check("min_rows", summary(), config)
     assert (found.value, found.threshold) == (990, 1000)
+    assert found.message == "raw_weather: 990 valid row(s) of 1,000 < quality.min_rows.datasets.raw_weather 1,000"
     assert check("min_rows", summary(dataset="raw_planes"), config) == []
 
 

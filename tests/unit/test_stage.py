@@ -665,9 +665,12 @@ def with_quality(repo: Path, quality: dict[str, Any]) -> None:
     (repo / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "quality": quality}), encoding="utf-8")
 
 
-def test_validate_keeps_valid_rows_and_writes_the_quarantine_with_its_summary(repo: Path) -> None:
+def test_validate_keeps_valid_rows_and_writes_the_quarantine_with_its_summary(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with_quality(repo, GATES)
     assert run_stage(VALIDATING, validating, []) == 0
+    assert "quarantine_share: demo: 1 of 5 rows quarantined" in capsys.readouterr().err  # a warning finding is logged
     assert io.read_parquet(repo / "data" / "out" / "table.parquet")["delay"].tolist() == [0.5, 1.5, 2.5, 3.5]
     quarantine = repo / "data" / "quarantine" / "demo.parquet"
     assert io.read_parquet(quarantine)[["row_id", "check", "value", "stage"]].to_dict("records") == [
@@ -689,11 +692,13 @@ def test_a_tripped_gate_stops_the_stage_before_anything_is_written(
 ) -> None:
     with_quality(repo, {"checks": ["quarantine_share"], "quarantine_share": {"max_share": 0.1}})
     assert run_stage(VALIDATING, validating, []) == 2
-    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [
         "error: demo: quality gate tripped: demo: 1 of 5 rows quarantined (20.000%) > "
         "quality.quarantine_share.max_share 10.000% (delay_range 1) (limits: params.yaml `quality`)"
     ]
+    assert err.count("1 of 5 rows quarantined") == 1, err  # the error line only, not also a warning
     assert not (repo / "data" / "out").exists()
     assert not (repo / "data" / "quarantine").exists()
     assert leftovers(repo) == []

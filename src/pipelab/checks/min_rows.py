@@ -29,11 +29,13 @@ class MinRowsConfig(ModuleConfig):
 def min_rows(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
     """Error when fewer rows than `min_rows` survive validation (default 1: never an empty output)."""
     assert isinstance(config, MinRowsConfig)
-    needed = config.datasets.get(quality.dataset, config.min_rows)
+    own = quality.dataset in config.datasets
+    setting, needed = (
+        (f"datasets.{quality.dataset}", config.datasets[quality.dataset]) if own else ("min_rows", config.min_rows)
+    )
     if quality.rows_valid >= needed:
         return []
-    message = (
-        f"{quality.rows_valid:,} valid row(s) of {quality.rows_in:,} < quality.min_rows "
-        f"{needed:,}; nothing usable would reach the next stage"
-    )
-    return [finding("min_rows", quality, Trip("error", "min_rows", needed), message=message, value=quality.rows_valid)]
+    message = f"{quality.rows_valid:,} valid row(s) of {quality.rows_in:,} < quality.min_rows.{setting} {needed:,}"
+    if quality.rows_valid == 0:
+        message += "; nothing usable would reach the next stage"
+    return [finding("min_rows", quality, Trip("error", setting, needed), message=message, value=quality.rows_valid)]
