@@ -143,19 +143,20 @@ def {name}(inputs: ReportInputs, config: ModuleConfig) -> ReportTable:
 _TEST = {
     "feature_group": '''"""Tests of the `{name}` feature group."""
 
-import pandas as pd
-
 from pipelab import registry
+from pipelab.cleaning import clean_weather
 from pipelab.params import ModuleConfig
 from pipelab.transforms.features.base import FeatureInputs
+from tests.unit.builders import clean_flight_table, flight, raw_airports, raw_planes, raw_weather
 
 
 def test_{name}_adds_prefixed_columns_aligned_with_flights() -> None:
-    flights = pd.DataFrame({{"distance": [100.0, 200.0]}})
-    empty = pd.DataFrame()
-    spec = registry.get("feature_group", "{name}")
-    block = spec.obj(FeatureInputs(flights, empty, empty, empty, flights), ModuleConfig())
-    assert list(block.frame.index) == [0, 1]
+    # Real clean tables (tests/unit/builders.py): every column a group may read is there.
+    flights = clean_flight_table(flight(sched_dep_time=700), flight(sched_dep_time=2300))
+    inputs = FeatureInputs(flights, clean_weather(raw_weather()), raw_planes(), raw_airports(), flights)
+    block = registry.get("feature_group", "{name}").obj(inputs, ModuleConfig())
+    assert list(block.frame.index) == list(flights.index)
+    assert len(flights) == 2
     assert all(column.startswith("{name}__") for column in block.frame.columns)
 ''',
     "model": '''"""Tests of the `{name}` model."""

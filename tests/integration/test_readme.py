@@ -81,6 +81,7 @@ def test_add_a_feature_group_in_five_minutes(work_repo: Path) -> None:
     module = work_repo / "src/pipelab/transforms/features/night.py"
     assert module.is_file()
     module.write_text(python_block("Fill in the function"), encoding="utf-8")
+    sh(work_repo, "pytest -q tests/unit/test_feature_group_night.py")  # its scaffolded test passes as generated
     sh(work_repo, NIGHT)
     manifest = json.loads((work_repo / "data/features/manifest.json").read_text(encoding="utf-8"))
     assert "night__is_night" in manifest["numeric"]
