@@ -28,6 +28,7 @@ INSPECT = (
     "pipelab contracts diff HEAD",
     "pipelab catalog",
 )
+EXP_SHOW = "dvc exp show --drop '.*' --keep '^(Experiment|roc_auc|average_precision|log_loss|brier|model\\..*)$'"
 NIGHT = "dvc exp run -S 'features.groups=[calendar,schedule,weather,aircraft,route,congestion,night]'"
 
 
@@ -61,11 +62,24 @@ def test_inspection_commands_work(inspected: Path, command: str) -> None:
 
 def test_the_quick_experiment(work_repo: Path) -> None:
     sh(work_repo, 'dvc exp run -n logistic -m "does a linear model hold up?" -S model.name=logistic')
-    assert "logistic" in sh(work_repo, "dvc exp show")
+    shown = sh(work_repo, EXP_SHOW)
+    assert "logistic" in shown
+    assert "roc_auc" in shown
+    assert "wall_seconds" not in shown  # the telemetry columns are dropped
 
 
 def test_bring_your_own_data_with_the_fixture(work_repo: Path) -> None:
     sh(work_repo, "dvc exp run -S data.source=files -S data.path=tests/fixtures/flights_small")
+
+
+def test_a_failed_run_is_undone_as_the_readme_says(work_repo: Path) -> None:
+    proc = run(["bash", "-c", readme_says("dvc exp run -S model.name=xgb")], work_repo, check=False)
+    assert proc.returncode != 0, describe(proc)
+    assert not (work_repo / "models/model.pkl").exists()  # DVC removed train's outputs before running it
+    sh(work_repo, "git checkout -- params.yaml metrics && dvc checkout")
+    assert (work_repo / "models/model.pkl").is_file()
+    assert "up to date" in output(run(["dvc", "status"], work_repo))
+    assert output(run(["git", "status", "--porcelain"], work_repo)) == ""
 
 
 def test_a_tripped_quality_gate(work_repo: Path) -> None:
