@@ -157,20 +157,74 @@ def test_data_diff_reads_provenance_defensively_and_reports_rows_contracts_and_c
 
 
 def test_quality_counts_and_failed_checks_are_compared_per_table() -> None:
-    base_quality = {"weather": {"rows_in": 10, "rows_quarantined": 1, "checks_failed": {"wind:range": 1}}}
-    target_quality = {"weather": {"rows_in": 10, "rows_quarantined": 3, "checks_failed": {"wind:range": 2, "t:na": 1}}}
+    base_quality = {"weather": {"rows_in": 10, "rows_quarantined": 1, "quarantined_by_rule": {"wind:range": 1}}}
+    target_quality = {
+        "weather": {
+            "rows_in": 10,
+            "rows_quarantined": 3,
+            "quarantined_by_rule": {"wind:range": 2, "t:na": 1},
+            "kept_with_warning_by_rule": {"dst": 4},
+            "future_by_key": {"x": 5},  # a mapping this version does not know: shown, but not as a failed check
+        }
+    }
     base = snap("main", {"roc_auc": 0.7}, quality=base_quality)
     target = snap("exp", {"roc_auc": 0.7}, quality=target_quality)
     rows = {(q["group"], q["key"]): (q["base"], q["target"]) for q in report_of(base, target)["quality"]}
     assert rows == {
         ("weather", "rows_in"): (10, 10),
         ("weather", "rows_quarantined"): (1, 3),
-        ("weather", "checks_failed.wind:range"): (1, 2),
-        ("weather", "checks_failed.t:na"): (None, 1),
+        ("weather", "quarantined_by_rule.wind:range"): (1, 2),
+        ("weather", "quarantined_by_rule.t:na"): (None, 1),
+        ("weather", "kept_with_warning_by_rule.dst"): (None, 4),
+        ("weather", "future_by_key.x"): (None, 5),
     }
     text = markdown(build_report(base, target, GATES, "g"))
     assert "| weather | 10 | 1 → 3 |" in text
-    assert "| weather | t:na | — | 1 |" in text
+    assert table_rows(text, "| table | failed check |") == [
+        "| weather | dst | kept, warned | — | 4 |",
+        "| weather | t:na | quarantined | — | 1 |",
+        "| weather | wind:range | quarantined | 1 | 2 |",
+    ]
+    assert table_rows(text, "| table | measure |") == ["| weather | future_by_key.x | — | 5 | — |"]
+
+
+def table_rows(text: str, header: str) -> list[str]:
+    """The body rows of the Markdown table whose header line starts with `header`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    body = lines[start + 2 :]
+    return body[: next((i for i, line in enumerate(body) if not line.startswith("|")), len(body))]
+
+
+def test_drift_values_are_measurements_not_failed_checks() -> None:
+    """metrics/quality.json's PSI per feature is drift, flagged above warn_psi; only rule failures are checks."""
+
+    def quality(psi: dict[str, float], quarantined: int) -> dict[str, Any]:
+        return {
+            "features": {"rows_in": 10, "gate_warnings": int(psi["temp"] > 0.25), "drift_psi": psi},
+            "raw_weather": {"rows_quarantined": quarantined, "quarantined_by_rule": {"wind_speed_range": quarantined}},
+        }
+
+    params = {"quality": {"drift": {"warn_psi": 0.25}}}
+    base = snap("main", {"roc_auc": 0.7}, params=params, quality=quality({"age": 0.0, "seats": 0.0, "temp": 0.0}, 1))
+    drifted = {"age": 0.000622, "seats": 0.22, "temp": 0.31}  # seats: above the default 0.2, not the 0.25 set
+    target = snap("exp", {"roc_auc": 0.7}, params=params, quality=quality(drifted, 2))
+    text = markdown(build_report(base, target, GATES, "g"))
+    assert table_rows(text, "| table | failed check |") == ["| raw_weather | wind_speed_range | quarantined | 1 | 2 |"]
+    assert "`quality.drift.warn_psi` 0.25" in text
+    assert (
+        "- `features`: 0 of 3 features above the limit on `main`, 1 on `exp`; largest change `temp` 0 → 0.31." in text
+    )
+    assert table_rows(text, "| table | feature |") == ["| features | temp | 0 | 0.31 ⚠️ | +0.31 |"]
+    report = report_of(base, target)
+    assert [(c["group"], c["key"]) for c in report["failed_checks"]] == [
+        ("raw_weather", "quarantined_by_rule.wind_speed_range")
+    ]
+    assert report["drift"]["warn_psi"] == {"base": 0.25, "target": 0.25}
+    assert [c["key"] for c in report["drift"]["drifted"]] == ["drift_psi.temp"]
+    no_limit = build_report(snap("main", {}, quality=base.quality), snap("exp", {}, quality=target.quality), GATES, "g")
+    assert no_limit.warn_psi == (0.2, 0.2)  # the drift check's default, for a revision without the param
+    assert [c.key for c in no_limit.drifted] == ["drift_psi.seats", "drift_psi.temp"]
 
 
 def test_prediction_diff_joins_on_row_id_and_counts_class_changes_per_carrier() -> None:

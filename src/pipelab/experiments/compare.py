@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from pipelab.experiments.revisions import Intent
 
 
+# The nested mappings pipelab.quality.metrics writes per table in metrics/quality.json. Rows failing
+# a contract rule, by rule, are failed checks; PSI per feature is a measurement (the drift check
+# only warns above quality.drift.warn_psi), so a non-zero PSI is not a failure.
+QUARANTINED_BY_RULE = "quarantined_by_rule"
+KEPT_BY_RULE = "kept_with_warning_by_rule"
+RULE_FAILURES = (QUARANTINED_BY_RULE, KEPT_BY_RULE)
+DRIFT_PSI = "drift_psi"
+
+QualityKind = Literal["count", "failed_check", "drift", "other"]
+
+
 class CompareError(PipelabError):
     """A side's results cannot be compared (e.g. a metric that is not a number)."""
 
@@ -91,10 +102,26 @@ class Report:
     telemetry: list[Change]
     plots: list[str]
     notes: list[str]
+    warn_psi: tuple[float, float]  # quality.drift.warn_psi of (base, target): PSI above it is flagged
 
     @property
     def failing(self) -> list[Change]:
         return [c for c in (*self.metrics, *self.telemetry) if c.failed]
+
+    @property
+    def failed_checks(self) -> list[Change]:
+        """Rules that rows failed on either side (quarantined or kept with a warning); not drift."""
+        return [c for c in self.quality if quality_kind(c.key) == "failed_check" and (c.base or c.target)]
+
+    @property
+    def drift(self) -> list[Change]:
+        """PSI per feature against the reference profile: measurements, judged by `warn_psi`."""
+        return [c for c in self.quality if quality_kind(c.key) == "drift"]
+
+    @property
+    def drifted(self) -> list[Change]:
+        """Features whose PSI is above that side's `warn_psi` on either side: what the drift check warned of."""
+        return [c for c in self.drift if any(above_warn_psi(self, c))]
 
     def to_json(self) -> dict[str, Any]:
         def changes(items: Iterable[Change]) -> list[dict[str, Any]]:
@@ -110,11 +137,45 @@ class Report:
             "metrics": changes(self.metrics),
             "datasets": [dataclasses.asdict(d) | {"changed": d.changed} for d in self.datasets],
             "quality": changes(self.quality),
+            "failed_checks": changes(self.failed_checks),
+            "drift": {
+                "warn_psi": {"base": self.warn_psi[0], "target": self.warn_psi[1]},
+                "drifted": changes(self.drifted),
+            },
             "predictions": dataclasses.asdict(self.predictions) if self.predictions else None,
             "telemetry": changes(self.telemetry),
             "plots": self.plots,
             "notes": self.notes,
         }
+
+
+def quality_kind(key: str) -> QualityKind:
+    """What a (dotted) key of metrics/quality.json is, so a measurement is never shown as a failure."""
+    head, dot, _ = key.partition(".")
+    if not dot:
+        return "count"
+    if head in RULE_FAILURES:
+        return "failed_check"
+    return "drift" if head == DRIFT_PSI else "other"
+
+
+def above_warn_psi(report: Report, change: Change) -> tuple[bool, bool]:
+    """Whether a drift value is above `quality.drift.warn_psi` on (base, target), each by its own params."""
+    (warn_base, warn_target), (base, target) = report.warn_psi, (change.base, change.target)
+    return (base is not None and base > warn_base, target is not None and target > warn_target)
+
+
+def warn_psi(params: Mapping[str, Any]) -> float:
+    """A side's `quality.drift.warn_psi`, read defensively (an old revision may lack it): the check's default."""
+    drift = params.get("quality")
+    drift = drift.get("drift") if isinstance(drift, Mapping) else None
+    value = _number(drift.get("warn_psi")) if isinstance(drift, Mapping) else None
+    if value is not None:
+        return value
+    from pipelab.checks.drift import DriftConfig  # only then: importing the checks takes half a second
+
+    default: float = DriftConfig.model_fields["warn_psi"].default
+    return default
 
 
 def judge(key: str, base: float | None, target: float | None, gate: Gate | None, group: str = "") -> Change:
@@ -249,7 +310,7 @@ def dataset_changes(base: Snapshot, target: Snapshot) -> list[DatasetChange]:
 
 
 def quality_changes(base: Snapshot, target: Snapshot) -> list[Change]:
-    """Every number in metrics/quality.json per table (nested counts as dotted keys, e.g. checks)."""
+    """Every number in metrics/quality.json per table, nested ones as dotted keys (see `quality_kind`)."""
     out = []
     for table in sorted(set(base.quality) | set(target.quality)):
         before = flatten(base.quality.get(table) or {})
@@ -298,4 +359,5 @@ def build_report(base: Snapshot, target: Snapshot, gates: Gates, gates_source: s
         telemetry=telemetry_changes(base, target, gates),
         plots=[],
         notes=notes,
+        warn_psi=(warn_psi(base.params), warn_psi(target.params)),
     )

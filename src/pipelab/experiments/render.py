@@ -10,7 +10,14 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pipelab.experiments.compare import Change, Report
+from pipelab.experiments.compare import (
+    KEPT_BY_RULE,
+    QUARANTINED_BY_RULE,
+    Change,
+    Report,
+    above_warn_psi,
+    quality_kind,
+)
 from pipelab.experiments.revisions import Intent
 from pipelab.experiments.snapshot import SCORES, Snapshot
 from pipelab.io import atomic_file
@@ -22,6 +29,7 @@ TELEMETRY_LABELS = {
     "peak_rss_mb": "peak MiB",
     "rows_per_second": "rows/s",
 }
+RULE_OUTCOMES = {QUARANTINED_BY_RULE: "quarantined", KEPT_BY_RULE: "kept, warned"}  # what became of failing rows
 FEW_POINTS = 30  # curves with fewer points get markers, so a one-bin calibration still shows
 
 
@@ -114,18 +122,78 @@ def _data(report: Report, b: str, t: str) -> list[str]:
         lines += [table(["dataset", f"rows {b} → {t}", "contract", "columns"], rows), ""]
     if report.datasets:
         lines += [f"{unchanged} of {len(report.datasets)} datasets unchanged (rows, contract version, columns).", ""]
-    counts = [c for c in report.quality if "." not in c.key]
-    checks = [c for c in report.quality if "." in c.key and (c.base or c.target)]
+    counts = [c for c in report.quality if quality_kind(c.key) == "count"]
     if counts:
         measures = list(dict.fromkeys(c.key for c in counts))
         tables = list(dict.fromkeys(c.group for c in counts))
         cell = {(c.group, c.key): _cells(c.base, c.target) for c in counts}
         by_table = [[name, *(cell.get((name, m), "—") for m in measures)] for name in tables]
         lines += ["Quality (`metrics/quality.json`):", "", table(["table", *measures], by_table), ""]
-    if checks:
-        by_check = [[c.group, c.key.split(".", 1)[1], c.base, c.target] for c in checks]
-        lines += [table(["table", "failed check", b, t], by_check), ""]
+    if report.failed_checks:
+        by_check: list[list[object]] = [
+            [c.group, _nested_name(c), RULE_OUTCOMES[c.key.partition(".")[0]], c.base, c.target]
+            for c in report.failed_checks
+        ]
+        lines += [table(["table", "failed check", "failing rows", b, t], by_check), ""]
+    lines += _drift(report, b, t)
+    other = [c for c in report.quality if quality_kind(c.key) == "other" and c.base != c.target]
+    if other:
+        by_measure = [[c.group, c.key, fmt(c.base), fmt(c.target), fmt_change(c)] for c in other]
+        lines += [
+            "Other quality measures that changed:",
+            "",
+            table(["table", "measure", b, t, "change"], by_measure),
+            "",
+        ]
     return lines
+
+
+def _nested_name(change: Change) -> str:
+    """The rule or feature of a nested quality key (`drift_psi.weather__temp` -> `weather__temp`)."""
+    return change.key.partition(".")[2]
+
+
+def _drift(report: Report, b: str, t: str) -> list[str]:
+    """One line per table with drift values, and only the features above `warn_psi` listed.
+
+    PSI per feature is a measurement; dozens of tiny values would bury what matters, so the
+    line counts the features past the limit on each side and names the largest change.
+    """
+    if not report.drift:
+        return []
+    warn_base, warn_target = report.warn_psi
+    limit = fmt(warn_target) if warn_base == warn_target else f"{fmt(warn_base)} on {b}, {fmt(warn_target)} on {t}"
+    lines = [
+        f"Drift (`drift_psi`: PSI of each feature against the reference profile; ⚠️ above "
+        f"`quality.drift.warn_psi` {limit}):",
+        "",
+    ]
+    for name in dict.fromkeys(c.group for c in report.drift):
+        features = [c for c in report.drift if c.group == name]
+        above = [above_warn_psi(report, c) for c in features]
+        moved = [c for c in features if c.delta]
+        largest = max(moved, key=lambda c: (abs(c.delta or 0.0), c.key), default=None)
+        change = (
+            f"largest change `{_nested_name(largest)}` {_cells(largest.base, largest.target)}"
+            if largest is not None
+            else "no value changed"
+        )
+        lines.append(
+            f"- `{name}`: {sum(a for a, _ in above)} of {len(features)} features above the limit on {b}, "
+            f"{sum(a for _, a in above)} on {t}; {change}."
+        )
+    lines.append("")
+    rows = []
+    for c in sorted(report.drifted, key=lambda c: (-(c.target or 0.0), c.group, c.key)):
+        base_above, target_above = above_warn_psi(report, c)
+        rows.append([c.group, _nested_name(c), _flag(c.base, base_above), _flag(c.target, target_above), fmt_change(c)])
+    if rows:
+        lines += [table(["table", "feature", b, t, "change"], rows), ""]
+    return lines
+
+
+def _flag(value: float | None, above: bool) -> str:
+    return f"{fmt(value)} ⚠️" if above else fmt(value)
 
 
 def _predictions(report: Report, b: str, t: str) -> list[str]:
