@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -356,11 +357,13 @@ def _parser(spec: StageSpec) -> argparse.ArgumentParser:
     def listing(title: str, items: tuple[str, ...]) -> str:
         return f"{title}: {', '.join(items)}" if items else f"{title}: none"
 
+    reads = tuple(re.sub(r"\$\{([^}]+)\}", r"<\1 in params.yaml>", dep) for dep in spec.deps)  # dvc.yaml's templates
     epilog = "\n".join(
         [
             listing("params sections", spec.params),
-            listing("reads", spec.deps),
+            listing("reads", reads),
             listing("writes", spec.written),
+            listing("validates (failing rows to data/quarantine/<name>.parquet)", spec.validates),
             "Run from the repository root; `dvc repro` runs it for you.",
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -603,8 +604,20 @@ def test_help_lists_params_reads_and_writes(repo: Path, capsys: pytest.CaptureFi
     assert f"writes: {', '.join(SPEC.written)}" in out
     assert "--verbose" in out
     assert "--params" in out
+    assert "validates (failing rows to data/quarantine/<name>.parquet): none" in out
     assert calls == []
     assert not (repo / "metrics").exists()
+
+
+def test_help_names_the_validated_contracts_and_the_params_a_templated_path_comes_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = dataclasses.replace(VALIDATING, deps=("${data.path}", "data/in"))
+    with pytest.raises(SystemExit):
+        run_stage(spec, lambda ctx: None, ["--help"])
+    out = capsys.readouterr().out
+    assert "reads: <data.path in params.yaml>, data/in" in out
+    assert "validates (failing rows to data/quarantine/<name>.parquet): demo" in out
 
 
 def test_spec_written_lists_every_path_in_declaration_order() -> None:
