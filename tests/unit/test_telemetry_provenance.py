@@ -97,6 +97,16 @@ def test_measure_module_records_time_rows_and_memory(monkeypatch: pytest.MonkeyP
     assert drain_module_runs() == []
 
 
+def test_a_module_call_too_short_to_time_has_no_throughput(monkeypatch: pytest.MonkeyPatch) -> None:
+    drain_module_runs()
+    ticks = iter([100.0, 100.0000009])
+    monkeypatch.setattr(telemetry, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    with measure_module("check:min_rows", "1.0.0", rows=9_627):
+        pass
+    (run,) = drain_module_runs()
+    assert (run["rows"], run["seconds"], run["rows_per_second"]) == (9_627, 0.0, None)
+
+
 def test_measure_module_without_rows_has_no_throughput() -> None:
     drain_module_runs()
     with measure_module("missing:drop", "1.0.0"):
