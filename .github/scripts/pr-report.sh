@@ -2,8 +2,8 @@
 # The pull-request check, one entry point for CI (.github/workflows/pull-request.yml runs
 # `make pr-report`) and for people and tests (this script, with the venv on PATH):
 #
-#   1. pull cached outputs when a DVC remote is configured (DVC_REMOTE_URL, if set, becomes
-#      the default remote), so unchanged stages are not recomputed;
+#   1. pull cached outputs when a DVC remote is configured (DVC_REMOTE_URL, if set, is the
+#      default remote for this run only), so unchanged stages are not recomputed;
 #   2. reproduce the pipeline on the checked-out head (`dvc repro`, what `make run` does);
 #   3. compare what the head produces (the workspace) with BASE: report in $OUT/report.md.
 #
@@ -15,6 +15,13 @@ base="${1:-${BASE:-origin/main}}"
 out="${OUT:-compare}"
 
 if [[ -n "${DVC_REMOTE_URL:-}" ]]; then
+  # Only for this run: put .dvc/config.local back afterwards, so a person's later
+  # `make push` / `make pull` do not silently go to the CI remote.
+  local_config=.dvc/config.local
+  saved="$(mktemp)"
+  if [[ -f "$local_config" ]]; then cp "$local_config" "$saved"; else rm -f "$saved"; fi
+  restore_config() { if [[ -f "$saved" ]]; then mv "$saved" "$local_config"; else rm -f "$local_config"; fi; }
+  trap restore_config EXIT
   dvc remote add --local --force --default ci "$DVC_REMOTE_URL"
 fi
 if remote="$(dvc remote default 2>/dev/null)" && [[ -n "$remote" ]]; then

@@ -81,3 +81,16 @@ def test_an_unknown_base_is_a_one_line_error_with_exit_code_2(baseline: Baseline
         "error: unknown revision or experiment 'origin/nope': not a branch, tag, commit or DVC experiment name here"
     ]
     assert "Traceback" not in proc.stderr
+
+
+def test_a_remote_given_by_url_serves_that_run_only(baseline: Baseline, tmp_path: Path) -> None:
+    repo = clone(baseline.path, tmp_path / "repo", baseline.sandbox, share_cache=True)
+    local_config = repo / ".dvc" / "config.local"
+    before = local_config.read_text(encoding="utf-8") if local_config.exists() else None
+    remotes = dict(line.split()[:2] for line in run(["dvc", "remote", "list"], repo).stdout.splitlines())
+    url = remotes["tmp-remote"]  # the sandbox's remote, given here by URL as CI gives it
+    proc = run(["bash", "-c", f"DVC_REMOTE_URL={url} bash .github/scripts/pr-report.sh origin/nope"], repo, check=False)
+    assert proc.returncode == 2, describe(proc)
+    assert "pr-report: pulling cached outputs from DVC remote 'ci'" in proc.stderr
+    after = local_config.read_text(encoding="utf-8") if local_config.exists() else None
+    assert after == before  # a person's later `make push` / `make pull` still go where they went
