@@ -27,6 +27,7 @@ INSPECT = (
     "pipelab contracts show raw_flights",
     "pipelab contracts diff HEAD",
     "pipelab catalog",
+    "python -c \"import pandas as pd; print(pd.read_parquet('data/clean/flights', partitioning=None).shape)\"",
 )
 EXP_SHOW = "dvc exp show --drop '.*' --keep '^(Experiment|roc_auc|average_precision|log_loss|brier|model\\..*)$'"
 NIGHT = "dvc exp run -S 'features.groups=[calendar,schedule,weather,aircraft,route,congestion,night]'"
