@@ -380,7 +380,11 @@ def _parser(spec: StageSpec) -> argparse.ArgumentParser:
     return parser
 
 
+_SIGNALLED: list[int] = []  # termination signals received by this stage
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    _SIGNALLED.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -389,6 +393,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
     args = _parser(spec).parse_args(argv)
     verbose = args.verbose or os.environ.get("PIPELAB_DEBUG") == "1"
     setup_logging(spec.name, verbose)
+    _SIGNALLED.clear()
     signal.signal(signal.SIGTERM, _terminate)
     meter = Meter()
     ctx: StageContext | None = None
@@ -407,10 +412,10 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         print(f"error: {spec.name}: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        _cleanup(ctx)
-        print(f"error: {spec.name}: interrupted; outputs left as they were", file=sys.stderr)
-        return 130
+        return _interrupted(spec, ctx)
     except Exception as err:
+        if _SIGNALLED:  # the signal's KeyboardInterrupt surfaced inside compiled code as another error
+            return _interrupted(spec, ctx)
         _cleanup(ctx)
         if verbose:
             traceback.print_exc()
@@ -423,6 +428,12 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         return 1
     logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in meter.snapshot().items()))
     return 0
+
+
+def _interrupted(spec: StageSpec, ctx: StageContext | None) -> int:
+    _cleanup(ctx)
+    print(f"error: {spec.name}: interrupted; outputs left as they were", file=sys.stderr)
+    return 130
 
 
 def _cleanup(ctx: StageContext | None) -> None:

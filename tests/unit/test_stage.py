@@ -498,6 +498,30 @@ def test_interrupt_exits_130_and_keeps_the_old_outputs(
     assert leftovers(repo) == []
 
 
+def test_sigterm_that_compiled_code_turns_into_another_error_is_still_an_interrupt(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_stage(SPEC, run_ok, []) == 0
+    before = snapshot(repo)
+    capsys.readouterr()
+
+    def run(ctx: StageContext) -> None:
+        ctx.write_text("half\n", "models/note.txt")
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except KeyboardInterrupt:  # as Cython/NumPy buffer code once reported it, seen in train
+            raise ValueError("'T{=d:sum_gradients:}' is not a valid PEP 3118 buffer format string") from None
+
+    assert run_stage(SPEC, run, []) == 130
+    assert error_line(capsys) == "error: demo: interrupted; outputs left as they were"
+    assert snapshot(repo) == before
+
+    def buggy(ctx: StageContext) -> None:
+        raise ValueError("a real bug")
+
+    assert run_stage(SPEC, buggy, []) == 1  # the next run starts with no signal recorded
+
+
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(repo: Path) -> None:
     junk = [
         "data/.out.stage-tmp/table/month=07/part-0.parquet",
