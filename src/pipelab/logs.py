@@ -22,6 +22,13 @@ class _JsonLines(logging.Formatter):
         return json.dumps(entry, sort_keys=True)
 
 
+FILE_ONLY = {"file_only": True}  # `extra=` for a record the console already showed another way
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
 class _StageFilter(logging.Filter):
     def __init__(self, stage: str):
         super().__init__()
@@ -47,6 +54,7 @@ def setup_logging(stage: str, verbose: bool, log_file: Path | None = LOG_FILE) -
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(logging.Formatter(f"%(levelname)s {stage}: %(message)s"))
     console.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console.addFilter(_not_file_only)
     logger.addHandler(console)
     if log_file is not None:
         try:

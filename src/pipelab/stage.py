@@ -31,7 +31,7 @@ from pipelab import io, registry
 from pipelab.contracts import Contract, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
 from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
-from pipelab.logs import logger, setup_logging
+from pipelab.logs import FILE_ONLY, logger, setup_logging
 from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record
 from pipelab.quality import gate_failure, run_checks
@@ -409,7 +409,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         _cleanup(ctx)
         if verbose:
             traceback.print_exc()
-        print(f"error: {spec.name}: {err}", file=sys.stderr)
+        _error_line(spec, str(err))
         return err.exit_code
     except KeyboardInterrupt:
         return _interrupted(spec, ctx)
@@ -420,11 +420,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         if verbose:
             traceback.print_exc()
         first = str(err).splitlines()[0] if str(err) else ""
-        print(
-            f"error: {spec.name}: internal error: {type(err).__name__}: {first} "
-            "(rerun with --verbose for the traceback)",
-            file=sys.stderr,
-        )
+        _error_line(spec, f"internal error: {type(err).__name__}: {first} (rerun with --verbose for the traceback)")
         return 1
     logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in meter.snapshot().items()))
     return 0
@@ -432,8 +428,14 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
 
 def _interrupted(spec: StageSpec, ctx: StageContext | None) -> int:
     _cleanup(ctx)
-    print(f"error: {spec.name}: interrupted; outputs left as they were", file=sys.stderr)
+    _error_line(spec, "interrupted; outputs left as they were")
     return 130
+
+
+def _error_line(spec: StageSpec, message: str) -> None:
+    """The stage's one error line: printed for people, recorded in the structured log for tools."""
+    print(f"error: {spec.name}: {message}", file=sys.stderr)
+    logger.error(message, extra=FILE_ONLY)
 
 
 def _cleanup(ctx: StageContext | None) -> None:

@@ -669,6 +669,23 @@ def test_log_lines_carry_the_stage_name(repo: Path) -> None:
     assert entries[-1]["message"].startswith("done: ")
 
 
+def test_the_error_line_is_printed_once_and_recorded_in_the_structured_log(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(ctx: StageContext) -> None:
+        raise DataError("data/in/table.parquet: column 'delay' is all missing")
+
+    assert run_stage(SPEC, run, []) == 2
+    err = capsys.readouterr().err
+    assert err.count("all missing") == 1, err  # the console shows the error line only
+    entries = [json.loads(line) for line in (repo / "logs" / "pipelab.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {
+        "stage": "demo",
+        "level": "error",
+        "message": "data/in/table.parquet: column 'delay' is all missing",
+    }.items() <= entries[-1].items()
+
+
 # --- contracts in the runtime: validation, quarantine, gates, migrations on read --------------------------------
 
 CHECKED = Contract(
