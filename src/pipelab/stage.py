@@ -108,6 +108,7 @@ class StageContext:
     migrations: list[dict[str, str]] = field(default_factory=list)
     validated: dict[str, tuple[pd.DataFrame, DatasetQuality]] = field(default_factory=dict)
     valid: dict[str, pd.DataFrame] = field(default_factory=dict)  # valid rows of each validated dataset
+    telemetry: dict[str, Any] = field(default_factory=dict)  # what commit wrote to metrics/telemetry/<stage>.json
     log = logger
 
     # --- paths -------------------------------------------------------------------------
@@ -323,7 +324,8 @@ class StageContext:
         """Quarantine, provenance, telemetry, then swap every staged output into place."""
         self._write_quarantine()
         self._write_provenance()
-        self.write_json(self.meter.snapshot(), self.spec.telemetry)
+        self.telemetry = self.meter.snapshot()  # what the file says is what the `done:` line says
+        self.write_json(self.telemetry, self.spec.telemetry)
         missing = [p for p in self.spec.written if not _staging(Path(p)).exists()]
         if missing:
             raise RuntimeError(f"stage {self.spec.name} declared but did not write: {', '.join(missing)}")
@@ -405,6 +407,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
             ctx.input(dep)
         run(ctx)
         ctx.commit()
+        telemetry = ctx.telemetry
     except PipelabError as err:
         _cleanup(ctx)
         if verbose:
@@ -422,7 +425,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         first = str(err).splitlines()[0] if str(err) else ""
         _error_line(spec, f"internal error: {type(err).__name__}: {first} (rerun with --verbose for the traceback)")
         return 1
-    logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in meter.snapshot().items()))
+    logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in telemetry.items()))
     return 0
 
 

@@ -666,7 +666,9 @@ def test_log_lines_carry_the_stage_name(repo: Path) -> None:
     assert run_stage(SPEC, run, []) == 0
     entries = [json.loads(line) for line in (repo / "logs" / "pipelab.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {"stage": "demo", "level": "info", "message": "hello from the stage"}.items() <= entries[0].items()
-    assert entries[-1]["message"].startswith("done: ")
+    telemetry = json.loads((repo / SPEC.telemetry).read_text(encoding="utf-8"))
+    done = dict(pair.split("=") for pair in entries[-1]["message"].removeprefix("done: ").split(", "))
+    assert done == {k: str(v) for k, v in telemetry.items()}  # the log line says what the file says
 
 
 def test_the_error_line_is_printed_once_and_recorded_in_the_structured_log(
