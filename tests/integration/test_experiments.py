@@ -204,10 +204,16 @@ def test_a_grid_sweep_runs_in_dvcs_queue_with_two_workers(work: Path) -> None:
 # --- pipelab sweep ----------------------------------------------------------------------------------
 
 
-def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_the_best(work: Path) -> None:
+def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_only_a_winner(work: Path) -> None:
     space = ["--space", "model.hgb.learning_rate=log:0.05..0.3"]
+    before = produced(work)
+    head = json.loads((work / "metrics/scores.json").read_text(encoding="utf-8"))["roc_auc"]
+    committed_rate = load_yaml(work / "params.yaml")["model"]["hgb"]["learning_rate"]
     first = pipelab(work, "sweep", *space, "--trials", "1", "--study", "lr")
     assert first.returncode == 0, describe(first)
+    assert "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp); " in first.stdout
+    assert git(work, "status", "--porcelain", "--untracked-files=no").stdout == ""  # params.yaml, dvc.lock, ...
+    assert produced(work) == before  # ... and every DVC output as committed
     second = pipelab(work, "sweep", *space, "--trials", "1", "--study", "lr", "--apply-best")
     assert second.returncode == 0, describe(second)
     assert "study 'lr': 1 earlier trial(s)" in second.stdout
@@ -224,13 +230,28 @@ def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_the_best(work: 
     table = [line for line in second.stdout.splitlines() if line.startswith("| 1 |")]
     assert len(table) == 1
     assert f"`lr-{best.number}`" in table[0]
-    assert f"applied lr-{best.number} to the workspace" in second.stdout
-    rate = load_yaml(work / "params.yaml")["model"]["hgb"]["learning_rate"]
-    assert rate == pytest.approx(best.params["model.hgb.learning_rate"])
-    assert json.loads((work / "metrics/scores.json").read_text(encoding="utf-8"))["roc_auc"] == best.value
+    assert f"| HEAD (committed params) | {committed_rate:.6g} | {head:.6g} |" in second.stdout
+    if float(best.value or 0.0) > head:  # the fixture decides; either way the outcome must match it
+        assert f"applied lr-{best.number} to the workspace: roc_auc {best.value:.6g} beats HEAD's" in second.stdout
+        rate = load_yaml(work / "params.yaml")["model"]["hgb"]["learning_rate"]
+        assert rate == pytest.approx(best.params["model.hgb.learning_rate"])
+        assert json.loads((work / "metrics/scores.json").read_text(encoding="utf-8"))["roc_auc"] == best.value
+    else:
+        assert (
+            f"no trial beat HEAD (maximize roc_auc: best lr-{best.number} {best.value:.6g}, HEAD {head:.6g}); "
+            "nothing applied, the workspace is as it was"
+        ) in second.stdout
+        assert git(work, "status", "--porcelain", "--untracked-files=no").stdout == ""
+        assert produced(work) == before
     refused = pipelab(work, "sweep", "--space", "model.hgb.learning_rate=log:0.05..3", "--study", "lr")
     assert refused.returncode == 2
     assert "3.0 is outside what params allow" in refused.stderr
+    with (work / "params.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("# an uncommitted edit\n")
+    dirty = pipelab(work, "sweep", *space, "--study", "lr")
+    assert dirty.returncode == 2
+    assert "params.yaml" in dirty.stderr
+    assert "uncommitted changes; commit or stash them first" in dirty.stderr
     assert len(optuna.load_study(study_name="lr", storage=storage).trials) == 2
 
 

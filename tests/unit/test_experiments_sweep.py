@@ -1,19 +1,25 @@
-"""experiments/space.py and sweep.py: the space against the params schema, the trial loop with a stand-in dvc."""
+"""experiments/space.py and sweep.py: the space against the params schema, the trial loop with a stand-in dvc,
+whether the best trial is applied (only when it beats HEAD), and the checks `plan` makes on a tiny repository.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
+from typing import Literal
 
 import optuna
 import pytest
+import yaml
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from pipelab.experiments import sweep
 from pipelab.experiments.space import Dimension, SweepError, check_dimension, parse_dimension, parse_space
-from pipelab.experiments.sweep import Plan
+from pipelab.experiments.sweep import Plan, Result
+from tests.integration import REPO, commit_all, init_git
 
 
 def test_ranges_and_choices_parse_into_dimensions() -> None:
@@ -107,48 +113,146 @@ def test_space_file_and_options_combine_and_a_key_twice_is_refused(tmp_path: Pat
         parse_space([], None)
 
 
-# --- the trial loop, with a stand-in for `dvc exp run` ------------------------------------------
+# --- space-file errors name the file ------------------------------------------------------------
+
+
+def plan_with(root: Path, space: list[str], space_file: Path | None = None) -> Plan:
+    return sweep.plan(
+        root, space=space, space_file=space_file, trials=1, metric="roc_auc", direction=None, study="s", seed=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("model.hgb.learning_rate: log:0..1", "model.hgb.learning_rate=log:0..1: a log range needs LOW > 0"),
+        ("model.hgb.learning_rate: 0.1", "model.hgb.learning_rate=0.1: expected KEY: float:LOW..HIGH, KEY: log:"),
+        ("model.hgb.nope: int:1..3", "model.hgb.nope: unknown key; allowed: "),
+        ("model.hgb.learning_rate: log:0.01..2", "model.hgb.learning_rate=log:0.01..2.0: 2.0 is outside what params"),
+    ],
+)
+def test_a_bad_space_file_entry_names_the_file_not_space(tmp_path: Path, entry: str, message: str) -> None:
+    space_file = tmp_path / "space.yaml"
+    space_file.write_text(f"model.hgb.max_leaf_nodes: int:15..63\n{entry}\n", encoding="utf-8")
+    with pytest.raises(SweepError) as err:
+        plan_with(tmp_path, ["evaluate.threshold=float:0.3..0.7"], space_file)
+    assert str(err.value).startswith(f"{space_file}: {message}")
+    space_file.write_text("model.hgb.max_leaf_nodes: int:15..63\n", encoding="utf-8")
+    with pytest.raises(SweepError, match=r"^--space evaluate.threshold=float:0.0..0.7: 0.0 is outside"):
+        plan_with(tmp_path, ["evaluate.threshold=float:0.0..0.7"], space_file)  # an option's error stays --space
+
+
+# --- plan on a tiny git + DVC repository: committed values and the uncommitted-changes guard -------
+
+SCORES = {"roc_auc": 0.69, "log_loss": 0.5}
+PARAMS = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.0476, "max_depth": None}}}
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    from dvc.repo import Repo
+
+    repo = tmp_path / "repo"
+    (repo / "metrics").mkdir(parents=True)
+    init_git(repo)
+    Repo.init(str(repo)).close()
+    shutil.copy(REPO / "metrics" / "gates.yaml", repo / "metrics" / "gates.yaml")
+    (repo / "metrics" / "scores.json").write_text(json.dumps(SCORES), encoding="utf-8")
+    (repo / "params.yaml").write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
+    (repo / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n", encoding="utf-8")
+    commit_all(repo, "baseline")
+    return repo
+
+
+def test_plan_records_the_committed_value_of_each_key_for_the_head_row(tiny: Path) -> None:
+    space = ["model.hgb.learning_rate=log:0.01..0.3", "model.hgb.max_leaf_nodes=int:15..127"]
+    p = plan_with(tiny, [*space, "model.hgb.max_depth=choice:3,null,6"])
+    assert (p.baseline, p.direction) == (0.69, "maximize")
+    # max_leaf_nodes is not in params.yaml: the stages use the schema's default, so the row shows it
+    assert dict(p.committed) == {
+        "model.hgb.learning_rate": 0.0476,
+        "model.hgb.max_leaf_nodes": 31,
+        "model.hgb.max_depth": None,
+    }
+    table = sweep.best_table(Result(p, []))
+    assert table.rstrip().endswith("| — | — | HEAD (committed params) | 0.0476 | 31 | — | 0.69 |")
+
+
+@pytest.mark.parametrize("path", ["params.yaml", "dvc.lock"])
+def test_plan_refuses_uncommitted_params_or_lock_in_one_line(tiny: Path, path: str) -> None:
+    with (tiny / path).open("a", encoding="utf-8") as fh:
+        fh.write("# edited\n")
+    with pytest.raises(SweepError) as err:
+        plan_with(tiny, ["model.hgb.learning_rate=log:0.01..0.3"])
+    assert str(err.value) == (
+        f"{path}: uncommitted changes; commit or stash them first "
+        "(every trial starts from the committed params and is judged against HEAD)"
+    )
+    assert not (tiny / "sweeps").exists()
+
+
+# --- the trial loop, with a stand-in for `dvc exp run --temp` -----------------------------------
 
 
 class FakeDvc:
-    """Records dvc calls; `exp run` writes a roc_auc peaking at learning_rate 0.1, failing above 0.25."""
+    """Records dvc calls; `exp run --temp` records a roc_auc peaking at learning_rate 0.1, failing above 0.25.
+
+    Like DVC's `--temp`, a trial's results live only in its experiment (`metric` reads them),
+    never in the workspace.
+    """
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
+        self.scores: dict[str, dict[str, float]] = {}
 
     def __call__(self, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         self.calls.append(args)
         if args[:2] == ("exp", "run"):
+            assert args[2] == "--temp", args
             sets = dict(args[i + 1].split("=", 1) for i, a in enumerate(args) if a == "-S")
             rate = float(sets["model.hgb.learning_rate"])
             if rate > 0.25:
                 return subprocess.CompletedProcess(args, 2, "", "error: train: boom\n")
-            scores = {"roc_auc": round(0.7 - abs(rate - 0.1), 6)}
-            (root / "metrics").mkdir(exist_ok=True)
-            (root / "metrics" / "scores.json").write_text(json.dumps(scores), encoding="utf-8")
+            self.scores[args[args.index("-n") + 1]] = {"roc_auc": round(0.7 - abs(rate - 0.1), 6)}
         if args[:2] == ("exp", "apply"):
             (root / "sweeps" / "s.jsonl").write_text("older journal\n", encoding="utf-8")
         return subprocess.CompletedProcess(args, 0, "", "")
 
+    def metric(self, root: Path, name: str, metric: str) -> float | None:
+        return self.scores.get(name, {}).get(metric)
 
-def make_plan(root: Path, trials: int, space: str = "log:0.01..0.3") -> Plan:
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDvc:
+    stand_in = FakeDvc()
+    monkeypatch.setattr(sweep, "dvc", stand_in)
+    monkeypatch.setattr(sweep, "experiment_metric", stand_in.metric)
+    return stand_in
+
+
+def make_plan(
+    root: Path,
+    trials: int,
+    space: str = "log:0.01..0.3",
+    *,
+    baseline: float = 0.69,
+    direction: Literal["maximize", "minimize"] = "maximize",
+) -> Plan:
     dims = [parse_dimension("model.hgb.learning_rate", space)]
-    return Plan(root, dims, trials, "roc_auc", "maximize", "s", seed=1, baseline=0.69)
+    committed = {"model.hgb.learning_rate": 0.0476}
+    return Plan(root, dims, trials, "roc_auc", direction, "s", seed=1, baseline=baseline, committed=committed)
 
 
-def test_trials_run_as_named_experiments_and_a_resumed_study_continues(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = FakeDvc()
-    monkeypatch.setattr(sweep, "dvc", fake)
+def test_trials_run_as_named_experiments_and_a_resumed_study_continues(tmp_path: Path, fake: FakeDvc) -> None:
     lines: list[str] = []
     first = sweep.run(make_plan(tmp_path, 4), lines.append)
-    assert [c[:4] for c in fake.calls] == [("exp", "run", "-n", f"s-{n}") for n in range(4)]
-    assert fake.calls[0][4] == "-m"
-    assert fake.calls[0][5].startswith("pipelab sweep s, trial 0: model.hgb.learning_rate=")
+    assert [c[:5] for c in fake.calls] == [("exp", "run", "--temp", "-n", f"s-{n}") for n in range(4)]
+    assert fake.calls[0][5] == "-m"
+    assert fake.calls[0][6].startswith("pipelab sweep s, trial 0: model.hgb.learning_rate=")
     resumed = sweep.run(make_plan(tmp_path, 3), lines.append)
-    assert [c[3] for c in fake.calls[4:]] == ["s-4", "s-5", "s-6"]
+    assert [c[4] for c in fake.calls[4:]] == ["s-4", "s-5", "s-6"]
     assert "study 's': 4 earlier trial(s); maximize roc_auc (HEAD: 0.69)" in lines
+    assert any(line.startswith("trial 0: dvc exp run --temp -n s-0 -S model.hgb.learning_rate=") for line in lines)
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "sweeps" / "s.jsonl")))
     stored = optuna.load_study(study_name="s", storage=storage)
     assert len(stored.trials) == 7
@@ -156,29 +260,113 @@ def test_trials_run_as_named_experiments_and_a_resumed_study_continues(
     assert len(finished) >= len(first.completed)
     values = [float(t.value or 0.0) for t in finished]
     assert values == sorted(values, reverse=True)
+    assert values == [fake.scores[f"s-{t.number}"]["roc_auc"] for t in finished]  # read from each experiment
     failed = [t for t in stored.trials if t.state == optuna.trial.TrialState.FAIL]
     assert len(finished) + len(failed) == 7
     assert all(t.params["model.hgb.learning_rate"] > 0.25 for t in failed)
     assert all(f"trial {t.number} failed: error: train: boom" in lines for t in failed)
     table = sweep.best_table(resumed)
     assert f"| 1 | {finished[0].number} | `s-{finished[0].number}` |" in table
-    assert table.rstrip().endswith("| — | — | HEAD (committed params) |  | 0.69 |")
+    assert table.rstrip().endswith("| — | — | HEAD (committed params) | 0.0476 | 0.69 |")
 
 
-def test_a_resumed_study_must_keep_its_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sweep, "dvc", FakeDvc())
+def test_trials_leave_the_workspace_as_it_was(tmp_path: Path, fake: FakeDvc) -> None:
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "scores.json").write_text('{"roc_auc": 0.69}', encoding="utf-8")
+    before = sorted((p.relative_to(tmp_path).as_posix(), p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file())
+    result = sweep.run(make_plan(tmp_path, 3), lambda _: None)
+    after = sorted((p.relative_to(tmp_path).as_posix(), p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file())
+    assert [f for f in after if not f[0].startswith("sweeps/")] == before  # only the journal is new
+    assert not [c for c in fake.calls if c[:2] != ("exp", "run")]  # nothing applied, nothing restored
+    assert sweep.workspace_kept(result).startswith(
+        "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp); "
+    )
+
+
+def test_a_resumed_study_must_keep_its_space(tmp_path: Path, fake: FakeDvc) -> None:
     sweep.run(make_plan(tmp_path, 1), lambda _: None)
     with pytest.raises(SweepError, match=r"study 's' .* resume it with the same space, metric and direction"):
         sweep.run(make_plan(tmp_path, 1, space="log:0.01..0.2"), lambda _: None)
 
 
-def test_apply_best_applies_the_winner_and_keeps_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeDvc()
-    monkeypatch.setattr(sweep, "dvc", fake)
-    result = sweep.run(make_plan(tmp_path, 3), lambda _: None)
+def test_apply_best_applies_a_winner_and_keeps_the_journal(tmp_path: Path, fake: FakeDvc) -> None:
+    result = sweep.run(make_plan(tmp_path, 3, baseline=0.5), lambda _: None)
     journal = (tmp_path / "sweeps" / "s.jsonl").read_bytes()
     message = sweep.apply_best(result)
     best = result.completed[0].user_attrs["experiment"]
     assert fake.calls[-1] == ("exp", "apply", best)
-    assert message.startswith(f"applied {best} to the workspace")
+    assert message.startswith(f"applied {best} to the workspace: roc_auc ")
     assert (tmp_path / "sweeps" / "s.jsonl").read_bytes() == journal
+
+
+# --- apply only a trial that beats HEAD, in the study's direction -------------------------------
+
+
+def finished(number: int, value: float) -> optuna.trial.FrozenTrial:
+    trial = optuna.trial.create_trial(
+        params={"model.hgb.learning_rate": 0.1},
+        distributions={"model.hgb.learning_rate": optuna.distributions.FloatDistribution(0.01, 0.3, log=True)},
+        value=value,
+        user_attrs={"experiment": f"hgb-{number}"},
+    )
+    trial.number = number
+    return trial
+
+
+def outcome(
+    tmp_path: Path, direction: Literal["maximize", "minimize"], head: float, best: float
+) -> tuple[Result, str, str]:
+    """What apply_best and workspace_kept say for a study whose best trial has `best` and HEAD `head`."""
+    worst = best - 0.01 if direction == "maximize" else best + 0.01
+    result = Result(make_plan(tmp_path, 0, baseline=head, direction=direction), [finished(1, best), finished(0, worst)])
+    (tmp_path / "sweeps").mkdir(exist_ok=True)
+    (tmp_path / "sweeps" / "s.jsonl").write_text("journal\n", encoding="utf-8")
+    return result, sweep.apply_best(result), sweep.workspace_kept(result)
+
+
+@pytest.mark.parametrize(
+    ("direction", "head", "best"),
+    [("maximize", 0.690546, 0.683883), ("maximize", 0.690546, 0.690546), ("minimize", 0.5, 0.52)],
+)
+def test_a_best_trial_that_does_not_beat_head_is_not_applied(
+    tmp_path: Path, fake: FakeDvc, direction: Literal["maximize", "minimize"], head: float, best: float
+) -> None:
+    result, applied, kept = outcome(tmp_path, direction, head, best)
+    assert sweep.winner(result) is None
+    assert fake.calls == []  # no `dvc exp apply`: the workspace keeps the committed state
+    versus = f"no trial beat HEAD ({direction} roc_auc: best hgb-1 {best:.6g}, HEAD {head:.6g})"
+    assert applied == f"{versus}; nothing applied, the workspace is as it was"
+    assert kept == f"workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp); {versus}"
+
+
+def test_the_reported_case_hgb_1_below_head_is_not_applied(tmp_path: Path, fake: FakeDvc) -> None:
+    _, applied, _ = outcome(tmp_path, "maximize", 0.690546, 0.683883)
+    assert applied == (
+        "no trial beat HEAD (maximize roc_auc: best hgb-1 0.683883, HEAD 0.690546); "
+        "nothing applied, the workspace is as it was"
+    )
+
+
+@pytest.mark.parametrize(("direction", "head", "best"), [("maximize", 0.69, 0.70), ("minimize", 0.5, 0.48)])
+def test_a_best_trial_that_beats_head_is_applied(
+    tmp_path: Path, fake: FakeDvc, direction: Literal["maximize", "minimize"], head: float, best: float
+) -> None:
+    result, applied, kept = outcome(tmp_path, direction, head, best)
+    assert sweep.winner(result) is result.completed[0]
+    assert fake.calls == [("exp", "apply", "hgb-1")]
+    assert applied == (
+        f"applied hgb-1 to the workspace: roc_auc {best:.6g} beats HEAD's {head:.6g}; "
+        "commit params.yaml, dvc.lock and the changed outputs (`git status`) to keep it"
+    )
+    assert kept == (
+        "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp); "
+        f"hgb-1 beats HEAD (roc_auc {best:.6g} vs {head:.6g}): `dvc exp apply hgb-1` takes it"
+    )
+
+
+def test_without_a_completed_trial_nothing_is_applied(tmp_path: Path, fake: FakeDvc) -> None:
+    empty = Result(make_plan(tmp_path, 0), [])
+    with pytest.raises(SweepError, match=r"study 's': no completed trial to apply"):
+        sweep.apply_best(empty)
+    assert sweep.workspace_kept(empty) == "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp)"
+    assert fake.calls == []

@@ -77,14 +77,19 @@ def sweep(
         typer.Option(help="[default: from the metric's direction in metrics/gates.yaml]"),
     ] = None,
     study: Annotated[str, typer.Option(help="study name: sweeps/NAME.jsonl, experiments NAME-<trial>")] = "sweep",
-    apply_best: Annotated[bool, typer.Option(help="`dvc exp apply` the best trial at the end")] = False,
+    apply_best: Annotated[
+        bool, typer.Option(help="`dvc exp apply` the best trial at the end, if it beats HEAD's committed params")
+    ] = False,
     seed: Annotated[int, typer.Option(help="sampler seed")] = 2013,
     root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
 ) -> None:
-    """Bayesian search (optuna TPE) over params; each trial is a real `dvc exp run` in the workspace.
+    """Bayesian search (optuna TPE) over params; each trial is a real `dvc exp run --temp`.
 
-    The space is checked against the params schema before any trial. The study is stored
-    in sweeps/STUDY.jsonl (commit it to share; rerun the command to resume it).
+    The space is checked against the params schema before any trial, and params.yaml and
+    dvc.lock must be committed: trials start from HEAD and are judged against it. Trials run
+    in temporary copies, so the workspace is left as it was, unless --apply-best applies a
+    trial that beats HEAD. The study is stored in sweeps/STUDY.jsonl (commit it to share;
+    rerun the command to resume it).
     """
     from pipelab.experiments import sweep as sw
 
@@ -101,8 +106,7 @@ def sweep(
         )
         result = sw.run(plan, typer.echo)
         typer.echo(sw.best_table(result))
-        if apply_best:
-            typer.echo(sw.apply_best(result))
+        typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
     except PipelabError as err:
         raise fail(str(err)) from None
     if not result.completed:

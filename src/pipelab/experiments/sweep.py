@@ -2,8 +2,12 @@
 
 The space is checked against the params schema (see `space`) before any trial runs. The
 study lives in sweeps/<study>.jsonl (optuna's journal: one JSON line per event), plain
-text in the repository, so running the same command again resumes it. Trials run in the
-workspace like `dvc exp run`, so only the stages a change touches re-run.
+text in the repository, so running the same command again resumes it. Each trial is a
+`dvc exp run --temp`: DVC runs it in a temporary copy of HEAD (outputs from the cache, so
+only the stages a change touches re-run) and keeps it as an experiment, so the workspace
+stays as the user left it; only `apply_best`, and only for a trial that beats HEAD,
+changes it. Every trial starts from the committed params, which is why a sweep refuses to
+start while params.yaml or dvc.lock has uncommitted changes.
 """
 
 from __future__ import annotations
@@ -12,16 +16,19 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic_core import PydanticUndefined
+
+from pipelab.errors import PipelabError
 from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.space import Dimension, SweepError, check_dimension, parse_space
+from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space
 
 if TYPE_CHECKING:
     import optuna
@@ -30,6 +37,7 @@ SWEEPS_DIR = Path("sweeps")
 STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STARTUP_TRIALS = 5  # random trials before TPE models the results
 BEST_SHOWN = 5
+COMMITTED = ("params.yaml", "dvc.lock")  # what every trial must start from, as HEAD has it
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,49 @@ class Plan:
     study: str
     seed: int
     baseline: float  # the metric at HEAD, with the committed params
+    committed: Mapping[str, Any] = field(default_factory=dict)  # each searched key's value at HEAD
+
+
+def _dimensions(space: Sequence[str], space_file: Path | None) -> list[Dimension]:
+    """The parsed and schema-checked space; a bad entry of the space file is blamed on the file.
+
+    `space` names every entry `--space KEY=SPEC` in its errors; an entry that came from the
+    file is renamed `FILE: KEY=SPEC`, so the user looks in the right place.
+    """
+    from_options = {item.partition("=")[0].strip() for item in space}
+    try:
+        dimensions = parse_space(space, space_file)
+        for dim in dimensions:
+            check_dimension(dim)
+    except SweepError as err:
+        entry = str(err).removeprefix("--space ")
+        key = re.split(r"[=:]", entry, maxsplit=1)[0]
+        if space_file is None or entry == str(err) or key in from_options:
+            raise
+        raise SweepError(f"{space_file}: {entry.replace('KEY=', 'KEY: ')}") from None
+    return dimensions
+
+
+def _committed(params: Any, key: str) -> Any:
+    """`key` in HEAD's params.yaml, or the schema's default (what the stages use) when it is absent."""
+    node = params
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            model, name = owner(key)
+            default = model.model_fields[name].get_default(call_default_factory=True)
+            return None if default is PydanticUndefined else default
+        node = node[part]
+    return node
+
+
+def _uncommitted(root: Path) -> list[str]:
+    """Which of COMMITTED differ from HEAD (staged, unstaged or untracked), per `git status`."""
+    proc = subprocess.run(
+        ["git", "status", "--porcelain", "--", *COMMITTED], cwd=root, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SweepError(f"git status: {_error_line(proc)}")
+    return sorted({line[3:].strip() for line in proc.stdout.splitlines() if line.strip()})
 
 
 def plan(
@@ -60,9 +111,7 @@ def plan(
     """Check everything a sweep needs before its first trial."""
     if not STUDY_NAME.match(study):
         raise SweepError(f"--study {study!r}: use letters, digits, '.', '_' and '-' (it names files and experiments)")
-    dimensions = parse_space(space, space_file)
-    for dim in dimensions:
-        check_dimension(dim)
+    dimensions = _dimensions(space, space_file)
     with open_sides(root, ["HEAD"]) as (head,):
         scores = head.json(SCORES)
         if not isinstance(scores, dict) or not isinstance(scores.get(metric), int | float):
@@ -73,7 +122,15 @@ def plan(
             if gate is None:
                 raise SweepError(f"--metric {metric}: no direction in metrics/gates.yaml; give --direction")
             direction = "maximize" if gate.direction == "higher" else "minimize"
-    return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]))
+        params = head.yaml("params.yaml")
+    dirty = _uncommitted(root)
+    if dirty:
+        raise SweepError(
+            f"{', '.join(dirty)}: uncommitted changes; commit or stash them first "
+            "(every trial starts from the committed params and is judged against HEAD)"
+        )
+    committed = {d.key: _committed(params, d.key) for d in dimensions}
+    return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]), committed)
 
 
 @dataclass(frozen=True)
@@ -125,16 +182,19 @@ def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
     return (errors or lines or [f"exit code {proc.returncode}"])[-1]
 
 
-def _metric(root: Path, metric: str) -> float | None:
+def experiment_metric(root: Path, name: str, metric: str) -> float | None:
+    """`metric` as experiment `name` committed it: a `--temp` trial never reaches the workspace."""
     try:
-        value = json.loads((root / SCORES).read_text(encoding="utf-8")).get(metric)
-    except (OSError, json.JSONDecodeError, AttributeError):
+        with open_sides(root, [name]) as (side,):
+            scores = side.json(SCORES)
+    except PipelabError:
         return None
+    value = scores.get(metric) if isinstance(scores, dict) else None
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def run(p: Plan, echo: Callable[[str], None]) -> Result:
-    """Run `p.trials` trials, each `dvc exp run -S ... -n <study>-<n>`, and tell optuna the metric."""
+    """Run `p.trials` trials, each `dvc exp run --temp -n <study>-<n> -S ...`, and tell optuna the metric."""
     from optuna.trial import TrialState
 
     study = _study(p)
@@ -145,10 +205,10 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
         name = f"{p.study}-{trial.number}"
         sets = [f"{key}={_param_text(value)}" for key, value in trial.params.items()]
         trial.set_user_attr("experiment", name)
-        echo(f"trial {trial.number}: dvc exp run -n {name} " + " ".join(f"-S {s}" for s in sets))
+        echo(f"trial {trial.number}: dvc exp run --temp -n {name} " + " ".join(f"-S {s}" for s in sets))
         message = f"pipelab sweep {p.study}, trial {trial.number}: {', '.join(sets)}"
-        proc = dvc(p.root, "exp", "run", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s)))
-        value = _metric(p.root, p.metric) if proc.returncode == 0 else None
+        proc = dvc(p.root, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s)))
+        value = experiment_metric(p.root, name, p.metric) if proc.returncode == 0 else None
         if value is None:
             study.tell(trial, state=TrialState.FAIL)
             reason = _error_line(proc) if proc.returncode else f"no numeric {p.metric} in {SCORES}"
@@ -169,20 +229,64 @@ def best_table(result: Result) -> str:
         [rank, t.number, f"`{t.user_attrs.get('experiment', '')}`", *(t.params.get(k) for k in keys), t.value]
         for rank, t in enumerate(result.completed[:BEST_SHOWN], start=1)
     ]
-    rows.append(["—", "—", "HEAD (committed params)", *("" for _ in keys), p.baseline])
+    rows.append(["—", "—", "HEAD (committed params)", *(p.committed.get(k, "") for k in keys), p.baseline])
     title = f"Best of {len(result.completed)} completed trial(s), {p.direction} {p.metric}:"
     return f"\n{title}\n\n" + table(["rank", "trial", "experiment", *keys, p.metric], rows) + "\n"
 
 
-def apply_best(result: Result) -> str:
-    """`dvc exp apply` the best trial; the study journal is kept as it is now, not as the trial saw it."""
+def beats_head(p: Plan, value: float) -> bool:
+    """Whether a trial's value is strictly better than HEAD's in the study's direction (a tie is not)."""
+    return value > p.baseline if p.direction == "maximize" else value < p.baseline
+
+
+def _best(result: Result) -> tuple[str, float]:
+    """The best trial's experiment name and value (`result.completed` must not be empty)."""
+    best = result.completed[0]
+    return str(best.user_attrs.get("experiment", f"trial {best.number}")), float(best.value or 0.0)
+
+
+def _no_winner(result: Result) -> str:
+    p, (name, value) = result.plan, _best(result)
+    return f"no trial beat HEAD ({p.direction} {p.metric}: best {name} {value:.6g}, HEAD {p.baseline:.6g})"
+
+
+def winner(result: Result) -> optuna.trial.FrozenTrial | None:
+    """The best trial when it beats HEAD, else None: a sweep never recommends a step backwards."""
     if not result.completed:
-        raise SweepError(f"study {result.plan.study!r}: no completed trial to apply")
-    name = str(result.completed[0].user_attrs["experiment"])
-    journal = result.plan.root / SWEEPS_DIR / f"{result.plan.study}.jsonl"
+        return None
+    best = result.completed[0]
+    return best if best.value is not None and beats_head(result.plan, float(best.value)) else None
+
+
+def workspace_kept(result: Result) -> str:
+    """Without --apply-best: say that the workspace is as it was, and whether a trial is worth applying."""
+    kept = "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp)"
+    if not result.completed:
+        return kept
+    if winner(result) is None:
+        return f"{kept}; {_no_winner(result)}"
+    p, (name, value) = result.plan, _best(result)
+    return f"{kept}; {name} beats HEAD ({p.metric} {value:.6g} vs {p.baseline:.6g}): `dvc exp apply {name}` takes it"
+
+
+def apply_best(result: Result) -> str:
+    """`dvc exp apply` the best trial if it beats HEAD; otherwise apply nothing (the workspace is as it was).
+
+    The study journal is kept as it is now, not as the trial saw it.
+    """
+    p = result.plan
+    if not result.completed:
+        raise SweepError(f"study {p.study!r}: no completed trial to apply")
+    if winner(result) is None:
+        return f"{_no_winner(result)}; nothing applied, the workspace is as it was"
+    name, value = _best(result)
+    journal = p.root / SWEEPS_DIR / f"{p.study}.jsonl"
     kept = journal.read_bytes()
-    proc = dvc(result.plan.root, "exp", "apply", name)
+    proc = dvc(p.root, "exp", "apply", name)
     journal.write_bytes(kept)
     if proc.returncode != 0:
         raise SweepError(f"dvc exp apply {name}: {_error_line(proc)}")
-    return f"applied {name} to the workspace; commit params.yaml, dvc.lock and metrics/ to keep it"
+    return (
+        f"applied {name} to the workspace: {p.metric} {value:.6g} beats HEAD's {p.baseline:.6g}; "
+        "commit params.yaml, dvc.lock and the changed outputs (`git status`) to keep it"
+    )
