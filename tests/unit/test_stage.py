@@ -515,11 +515,7 @@ def test_sigterm_that_compiled_code_turns_into_another_error_is_still_an_interru
     assert run_stage(SPEC, run, []) == 130
     assert error_line(capsys) == "error: demo: interrupted; outputs left as they were"
     assert snapshot(repo) == before
-
-    def buggy(ctx: StageContext) -> None:
-        raise ValueError("a real bug")
-
-    assert run_stage(SPEC, buggy, []) == 1  # the next run starts with no signal recorded
+    assert run_stage(SPEC, failing(ValueError("a real bug")), []) == 1  # the next run starts with no signal recorded
 
 
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(repo: Path) -> None:
@@ -674,10 +670,7 @@ def test_log_lines_carry_the_stage_name(repo: Path) -> None:
 def test_the_error_line_is_printed_once_and_recorded_in_the_structured_log(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def run(ctx: StageContext) -> None:
-        raise DataError("data/in/table.parquet: column 'delay' is all missing")
-
-    assert run_stage(SPEC, run, []) == 2
+    assert run_stage(SPEC, failing(DataError("data/in/table.parquet: column 'delay' is all missing")), []) == 2
     err = capsys.readouterr().err
     assert err.count("all missing") == 1, err  # the console shows the error line only
     entries = [json.loads(line) for line in (repo / "logs" / "pipelab.jsonl").read_text(encoding="utf-8").splitlines()]
