@@ -87,8 +87,7 @@ def test_a_remote_given_by_url_serves_that_run_only(baseline: Baseline, tmp_path
     repo = clone(baseline.path, tmp_path / "repo", baseline.sandbox, share_cache=True)
     local_config = repo / ".dvc" / "config.local"
     before = local_config.read_text(encoding="utf-8") if local_config.exists() else None
-    remotes = dict(line.split()[:2] for line in run(["dvc", "remote", "list"], repo).stdout.splitlines())
-    url = remotes["tmp-remote"]  # the sandbox's remote, given here by URL as CI gives it
+    url = run(["dvc", "config", "remote.tmp-remote.url"], repo).stdout.strip()  # the sandbox's remote, as CI gives it
     proc = run(["bash", "-c", f"DVC_REMOTE_URL={url} bash .github/scripts/pr-report.sh origin/nope"], repo, check=False)
     assert proc.returncode == 2, describe(proc)
     assert "pr-report: pulling cached outputs from DVC remote 'ci'" in proc.stderr
