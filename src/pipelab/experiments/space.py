@@ -7,7 +7,7 @@ so a range is refused before any trial when either end (or any choice) would not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 KINDS = ("float", "log", "int", "choice")
 SYNTAX = "expected KEY=float:LOW..HIGH, KEY=log:LOW..HIGH, KEY=int:LOW..HIGH or KEY=choice:A,B,..."
+OPTION = "--space"  # the source of entries given on the command line; a space file's entries name the file
+
+
+def _syntax(source: str) -> str:
+    """SYNTAX as the source writes an entry: `KEY=SPEC` on the command line, `KEY: SPEC` in a file."""
+    return SYNTAX if source == OPTION else SYNTAX.replace("KEY=", "KEY: ")
 
 
 class SweepError(PipelabError):
@@ -38,6 +44,7 @@ class Dimension:
     key: str
     kind: Literal["float", "log", "int", "choice"]
     values: tuple[Any, ...]  # (low, high), or the choices
+    source: str = field(default=OPTION, compare=False)  # where the user wrote it: `--space` or `FILE:`
 
     @property
     def spec(self) -> str:
@@ -62,36 +69,36 @@ def _number(text: str, kind: str, where: str) -> int | float:
         raise SweepError(f"{where}: {text!r} is not {'an integer' if kind == 'int' else 'a number'}") from None
 
 
-def parse_dimension(key: str, spec: str) -> Dimension:
+def parse_dimension(key: str, spec: str, source: str = OPTION) -> Dimension:
     """`log:0.01..0.3` for `key`; syntax only (the params schema is checked by `check_dimension`)."""
-    where = f"--space {key}={spec}"
+    where = f"{source} {key}={spec}"
     kind, sep, rest = spec.partition(":")
     if not key or not sep or kind not in KINDS or not rest:
-        raise SweepError(f"{where}: {SYNTAX}")
+        raise SweepError(f"{where}: {_syntax(source)}")
     if kind == "choice":
         choices = tuple(yaml.safe_load(c) for c in rest.split(","))
         if len(set(map(repr, choices))) != len(choices) or len(choices) < 2:
             raise SweepError(f"{where}: give at least two different choices")
-        return Dimension(key, "choice", choices)
+        return Dimension(key, "choice", choices, source)
     low_text, dots, high_text = rest.partition("..")
     if not dots:
-        raise SweepError(f"{where}: {SYNTAX}")
+        raise SweepError(f"{where}: {_syntax(source)}")
     low, high = _number(low_text, kind, where), _number(high_text, kind, where)
     if not low < high:
         raise SweepError(f"{where}: LOW must be below HIGH")
     if kind == "log" and low <= 0:
         raise SweepError(f"{where}: a log range needs LOW > 0")
-    return Dimension(key, kind, (low, high))  # type: ignore[arg-type]
+    return Dimension(key, kind, (low, high), source)  # type: ignore[arg-type]
 
 
 def parse_space(items: Sequence[str], space_file: Path | None) -> list[Dimension]:
     """`KEY=SPEC` options plus the `KEY: SPEC` entries of a YAML file; a key given twice is refused."""
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str, str]] = []
     for item in items:
         key, sep, spec = item.partition("=")
         if not sep:
-            raise SweepError(f"--space {item}: {SYNTAX}")
-        pairs.append((key.strip(), spec.strip()))
+            raise SweepError(f"{OPTION} {item}: {SYNTAX}")
+        pairs.append((key.strip(), spec.strip(), OPTION))
     if space_file is not None:
         try:
             raw = yaml.safe_load(space_file.read_text(encoding="utf-8"))
@@ -99,52 +106,53 @@ def parse_space(items: Sequence[str], space_file: Path | None) -> list[Dimension
             raise SweepError(f"{space_file}: cannot read the space file ({type(err).__name__})") from None
         if not isinstance(raw, dict):
             raise SweepError(f"{space_file}: expected a mapping of KEY: SPEC (e.g. model.hgb.max_depth: int:3..12)")
-        pairs += [(str(k), str(v)) for k, v in raw.items()]
+        pairs += [(str(k), str(v), f"{space_file}:") for k, v in raw.items()]
     if not pairs:
         raise SweepError("no search space: give --space KEY=SPEC or --space-file FILE")
-    keys = [k for k, _ in pairs]
+    keys = [k for k, _, _ in pairs]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
         raise SweepError(f"--space: {', '.join(twice)} given more than once")
-    return [parse_dimension(key, spec) for key, spec in pairs]
+    return [parse_dimension(key, spec, source) for key, spec, source in pairs]
 
 
-def owner(key: str) -> tuple[type[BaseModel], str]:
+def owner(key: str, source: str = OPTION) -> tuple[type[BaseModel], str]:
     """The pydantic model that validates `key` (`section.field` or `section.module.field`) and the field."""
+    where = f"{source} {key}"
     parts = key.split(".")
     section = SECTIONS.get(parts[0])
     if section is None or len(parts) not in (2, 3):
-        raise SweepError(f"--space {key}: not a params key; use SECTION.FIELD or SECTION.MODULE.FIELD")
+        raise SweepError(f"{where}: not a params key; use SECTION.FIELD or SECTION.MODULE.FIELD")
     model: type[BaseModel] = section
     if len(parts) == 3:
         if not issubclass(section, ModularSection):
-            raise SweepError(f"--space {key}: {parts[0]} has no module sub-sections")
+            raise SweepError(f"{where}: {parts[0]} has no module sub-sections")
         try:
             config = registry.get(section.module_kind, parts[1]).config
         except RegistryError as err:
-            raise SweepError(f"--space {key}: {err}") from None
+            raise SweepError(f"{where}: {err}") from None
         if config is None:
-            raise SweepError(f"--space {key}: {parts[0]}.{parts[1]} has no settings")
+            raise SweepError(f"{where}: {parts[0]}.{parts[1]} has no settings")
         model = config
     fields = sorted(name for name in model.model_fields if name != "configs")
     if parts[-1] not in fields:
-        raise SweepError(f"--space {key}: unknown key; allowed: {', '.join(fields)}")
+        raise SweepError(f"{where}: unknown key; allowed: {', '.join(fields)}")
     return model, parts[-1]
 
 
 def check_dimension(dim: Dimension) -> None:
     """Refuse a range the params schema does not allow: both ends (or every choice) must validate."""
-    model, field = owner(dim.key)
-    annotation = model.model_fields[field].annotation
+    model, name = owner(dim.key, dim.source)
+    annotation = model.model_fields[name].annotation
     accepted = set(get_args(annotation)) or {annotation}
     if dim.kind in ("float", "log") and float not in accepted:
-        raise SweepError(f"--space {dim.key}={dim.spec}: {dim.key} is not a float; use int: or choice:")
+        raise SweepError(f"{dim.source} {dim.key}={dim.spec}: {dim.key} is not a float; use int: or choice:")
     for value in dim.values:
         try:
-            model.model_validate({field: value})
+            model.model_validate({name: value})
         except ValidationError as err:
-            problems = [e["msg"].removeprefix("Value error, ") for e in err.errors() if tuple(e["loc"][:1]) == (field,)]
+            problems = [e["msg"].removeprefix("Value error, ") for e in err.errors() if tuple(e["loc"][:1]) == (name,)]
             if problems:
                 raise SweepError(
-                    f"--space {dim.key}={dim.spec}: {value!r} is outside what params allow ({problems[0]})"
+                    f"{dim.source} {dim.key}={dim.spec}: {value!r} is outside what params allow ({problems[0]})"
                 ) from None

@@ -55,26 +55,6 @@ class Plan:
     committed: Mapping[str, Any] = field(default_factory=dict)  # each searched key's value at HEAD
 
 
-def _dimensions(space: Sequence[str], space_file: Path | None) -> list[Dimension]:
-    """The parsed and schema-checked space; a bad entry of the space file is blamed on the file.
-
-    `space` names every entry `--space KEY=SPEC` in its errors; an entry that came from the
-    file is renamed `FILE: KEY=SPEC`, so the user looks in the right place.
-    """
-    from_options = {item.partition("=")[0].strip() for item in space}
-    try:
-        dimensions = parse_space(space, space_file)
-        for dim in dimensions:
-            check_dimension(dim)
-    except SweepError as err:
-        entry = str(err).removeprefix("--space ")
-        key = re.split(r"[=:]", entry, maxsplit=1)[0]
-        if space_file is None or entry == str(err) or key in from_options:
-            raise
-        raise SweepError(f"{space_file}: {entry.replace('KEY=', 'KEY: ')}") from None
-    return dimensions
-
-
 def _committed(params: Any, key: str) -> Any:
     """`key` in HEAD's params.yaml, or the schema's default (what the stages use) when it is absent."""
     node = params
@@ -111,7 +91,9 @@ def plan(
     """Check everything a sweep needs before its first trial."""
     if not STUDY_NAME.match(study):
         raise SweepError(f"--study {study!r}: use letters, digits, '.', '_' and '-' (it names files and experiments)")
-    dimensions = _dimensions(space, space_file)
+    dimensions = parse_space(space, space_file)
+    for dim in dimensions:
+        check_dimension(dim)
     with open_sides(root, ["HEAD"]) as (head,):
         scores = head.json(SCORES)
         if not isinstance(scores, dict) or not isinstance(scores.get(metric), int | float):
