@@ -47,6 +47,9 @@ STAGING_SUFFIX = ".stage-tmp"
 OLD_SUFFIX = ".old-tmp"
 
 
+TEMPLATE = re.compile(r"\$\{([^}]+)\}")  # a dep written as in dvc.yaml, `${section.key}`: its value in params
+
+
 @dataclass(frozen=True)
 class StageSpec:
     """What a stage reads and writes; dvc.yaml must declare exactly the same (a test checks)."""
@@ -118,10 +121,11 @@ class StageContext:
         return [Path(self._resolve(dep)) for dep in self.spec.deps]
 
     def _resolve(self, dep: str) -> str:
-        if not (dep.startswith("${") and dep.endswith("}")):
+        template = TEMPLATE.fullmatch(dep)
+        if template is None:
             return dep
         value: Any = self.params.declared
-        for key in dep[2:-1].split("."):
+        for key in template[1].split("."):
             value = value[key]
         return str(value)
 
@@ -359,7 +363,7 @@ def _parser(spec: StageSpec) -> argparse.ArgumentParser:
     def listing(title: str, items: tuple[str, ...]) -> str:
         return f"{title}: {', '.join(items)}" if items else f"{title}: none"
 
-    reads = tuple(re.sub(r"\$\{([^}]+)\}", r"<\1 in params.yaml>", dep) for dep in spec.deps)  # dvc.yaml's templates
+    reads = tuple(TEMPLATE.sub(r"<\1 in params.yaml>", dep) for dep in spec.deps)
     epilog = "\n".join(
         [
             listing("params sections", spec.params),
