@@ -7,6 +7,8 @@ Runs in a temporary copy of the repository with its own empty DVC cache, and rep
 - no-op `dvc repro` vs a no-op `dvc repro` of a trivial pipeline with as many stages --
   target ratio <= 1.5;
 - model-only `dvc exp run -S model.hgb.learning_rate=...` vs the full repro -- target <= 0.4;
+  next to it the share of the reference's own time spent from training on, the ratio a
+  pipeline with no overhead at all would get;
 - peak RSS of the largest stage (from metrics/telemetry) vs the single-process reference;
 - the share of each stage's wall time spent checking data contracts (issue target: <= 15%).
 
@@ -42,14 +44,24 @@ def env() -> dict[str, str]:
     return {**inherited, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PIPELAB_DEBUG": "0"}
 
 
-def sh(args: list[str], cwd: Path) -> float:
-    """Run a command, fail loudly with its output, return its wall time in seconds."""
+def timed(args: list[str], cwd: Path) -> tuple[float, str]:
+    """Run a command, fail loudly with its output, return its wall time in seconds and its stdout."""
     start = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, env=env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"benchmark command failed: {' '.join(args)}\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return elapsed, done.stdout
+
+
+def sh(args: list[str], cwd: Path) -> float:
+    return timed(args, cwd)[0]
+
+
+def reference_run(repo: Path) -> tuple[float, dict[str, float]]:
+    """benchmarks/reference.py's wall time, and what it prints (`key=value ...`)."""
+    elapsed, printed = timed([sys.executable, "benchmarks/reference.py"], repo)
+    return elapsed, {key: float(value) for key, value in (item.split("=") for item in printed.split())}
 
 
 def copy_repo(dest: Path) -> Path:
@@ -111,9 +123,11 @@ def measure(repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pipelab-bench-") as tmp:
         repo = copy_repo(Path(tmp) / "repo")
         stages = len(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
-        reference, full = [], []
+        reference, full, printed = [], [], []
         for _ in range(repeat):  # interleaved, so both sides see the same machine load
-            reference.append(sh([sys.executable, "benchmarks/reference.py"], repo))
+            elapsed, values = reference_run(repo)
+            reference.append(elapsed)
+            printed.append(values)
             shutil.rmtree(repo / ".bench-cache", ignore_errors=True)  # a clean cache, no run-cache
             full.append(sh(["dvc", "repro", "-f"], repo))
         telemetry = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/telemetry").glob("*.json")}
@@ -123,10 +137,6 @@ def measure(repeat: int) -> dict[str, Any]:
         noop, noop_empty = noop_times(repo, empty, max(9, repeat))
         rates = (0.05, 0.2, 0.15, 0.08, 0.12)[: max(1, repeat)]
         model_only = [sh(["dvc", "exp", "run", "-S", f"model.hgb.learning_rate={lr}"], repo) for lr in rates]
-        ref_out = subprocess.run(
-            [sys.executable, "benchmarks/reference.py"], cwd=repo, env=env(), capture_output=True, text=True, check=True
-        ).stdout
-        ref_rss = float(ref_out.split("peak_rss_mb=")[1].split()[0])
     largest = max(telemetry, key=lambda s: telemetry[s]["peak_rss_mb"])
     full_s, ref_s = statistics.median(full), statistics.median(reference)
     return {
@@ -139,9 +149,10 @@ def measure(repeat: int) -> dict[str, Any]:
         "noop_vs_empty": round(noop / noop_empty, 2),
         "model_only_exp_run_seconds": round(statistics.median(model_only), 2),
         "model_only_vs_full": round(statistics.median(model_only) / full_s, 2),
+        "reference_model_share": round(statistics.median(v["model_seconds"] / v["wall_seconds"] for v in printed), 2),
         "largest_stage": largest,
         "largest_stage_peak_rss_mb": telemetry[largest]["peak_rss_mb"],
-        "reference_peak_rss_mb": round(ref_rss, 1),
+        "reference_peak_rss_mb": round(max(v["peak_rss_mb"] for v in printed), 1),
         "stage_wall_seconds": {s: telemetry[s]["wall_seconds"] for s in sorted(telemetry)},
         "contract_check_share": contract_shares(telemetry),
     }

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from tests.integration import (
     CACHED_OUTS,
     FIXTURE,
+    REPO,
     RUNNING,
     SKIPPED,
     STAGES,
@@ -91,6 +93,17 @@ def test_repro_runs_every_stage_and_writes_every_output(baseline: Baseline) -> N
     header = csv_header(repo / "reports/delay_by_carrier.csv")
     assert set(CARRIER_COLUMNS) <= set(header), header
     assert_up_to_date(repo)
+
+
+def test_pipeline_scores_equal_the_one_process_reference(baseline: Baseline) -> None:
+    """Eight processes and Parquet round trips compute what one process computes in memory:
+    a difference means some stage depends on row order, dtypes or an index that the files
+    do not preserve (the congestion counts once did)."""
+    printed = run([sys.executable, REPO / "benchmarks/reference.py"], baseline.path).stdout.split()
+    reference = {key: float(value) for key, value in (item.split("=") for item in printed)}
+    scores = json.loads((baseline.path / "metrics/scores.json").read_text(encoding="utf-8"))
+    for name in SCORES[:-1]:
+        assert reference[name] == pytest.approx(scores[name], abs=1e-6), (name, reference, scores)
 
 
 def test_raw_provenance_names_the_fixture_files(baseline: Baseline) -> None:

@@ -261,6 +261,31 @@ def test_congestion_counts_include_cancelled_flights() -> None:
     assert dest_hour.fillna(-1).tolist() == [3.0, 3.0, 1.0, -1.0, 1.0]
 
 
+def test_congestion_counts_follow_row_id_when_flights_are_reordered() -> None:
+    """Read back from month partitions, flights come in another order with a fresh index:
+    each count must still land on its own flight (it used to land on the row whose
+    position equalled the flight's row_id)."""
+    flights = clean_flight_table(
+        flight(flight=1, sched_dep_time=515, sched_arr_time=819),
+        flight(flight=2, sched_dep_time=545, sched_arr_time=830),
+        flight(flight=3, origin="JFK", sched_dep_time=520, sched_arr_time=900, dest="LAX"),
+        flight(flight=4, day=2, sched_dep_time=515, sched_arr_time=819),
+        flight(flight=5, day=2, sched_dep_time=520, sched_arr_time=819),
+        flight(flight=6, day=2, sched_dep_time=530, sched_arr_time=819),
+    )
+    shuffled = flights.iloc[[4, 2, 0, 5, 3, 1]].reset_index(drop=True)
+    assert (shuffled["row_id"].to_numpy() != shuffled.index.to_numpy()).any()
+    chosen = shuffled[shuffled["flight"] != 3].iloc[::-1].reset_index(drop=True)
+    frame = congestion_features(_inputs(shuffled, chosen=chosen), _config("congestion")).frame
+    by_flight = dict(zip(chosen["flight"], frame["congestion__origin_departures_hour"], strict=True))
+    assert by_flight == {1: 2.0, 2: 2.0, 4: 3.0, 5: 3.0, 6: 3.0}
+    in_order = congestion_features(_inputs(flights, chosen=flights), _config("congestion")).frame
+    expected = dict(zip(flights["flight"], in_order["congestion__origin_departures_day"], strict=True))
+    assert dict(zip(chosen["flight"], frame["congestion__origin_departures_day"], strict=True)) == {
+        f: expected[f] for f in (1, 2, 4, 5, 6)
+    }
+
+
 @pytest.mark.parametrize("flag", ["origin_hour", "origin_day", "dest_hour"])
 def test_congestion_flag_off_removes_exactly_its_column(flag: str) -> None:
     column = {

@@ -25,6 +25,7 @@ def _counts(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
 @register(
     "feature_group",
     "congestion",
+    version="1.0.1",  # 1.0.1: counts keyed by row_id (1.0.0 misplaced them once flights were reordered)
     config=CongestionConfig,
     reads=(FLIGHTS,),
     writes=(ContractRef("features"),),
@@ -56,5 +57,8 @@ def congestion_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureB
         counts["congestion__origin_departures_day"] = _counts(slots, ["origin", "dep_day"])
     if config.dest_hour:
         counts["congestion__dest_arrivals_hour"] = _counts(slots, ["dest", "arr_hour"]).where(slots["arr_hour"].notna())
-    lookup = pd.DataFrame(counts, index=slots["row_id"]).reindex(inputs.flights["row_id"])
+    # Keyed by row_id, not by position: the counts' own index is the row's position in
+    # `all_flights`, which matches row_id only while nothing has reordered the flights.
+    lookup = pd.DataFrame({name: c.to_numpy() for name, c in counts.items()}, index=slots["row_id"].to_numpy())
+    lookup = lookup.reindex(inputs.flights["row_id"].to_numpy())
     return FeatureBlock(pd.DataFrame(lookup.to_numpy(), columns=list(counts), index=inputs.flights.index))
