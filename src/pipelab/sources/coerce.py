@@ -7,8 +7,10 @@ and an example. Rows with in-type but bad values are the validate stage's busine
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipelab.contracts import Contract
@@ -17,15 +19,34 @@ from pipelab.errors import DataError
 from pipelab.tables import ROW_ID
 
 INT64_LIMIT = 2**63
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zip")
 
 
-def _where(origin: str, contract: Contract) -> str:
-    return f"{origin} ({contract.name} v{contract.version})"
+@dataclass(frozen=True)
+class Where:
+    """The file (or source) being coerced and its contract: how errors name the place."""
+
+    origin: str
+    contract: Contract
+
+    def __str__(self) -> str:
+        return f"{self.origin} ({self.contract.name} v{self.contract.version})"
+
+    def row(self, position: int) -> str:
+        """A 0-based data row as the user finds it: the CSV's line (header on line 1), else 1-based."""
+        if self.origin.endswith(CSV_SUFFIXES):
+            return f"line {position + 2}"
+        return f"row {position + 1}"
 
 
-def _fail(where: str, column: str, bad: pd.Series, what: str) -> DataError:
+def _fail(where: Where, column: str, bad: pd.Series, what: str) -> DataError:
+    """`bad` holds the source's values (as the user wrote them) at their 0-based data rows."""
     example = bad.iloc[0]
-    return DataError(f"{where}: column {column!r}: {len(bad)} value(s) {what}, e.g. {example!r} (row {bad.index[0]})")
+    if isinstance(example, np.generic):  # np.float64(1.5) -> 1.5
+        example = example.item()
+    return DataError(
+        f"{where}: column {column!r}: {len(bad)} value(s) {what}, e.g. {example!r} ({where.row(bad.index[0])})"
+    )
 
 
 def ignored_columns(frame: pd.DataFrame, contract: Contract) -> list[str]:
@@ -38,7 +59,7 @@ def _text(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna() & (text != ""), None)
 
 
-def _numbers(values: pd.Series, where: str, column: str, whole: bool) -> pd.Series:
+def _numbers(values: pd.Series, where: Where, column: str, whole: bool) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     bad = values[numbers.isna() & values.notna() & (values.astype("string").str.strip() != "")]
     if len(bad):
@@ -47,14 +68,14 @@ def _numbers(values: pd.Series, where: str, column: str, whole: bool) -> pd.Seri
         return numbers.astype("float64")
     fractional = numbers[numbers.notna() & (numbers % 1 != 0)]
     if len(fractional):
-        raise _fail(where, column, fractional, "are not whole numbers (the contract says integer)")
+        raise _fail(where, column, values[fractional.index], "are not whole numbers (the contract says integer)")
     huge = numbers[numbers.notna() & (numbers.abs() >= INT64_LIMIT)]
     if len(huge):
-        raise _fail(where, column, huge, "are too large for an integer column")
+        raise _fail(where, column, values[huge.index], "are too large for an integer column")
     return numbers.astype("Int64")
 
 
-def _utc(values: pd.Series, where: str, column: str) -> pd.Series:
+def _utc(values: pd.Series, where: Where, column: str) -> pd.Series:
     parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
     bad = values[parsed.isna() & values.notna()]
     if len(bad):
@@ -67,7 +88,7 @@ def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.Dat
 
     Extra columns are dropped (see `ignored_columns`); missing or duplicated ones stop ingest.
     """
-    where = _where(origin, contract)
+    where = Where(origin, contract)
     names = [str(c) for c in frame.columns]
     duplicated = sorted({c for c in names if names.count(c) > 1})
     if duplicated:

@@ -11,16 +11,17 @@ from pipelab.errors import DataError
 from pipelab.io import hash_file, read_parquet
 from pipelab.params import DataParams
 from pipelab.registry import ContractRef, register
-from pipelab.sources.coerce import typed_table
+from pipelab.sources.coerce import CSV_SUFFIXES, typed_table
 from pipelab.tables import TABLES
 
-SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.zip")
+SUFFIXES = (".parquet", *CSV_SUFFIXES)
 
 
 def find_table(directory: Path, table: str) -> Path:
     found = [directory / f"{table}{suffix}" for suffix in SUFFIXES if (directory / f"{table}{suffix}").is_file()]
     if not found:
-        raise DataError(f"{directory}: no file for table {table!r} (expected {table}.csv or {table}.parquet)")
+        names = [f"{table}{suffix}" for suffix in SUFFIXES]
+        raise DataError(f"{directory}: no file for table {table!r} (expected {', '.join(names[:-1])} or {names[-1]})")
     if len(found) > 1:
         raise DataError(f"{directory}: table {table!r} is ambiguous: {', '.join(p.name for p in found)}")
     return found[0]
