@@ -31,7 +31,7 @@ from pipelab import io, registry
 from pipelab.contracts import Contract, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
 from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
-from pipelab.logs import FILE_ONLY, logger, setup_logging
+from pipelab.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
 from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record
 from pipelab.quality import gate_failure, run_checks
@@ -409,7 +409,8 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
     """Parse args, validate params, run, commit outputs; return the process exit code."""
     args = _parser(spec).parse_args(argv)
     verbose = args.verbose or os.environ.get("PIPELAB_DEBUG") == "1"
-    setup_logging(spec.name, verbose)
+    # No params file here means the wrong directory: say so without leaving a logs/ behind.
+    setup_logging(spec.name, verbose, LOG_FILE if args.params.is_file() else None)
     _SIGNALLED.clear()
     signal.signal(signal.SIGTERM, _terminate)
     meter = Meter()

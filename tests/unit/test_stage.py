@@ -346,6 +346,19 @@ def test_missing_params_file_exits_2(repo: Path, capsys: pytest.CaptureFixture[s
     assert calls == []
 
 
+def test_run_from_another_directory_leaves_no_log_directory(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "stages").mkdir()
+    monkeypatch.chdir(repo / "stages")  # `python train.py` from inside stages/
+    assert run_stage(SPEC, lambda ctx: None, []) == 2
+    assert error_line(capsys) == "error: demo: params.yaml: params file not found"
+    assert list((repo / "stages").iterdir()) == []
+    monkeypatch.chdir(repo)  # from the root, the same stage logs to logs/pipelab.jsonl
+    assert run_stage(SPEC, run_ok, []) == 0
+    assert (repo / "logs" / "pipelab.jsonl").is_file()
+
+
 def test_params_option_chooses_the_file(repo: Path) -> None:
     (repo / "exp.yaml").write_text(yaml.safe_dump(PARAMS | {"seed": 99}), encoding="utf-8")
     assert run_stage(SPEC, run_ok, ["--params", "exp.yaml"]) == 0
