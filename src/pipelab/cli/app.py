@@ -11,6 +11,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"pipelab {version('pipelab')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print pipelab's version and exit."
+    ),
+) -> None:
+    """Options of `pipelab` itself, before any command."""
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `error: <message>` on stderr; raise the returned Exit to leave with `code`."""
     typer.echo(f"error: {message}", err=True)
