@@ -7,11 +7,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from pipelab.cli import app, stage_order, telemetry_rows
+from pipelab.contracts import DatasetQuality
+from pipelab.io import write_parquet
 
 RECORDS: dict[str, dict[str, Any]] = {
     "train": {
@@ -240,3 +243,43 @@ def test_version_prints_the_installed_version_and_exits_0(runner: CliRunner) -> 
     assert result.exit_code == 0, result.output
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
     assert result.output == f"pipelab {pyproject['project']['version']}\n"
+
+
+def test_quality_show_fits_80_columns_without_cutting_names_or_counts(tmp_path: Path) -> None:
+    empty = pd.DataFrame({"row_id": pd.Series([], dtype="int64")})
+    for dataset, stage in (("raw_flights", "validate"), ("clean_flights", "clean"), ("predictions", "evaluate")):
+        summary = DatasetQuality(
+            dataset=dataset,
+            contract_version="1.0.0",
+            stage=stage,
+            rows_in=336_776,
+            rows_valid=336_000,
+            rows_quarantined=776,
+            duplicates_removed=0,
+            errors={"some_rule": 776},
+        )
+        write_parquet(empty, tmp_path / f"{dataset}.parquet", metadata={"quality": summary.model_dump()})
+    result = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"}).invoke(
+        app, ["quality", "show", "--quarantine", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith(("raw_", "clean_", "predictions"))]
+    assert [row.split()[:2] for row in rows] == [
+        ["raw_flights", "validate"],
+        ["clean_flights", "clean"],
+        ["predictions", "evaluate"],
+    ]
+    assert all(len(row) <= 80 and row.split()[3:6] == ["336,776", "336,000", "776"] for row in rows), rows
+    header = next(line for line in result.output.splitlines() if line.startswith("dataset"))
+    assert header.split() == [
+        "dataset",
+        "stage",
+        "verdict",
+        "rows",
+        "in",
+        "valid",
+        "quarantined",
+        "duplicates",
+        "warn",
+        "error",
+    ]

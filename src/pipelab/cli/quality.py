@@ -36,13 +36,16 @@ def show(
     if as_json:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
         return
-    table = Table(title="Data quality of the last run")
-    for column in ("dataset", "stage", "verdict", "rows in", "valid", "quarantined", "duplicates", "gates"):
-        table.add_column(column, justify="right" if column[0] in "rvqd" else "left")
+    # One space between columns and no side borders: the nine columns fit 80 characters whole.
+    table = Table(title="Data quality of the last run", box=None, padding=(0, 1, 0, 0), pad_edge=False)
+    for column in ("dataset", "stage", "verdict"):
+        table.add_column(column, no_wrap=True)
+    for column in ("rows in", "valid", "quarantined", "duplicates", "warn", "error"):
+        table.add_column(column, justify="right", no_wrap=True)
     for s in summaries:
         counts = (s.rows_in, s.rows_valid, s.rows_quarantined, s.duplicates_removed)
-        gates = ", ".join(f"{sum(f.severity == k for f in s.findings)} {k}" for k in ("warn", "error"))
-        table.add_row(s.dataset, s.stage, s.verdict(), *(f"{n:,}" for n in counts), gates)
+        gates = (sum(f.severity == k for f in s.findings) for k in ("warn", "error"))
+        table.add_row(s.dataset, s.stage, s.verdict(), *(f"{n:,}" for n in (*counts, *gates)))
     console = Console()
     console.print(table)
     for s in summaries:
