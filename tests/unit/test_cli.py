@@ -283,3 +283,23 @@ def test_quality_show_fits_80_columns_without_cutting_names_or_counts(tmp_path: 
         "warn",
         "error",
     ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["compare"], ["sweep"], ["run-info"], ["check-params"], ["quality", "show"], ["contracts", "show"], ["new"]],
+)
+def test_help_fits_80_columns_without_cutting_text(command: list[str]) -> None:
+    result = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"}).invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_sweep_help_shows_the_space_syntax_and_the_direction_default() -> None:
+    """Help texts are Markdown: `[default: ...]` used to vanish as a rich markup tag."""
+    result = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"}).invoke(app, ["sweep", "--help"])
+    text = " ".join(result.output.replace("│", " ").split())
+    for shown in ("KEY=float:LOW..HIGH", "KEY=choice:A,B", "[default: from the metric's direction in", "NAME-TRIAL"):
+        assert shown in text, (shown, result.output)
+    assert "params.yaml and dvc.lock must be committed" in text

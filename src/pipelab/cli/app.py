@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    help="pipelab: tools for the versioned flight-delay pipeline.", no_args_is_help=True, add_completion=False
+    help="pipelab: tools for the versioned flight-delay pipeline.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
 )
 
 

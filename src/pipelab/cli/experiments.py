@@ -67,7 +67,10 @@ def compare(
 def sweep(
     *,
     space: Annotated[
-        list[str] | None, typer.Option(help="KEY=float|log|int:LOW..HIGH or KEY=choice:A,B (repeat the option)")
+        list[str] | None,
+        typer.Option(
+            help="KEY=float:LOW..HIGH (or log: or int: instead of float:), or KEY=choice:A,B; repeat the option"
+        ),
     ] = None,
     space_file: Annotated[Path | None, typer.Option(help="YAML file mapping each KEY to its range")] = None,
     trials: Annotated[int, typer.Option(min=1, help="trials to run now (added to a resumed study)")] = 10,
@@ -76,7 +79,7 @@ def sweep(
         Literal["maximize", "minimize"] | None,
         typer.Option(help="[default: from the metric's direction in metrics/gates.yaml]"),
     ] = None,
-    study: Annotated[str, typer.Option(help="study name: sweeps/NAME.jsonl, experiments NAME-<trial>")] = "sweep",
+    study: Annotated[str, typer.Option(help="study name: sweeps/NAME.jsonl, experiments NAME-TRIAL")] = "sweep",
     apply_best: Annotated[
         bool, typer.Option(help="`dvc exp apply` the best trial at the end, if it beats HEAD's committed params")
     ] = False,
