@@ -237,10 +237,11 @@ def make_plan(
     *,
     baseline: float = 0.69,
     direction: Literal["maximize", "minimize"] = "maximize",
+    head: str = "1" * 40,
 ) -> Plan:
     dims = [parse_dimension("model.hgb.learning_rate", space)]
     committed = {"model.hgb.learning_rate": 0.0476}
-    return Plan(root, dims, trials, "roc_auc", direction, "s", seed=1, baseline=baseline, committed=committed)
+    return Plan(root, dims, trials, "roc_auc", direction, "s", 1, baseline, committed, head)
 
 
 def test_trials_run_as_named_experiments_and_a_resumed_study_continues(tmp_path: Path, fake: FakeDvc) -> None:
@@ -268,6 +269,27 @@ def test_trials_run_as_named_experiments_and_a_resumed_study_continues(tmp_path:
     table = sweep.best_table(resumed)
     assert f"| 1 | {finished[0].number} | `s-{finished[0].number}` |" in table
     assert table.rstrip().endswith("| — | — | HEAD (committed params) | 0.0476 | 0.69 |")
+
+
+def test_a_resumed_study_ranks_only_the_trials_of_the_current_head(tmp_path: Path, fake: FakeDvc) -> None:
+    """Trials scored on another commit (other code, data or params) are neither ranked nor applied."""
+    old = sweep.run(make_plan(tmp_path, 3, space="log:0.01..0.2", head="a" * 40), lambda _: None)
+    lines: list[str] = []
+    new = sweep.run(make_plan(tmp_path, 2, space="log:0.01..0.2", head="b" * 40, baseline=0.0), lines.append)
+    assert len(old.completed) == 3
+    assert len(new.completed) == 2
+    assert {t.number for t in new.completed} == {3, 4}
+    assert all(t.user_attrs["head"] == "b" * 40 for t in new.completed)
+    assert new.elsewhere == 3
+    assert (
+        "3 completed trial(s) ran from other commits: not ranked against HEAD bbbbbbb "
+        "(their scores came from other code, data or params; the sampler still learns from them)"
+    ) in lines
+    table = sweep.best_table(new)
+    assert "Best of 2 completed trial(s) from HEAD bbbbbbb, maximize roc_auc:" in table
+    assert [f"`s-{n}`" in table for n in range(5)] == [False, False, False, True, True]
+    assert sweep.apply_best(new).startswith(f"applied {new.completed[0].user_attrs['experiment']} ")
+    assert fake.calls[-1][2] in {"s-3", "s-4"}
 
 
 def test_trials_leave_the_workspace_as_it_was(tmp_path: Path, fake: FakeDvc) -> None:

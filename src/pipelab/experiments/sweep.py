@@ -53,6 +53,7 @@ class Plan:
     seed: int
     baseline: float  # the metric at HEAD, with the committed params
     committed: Mapping[str, Any] = field(default_factory=dict)  # each searched key's value at HEAD
+    head: str = ""  # HEAD's commit: trials record it, and only trials of this commit are ranked
 
 
 def _committed(params: Any, key: str) -> Any:
@@ -105,6 +106,7 @@ def plan(
                 raise SweepError(f"--metric {metric}: no direction in metrics/gates.yaml; give --direction")
             direction = "maximize" if gate.direction == "higher" else "minimize"
         params = head.yaml("params.yaml")
+        commit = head.intent.rev
     dirty = _uncommitted(root)
     if dirty:
         raise SweepError(
@@ -112,13 +114,14 @@ def plan(
             "(every trial starts from the committed params and is judged against HEAD)"
         )
     committed = {d.key: _committed(params, d.key) for d in dimensions}
-    return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]), committed)
+    return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]), committed, commit)
 
 
 @dataclass(frozen=True)
 class Result:
     plan: Plan
-    completed: list[optuna.trial.FrozenTrial]  # best first
+    completed: list[optuna.trial.FrozenTrial]  # trials run from this HEAD, best first
+    elsewhere: int = 0  # completed trials of the study run from other commits: not ranked
 
 
 def _study(p: Plan) -> optuna.Study:
@@ -187,6 +190,7 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
         name = f"{p.study}-{trial.number}"
         sets = [f"{key}={_param_text(value)}" for key, value in trial.params.items()]
         trial.set_user_attr("experiment", name)
+        trial.set_user_attr("head", p.head)
         echo(f"trial {trial.number}: dvc exp run --temp -n {name} " + " ".join(f"-S {s}" for s in sets))
         message = f"pipelab sweep {p.study}, trial {trial.number}: {', '.join(sets)}"
         proc = dvc(p.root, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s)))
@@ -199,8 +203,14 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
         study.tell(trial, value)
         echo(f"trial {trial.number}: {p.metric} = {value:.6g}")
     done = [t for t in study.trials if t.state == TrialState.COMPLETE and t.value is not None]
-    done.sort(key=lambda t: (t.value if p.direction == "minimize" else -float(t.value or 0.0), t.number))
-    return Result(p, done)
+    here = [t for t in done if t.user_attrs.get("head") == p.head]
+    here.sort(key=lambda t: (t.value if p.direction == "minimize" else -float(t.value or 0.0), t.number))
+    if len(here) < len(done):
+        echo(
+            f"{len(done) - len(here)} completed trial(s) ran from other commits: not ranked against HEAD "
+            f"{p.head[:7]} (their scores came from other code, data or params; the sampler still learns from them)"
+        )
+    return Result(p, here, len(done) - len(here))
 
 
 def best_table(result: Result) -> str:
@@ -212,7 +222,7 @@ def best_table(result: Result) -> str:
         for rank, t in enumerate(result.completed[:BEST_SHOWN], start=1)
     ]
     rows.append(["—", "—", "HEAD (committed params)", *(p.committed.get(k, "") for k in keys), p.baseline])
-    title = f"Best of {len(result.completed)} completed trial(s), {p.direction} {p.metric}:"
+    title = f"Best of {len(result.completed)} completed trial(s) from HEAD {p.head[:7]}, {p.direction} {p.metric}:"
     return f"\n{title}\n\n" + table(["rank", "trial", "experiment", *keys, p.metric], rows) + "\n"
 
 
