@@ -6,13 +6,13 @@ in memory, so its scores equal the pipeline's (an integration test holds them to
 start-ups, Parquet round trips, hashing, provenance, DVC bookkeeping), and reports the
 share of it spent from training on: what a model-only change has to recompute.
 
-    python benchmarks/reference.py [params.yaml]
+    python benchmarks/reference.py [params.yaml] [--out DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.contracts.validation import validate_table
 from pipelab.drift import profile, psi
 from pipelab.features import build_features
+from pipelab.io import csv_text
 from pipelab.manifest import Manifest
 from pipelab.params import SCALARS, SECTIONS, load_params
 from pipelab.reports.base import ReportInputs
@@ -38,8 +39,11 @@ REFERENCE = Path("data/reference/features.profile.json")
 SCORES = ("roc_auc", "average_precision", "log_loss", "brier", "accuracy")  # as in metrics/scores.json
 
 
-def run(params_path: Path) -> dict[str, float]:
-    """Run every step in memory; return scores, wall seconds (all, and from training on) and peak RSS."""
+def run(params_path: Path, out: Path | None = None) -> dict[str, float]:
+    """Run every step in memory; return scores, wall seconds (all, and from training on) and peak RSS.
+
+    With `out`, also write the plot data and report tables there, as the stages write them (untimed).
+    """
     start = time.perf_counter()
     params = load_params(params_path, [*SCALARS, *SECTIONS])
     raw, _ = registry.get("source", params.data.source).obj(params.data)
@@ -73,23 +77,34 @@ def run(params_path: Path) -> dict[str, float]:
     predictions = validate_table(scored, PREDICTIONS, "reference").valid
     y, p = predictions["late"].to_numpy(dtype="int64"), predictions["p_late"].to_numpy(dtype="float64")
     scores = evaluation.scores(y, p, ev.threshold)
+    tables = {}  # the small CSVs the pipeline keeps in git, by their path there
     if len(np.unique(y)) == 2:
-        evaluation.roc_points(y, p, ev.curve_points)
-        evaluation.precision_recall_points(y, p, ev.curve_points)
-    evaluation.calibration_bins(y, p, ev.calibration_bins)
-    evaluation.permutation_importance(model, test, y, ev, params.seed)
-    evaluation.error_by_carrier(predictions, y, p, ev.threshold)
+        tables["plots/roc.csv"] = evaluation.roc_points(y, p, ev.curve_points)
+        tables["plots/precision_recall.csv"] = evaluation.precision_recall_points(y, p, ev.curve_points)
+    tables["plots/calibration.csv"] = evaluation.calibration_bins(y, p, ev.calibration_bins)
+    tables["plots/feature_importance.csv"] = evaluation.permutation_importance(model, test, y, ev, params.seed)
+    tables["plots/error_by_carrier.csv"] = evaluation.error_by_carrier(predictions, y, p, ev.threshold)
     inputs = ReportInputs(flights, valid["airlines"], valid["airports"], predictions, params.target.late_minutes)
     for report in params.report.tables:
-        registry.get("report", report).obj(inputs, params.report.config_for(report))
+        table = registry.get("report", report).obj(inputs, params.report.config_for(report))
+        tables[f"reports/{report}.csv"] = table.frame
+    wall, model_seconds = time.perf_counter() - start, time.perf_counter() - model_start
+    if out is not None:
+        for path, frame in tables.items():
+            (out / path).parent.mkdir(parents=True, exist_ok=True)
+            (out / path).write_text(csv_text(frame), encoding="utf-8")
     return {
         **{name: float(scores[name]) for name in SCORES},
-        "wall_seconds": time.perf_counter() - start,
-        "model_seconds": time.perf_counter() - model_start,
+        "wall_seconds": wall,
+        "model_seconds": model_seconds,
         "peak_rss_mb": peak_rss_mb(),
     }
 
 
 if __name__ == "__main__":
-    result = run(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("params.yaml"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
+    parser.add_argument("--out", type=Path, help="also write plots/*.csv and reports/*.csv under this directory")
+    args = parser.parse_args()
+    result = run(args.params, args.out)
     print(" ".join(f"{k}={v:.6f}" for k, v in result.items()))

@@ -56,6 +56,11 @@ def write_json(obj: Any, path: Path) -> None:
     write_text(dumps_json(obj), path)
 
 
+def csv_text(frame: pd.DataFrame, float_format: str = "%.6g") -> str:
+    """A small table as the pipeline stores it: no index, six significant digits, LF line ends."""
+    return frame.to_csv(index=False, float_format=float_format, lineterminator="\n")
+
+
 def write_text(text: str, path: Path) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

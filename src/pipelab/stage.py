@@ -256,7 +256,7 @@ class StageContext:
         io.write_text(text, self.output(path))
 
     def write_csv(self, frame: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
-        io.write_text(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"), self.output(path))
+        io.write_text(io.csv_text(frame, float_format), self.output(path))
 
     def module(self, kind: str, name: str, inputs: Iterable[str | Path] = ()) -> ModuleSpec:
         """The module params chose, refused before any work if it cannot read these inputs' contracts.

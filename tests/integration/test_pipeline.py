@@ -41,6 +41,7 @@ pytestmark = pytest.mark.integration
 
 SCORES = ("roc_auc", "average_precision", "log_loss", "brier", "accuracy", "n_test")
 PLOTS = ("roc", "precision_recall", "calibration", "feature_importance", "error_by_carrier")
+REPORTS = ("delay_by_carrier", "delay_by_origin", "delay_by_month", "delay_by_hour", "model_by_carrier")
 CARRIER_COLUMNS = (
     "carrier",
     "airline",
@@ -95,15 +96,20 @@ def test_repro_runs_every_stage_and_writes_every_output(baseline: Baseline) -> N
     assert_up_to_date(repo)
 
 
-def test_pipeline_scores_equal_the_one_process_reference(baseline: Baseline) -> None:
+def test_pipeline_results_equal_the_one_process_reference(baseline: Baseline, tmp_path: Path) -> None:
     """Eight processes and Parquet round trips compute what one process computes in memory:
     a difference means some stage depends on row order, dtypes or an index that the files
     do not preserve (the congestion counts once did)."""
-    printed = run([sys.executable, REPO / "benchmarks/reference.py"], baseline.path).stdout.split()
+    command = [sys.executable, REPO / "benchmarks/reference.py", "--out", tmp_path]
+    printed = run(command, baseline.path).stdout.split()
     reference = {key: float(value) for key, value in (item.split("=") for item in printed)}
     scores = json.loads((baseline.path / "metrics/scores.json").read_text(encoding="utf-8"))
     for name in SCORES[:-1]:
         assert reference[name] == pytest.approx(scores[name], abs=1e-6), (name, reference, scores)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.csv"))
+    assert written == sorted([*(f"plots/{plot}.csv" for plot in PLOTS), *(f"reports/{r}.csv" for r in REPORTS)])
+    for path in written:
+        assert (tmp_path / path).read_text(encoding="utf-8") == (baseline.path / path).read_text(encoding="utf-8"), path
 
 
 def test_raw_provenance_names_the_fixture_files(baseline: Baseline) -> None:
