@@ -100,7 +100,7 @@ def test_pipeline_results_equal_the_one_process_reference(baseline: Baseline, tm
     """Eight processes and Parquet round trips compute what one process computes in memory:
     a difference means some stage depends on row order, dtypes or an index that the files
     do not preserve (the congestion counts once did)."""
-    command = [sys.executable, REPO / "benchmarks/reference.py", "--out", tmp_path]
+    command: list[str | Path] = [sys.executable, REPO / "benchmarks/reference.py", "--out", tmp_path]
     printed = run(command, baseline.path).stdout.split()
     reference = {key: float(value) for key, value in (item.split("=") for item in printed)}
     scores = json.loads((baseline.path / "metrics/scores.json").read_text(encoding="utf-8"))
