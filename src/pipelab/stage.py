@@ -143,9 +143,9 @@ class StageContext:
 
     def _param_key(self, path: Path) -> str | None:
         """The params key naming `path` (or a directory holding it), for `${section.key}` deps."""
-        for dep in self.spec.deps:
-            template = TEMPLATE.fullmatch(dep)
-            if template is not None and Path(os.path.normpath(self._resolve(dep))) in (path, *path.parents):
+        for declared, resolved in zip(self.spec.deps, self.deps, strict=True):
+            template = TEMPLATE.fullmatch(declared)
+            if template is not None and resolved in (path, *path.parents):
                 return template[1]
         return None
 
