@@ -89,11 +89,22 @@ def test_run_info_prints_stages_in_dvc_yaml_order_with_a_total(runner: CliRunner
         "rows/s",
     ]
     assert table_rows(result.stdout) == [
-        ["ingest", "1.25", "2.5", "100.5", "0", "10", "0.0"],
-        ["clean", "0.5", "0.25", "50.0", "10", "10", "20.0"],
-        ["train", "0.75", "0.5", "300.0", "10", "8", "13.3"],
-        ["total", "2.500", "3.250", "300.0 (max)", "", "", ""],
+        ["ingest", "1.25", "2.50", "100.5", "0", "10", "0"],
+        ["clean", "0.50", "0.25", "50.0", "10", "10", "20"],
+        ["train", "0.75", "0.50", "300.0", "10", "8", "13"],
+        ["total", "2.50", "3.25", "300.0 (max)", "", "", ""],
     ]
+
+
+def test_run_info_formats_each_column_alike_and_leaves_missing_values_blank(runner: CliRunner, root: Path) -> None:
+    folder = root / "metrics" / "telemetry"
+    big = {"wall_seconds": 1234.5678, "cpu_seconds": 2, "peak_rss_mb": 1536.25, "rows_in": 336776, "rows_out": 0}
+    (folder / "split.json").write_text(json.dumps(big), encoding="utf-8")
+    result = runner.invoke(app, ["run-info", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    rows = {row[0]: row[1:] for row in table_rows(result.stdout)}
+    assert rows["split"] == ["1,234.57", "2.00", "1,536.2", "336,776", "0", ""]
+    assert rows["total"] == ["1,237.07", "5.25", "1,536.2 (max)", "", "", ""]
 
 
 def test_run_info_puts_stages_unknown_to_dvc_yaml_last_sorted(runner: CliRunner, root: Path) -> None:

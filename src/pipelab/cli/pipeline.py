@@ -16,14 +16,21 @@ from pipelab.errors import PipelabError
 from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
 from pipelab.telemetry import TELEMETRY_DIR
 
+# telemetry key -> (column label, format): one format per column, so figures line up
 TELEMETRY_COLUMNS = {
-    "wall_seconds": "wall s",
-    "cpu_seconds": "CPU s",
-    "peak_rss_mb": "peak MiB",
-    "rows_in": "rows in",
-    "rows_out": "rows out",
-    "rows_per_second": "rows/s",
+    "wall_seconds": ("wall s", "{:,.2f}"),
+    "cpu_seconds": ("CPU s", "{:,.2f}"),
+    "peak_rss_mb": ("peak MiB", "{:,.1f}"),
+    "rows_in": ("rows in", "{:,.0f}"),
+    "rows_out": ("rows out", "{:,.0f}"),
+    "rows_per_second": ("rows/s", "{:,.0f}"),
 }
+
+
+def cell(record: dict[str, Any], key: str) -> str:
+    """A telemetry value in its column's format; blank when the stage did not record it."""
+    value = record.get(key)
+    return "" if value is None else TELEMETRY_COLUMNS[key][1].format(float(value))
 
 
 def stage_order(dvc_yaml: Path) -> list[str]:
@@ -58,13 +65,14 @@ def run_info(
         return
     table = Table(title="Last run, per stage")
     table.add_column("stage")
-    for label in TELEMETRY_COLUMNS.values():
+    for label, _ in TELEMETRY_COLUMNS.values():
         table.add_column(label, justify="right")
     for stage, record in rows:
-        table.add_row(stage, *(f"{record.get(c, '')}" for c in TELEMETRY_COLUMNS))
-    totals = {c: sum(float(r.get(c, 0)) for _, r in rows) for c in ("wall_seconds", "cpu_seconds")}
-    peak = max(float(r.get("peak_rss_mb", 0)) for _, r in rows)
-    table.add_row("total", f"{totals['wall_seconds']:.3f}", f"{totals['cpu_seconds']:.3f}", f"{peak} (max)", "", "", "")
+        table.add_row(stage, *(cell(record, key) for key in TELEMETRY_COLUMNS))
+    total = {key: sum(float(r.get(key, 0)) for _, r in rows) for key in ("wall_seconds", "cpu_seconds")}
+    total["peak_rss_mb"] = max(float(r.get("peak_rss_mb", 0)) for _, r in rows)
+    peak = cell(total, "peak_rss_mb") + " (max)"
+    table.add_row("total", cell(total, "wall_seconds"), cell(total, "cpu_seconds"), peak, "", "", "")
     Console().print(table)
 
 
