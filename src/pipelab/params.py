@@ -365,7 +365,11 @@ def _configs_dump(section: Section) -> dict[str, Any]:
 
 def load_params(path: Path, sections: Iterable[str]) -> StageParams:
     """Validate only `sections` of the params file; all problems reported on one line."""
-    raw = read_params_file(path)
+    return validate_params(read_params_file(path), sections, str(path))
+
+
+def validate_params(raw: Mapping[str, Any], sections: Iterable[str], source: str) -> StageParams:
+    """Validate `sections` of a params mapping; all problems on one line, each naming `source`."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name in sections:
@@ -374,12 +378,12 @@ def load_params(path: Path, sections: Iterable[str]) -> StageParams:
         if name not in raw:
             stray = [key for key in raw if key not in SECTIONS and key not in SCALARS]
             typo = difflib.get_close_matches(name, stray, n=1)
-            problems.append(f"{path}: missing section {name!r}" + (f" (is {typo[0]!r} a typo?)" if typo else ""))
+            problems.append(f"{source}: missing section {name!r}" + (f" (is {typo[0]!r} a typo?)" if typo else ""))
             continue
         try:
             values[name] = _validate_scalar(name, raw[name]) if name in SCALARS else _validate_section(name, raw[name])
         except ParamsError as err:
-            problems.append(str(err).replace("params.yaml", str(path), 1))
+            problems.append(str(err).replace("params.yaml", source, 1))
     if problems:
         raise ParamsError("; ".join(problems))
     return StageParams(values)

@@ -251,8 +251,59 @@ def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_only_a_winner(w
     dirty = pipelab(work, "sweep", *space, "--study", "lr")
     assert dirty.returncode == 2
     assert "params.yaml" in dirty.stderr
-    assert "uncommitted changes; commit or stash them first" in dirty.stderr
+    assert "uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first" in dirty.stderr
     assert len(optuna.load_study(study_name="lr", storage=storage).trials) == 2
+
+
+# --- pipelab seeds ----------------------------------------------------------------------------------
+
+
+def test_pipelab_seeds_judges_means_over_seeds_reuses_its_runs_and_refuses_stale_code(work: Path) -> None:
+    before = produced(work)
+    head_seed = load_yaml(work / "params.yaml")["seed"]
+    committed = json.loads((work / "metrics/scores.json").read_text(encoding="utf-8"))
+    args = ["seeds", "-S", "model.hgb.learning_rate=0.2", "--seeds", f"{head_seed},7", "--json"]
+    first = pipelab(work, *args)
+    assert first.returncode in (0, 1), describe(first)
+    ran = [line for line in first.stderr.splitlines() if "dvc exp run --temp" in line]
+    assert len(ran) == 3  # HEAD's params with seed 7; the change with both seeds (HEAD's seed: committed)
+    assert f"HEAD, seed {head_seed}: HEAD's committed results" in first.stderr
+    shown = exp_show(work)
+    names = sorted(n for n in shown if n.startswith("seeds-"))
+    assert len(names) == 3, names
+    assert "seeds-head-s7" in names
+    change = {int(n.rsplit("-s", 1)[1]): shown[n] for n in names if n != "seeds-head-s7"}
+    assert sorted(change) == [7, head_seed]
+    assert all(row["model.hgb.learning_rate"] == "0.2" for row in change.values())
+    rows = {r["metric"]: r for r in json.loads(first.stdout)}
+    assert rows["roc_auc"]["head"] == [committed["roc_auc"], float(shown["seeds-head-s7"]["roc_auc"])]
+    assert rows["roc_auc"]["change"] == [float(change[s]["roc_auc"]) for s in (head_seed, 7)]
+    assert rows["log_loss"]["delta"] == pytest.approx(
+        sum(rows["log_loss"]["change"]) / 2 - sum(rows["log_loss"]["head"]) / 2
+    )
+    worse = [m for m, r in rows.items() if r["gate"] and r["verdict"] == "worse"]
+    assert first.returncode == (1 if worse else 0)
+    assert git(work, "status", "--porcelain", "--untracked-files=no").stdout == ""
+    assert produced(work) == before  # every run was --temp
+
+    again = pipelab(work, *args[:-1])  # the same runs, now as Markdown: nothing is trained again
+    assert again.returncode == first.returncode, describe(again)
+    assert "dvc exp run" not in again.stderr
+    assert again.stderr.count("reusing experiment seeds-") == 3
+    assert f"| `roc_auc` | yes | {sum(rows['roc_auc']['head']) / 2:.4f} (" in again.stdout
+
+    bad = pipelab(work, "seeds", "-S", "model.hgb.learning_rate=-1")
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.startswith("error: -S model.hgb.learning_rate=-1: model.hgb.learning_rate"), bad.stderr
+    with (work / "src/pipelab/training.py").open("a", encoding="utf-8") as fh:
+        fh.write("# an uncommitted edit\n")
+    stale = pipelab(work, *args)
+    assert stale.returncode == 2
+    assert stale.stderr == (
+        "error: src/pipelab/training.py: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) "
+        "or stash first (every run starts from HEAD, whose committed results stand for its own seed)\n"
+    )
 
 
 # --- rollback ------------------------------------------------------------------------------------

@@ -298,7 +298,17 @@ def test_quality_show_fits_80_columns_without_cutting_names_or_counts(tmp_path: 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["compare"], ["sweep"], ["run-info"], ["check-params"], ["quality", "show"], ["contracts", "show"], ["new"]],
+    [
+        [],
+        ["compare"],
+        ["sweep"],
+        ["seeds"],
+        ["run-info"],
+        ["check-params"],
+        ["quality", "show"],
+        ["contracts", "show"],
+        ["new"],
+    ],
 )
 def test_help_fits_80_columns_without_cutting_text(command: list[str]) -> None:
     result = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"}).invoke(app, [*command, "--help"])

@@ -185,7 +185,7 @@ def test_plan_refuses_uncommitted_params_or_lock_in_one_line(tiny: Path, path: s
     with pytest.raises(SweepError) as err:
         plan_with(tiny, ["model.hgb.learning_rate=log:0.01..0.3"])
     assert str(err.value) == (
-        f"{path}: uncommitted changes; commit or stash them first "
+        f"{path}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
         "(every trial starts from the committed params and is judged against HEAD)"
     )
     assert not (tiny / "sweeps").exists()

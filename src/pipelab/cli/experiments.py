@@ -116,6 +116,39 @@ def sweep(
         raise fail(f"study {study!r}: no trial completed", code=1)
 
 
+@app.command("seeds")
+def seeds(
+    *,
+    change: Annotated[
+        list[str] | None,
+        typer.Option("--set-param", "-S", help="KEY=VALUE, as `dvc exp run -S` takes it; repeat the option"),
+    ] = None,
+    seed_list: Annotated[
+        str | None, typer.Option("--seeds", help="seeds, comma-separated [default: HEAD's seed, 1, 2]")
+    ] = None,
+    gates: Annotated[Path | None, typer.Option(help="gates file [default: metrics/gates.yaml at HEAD]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the rows as JSON instead of Markdown")] = False,
+    root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
+) -> None:
+    """Train a change and HEAD's params with several seeds each; judge the means with the gates.
+
+    Every run is a `dvc exp run --temp` (the workspace stays as it was); HEAD's committed
+    results stand for its own seed, and experiments already run on HEAD are reused. Exit
+    code 0: no gated metric's mean got worse beyond its tolerance; 1: one did; 2: bad input.
+    """
+    from pipelab.experiments import seeds as sd
+    from pipelab.io import dumps_json
+
+    try:
+        plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
+        rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr
+    except PipelabError as err:
+        raise fail(str(err)) from None
+    typer.echo(dumps_json([r.to_json() for r in rows]) if as_json else sd.markdown(plan, rows), nl=not as_json)
+    if sd.failing(rows):
+        raise typer.Exit(1)
+
+
 @app.command("pr-comment")
 def pr_comment(
     report: Annotated[Path, typer.Argument(help="the Markdown report (e.g. compare/report.md)")],

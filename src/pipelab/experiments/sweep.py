@@ -7,7 +7,8 @@ text in the repository, so running the same command again resumes it. Each trial
 only the stages a change touches re-run) and keeps it as an experiment, so the workspace
 stays as the user left it; only `apply_best`, and only for a trial that beats HEAD,
 changes it. Every trial starts from the committed params, which is why a sweep refuses to
-start while params.yaml or dvc.lock has uncommitted changes.
+start while params.yaml or dvc.lock has uncommitted changes, or code the stages depend on
+differs from dvc.lock.
 """
 
 from __future__ import annotations
@@ -68,14 +69,30 @@ def _committed(params: Any, key: str) -> Any:
     return node
 
 
-def _uncommitted(root: Path) -> list[str]:
-    """Which of COMMITTED differ from HEAD (staged, unstaged or untracked), per `git status`."""
+def uncommitted(root: Path) -> list[str]:
+    """What a `dvc exp run` would take from the workspace rather than from HEAD.
+
+    That is params.yaml or dvc.lock with uncommitted changes (`git status`), and git-tracked
+    dependencies -- code, params -- that differ from dvc.lock (`dvc status`): DVC carries
+    workspace changes into every experiment, and results run on them are not HEAD's.
+    """
     proc = subprocess.run(
         ["git", "status", "--porcelain", "--", *COMMITTED], cwd=root, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
-        raise SweepError(f"git status: {_error_line(proc)}")
-    return sorted({line[3:].strip() for line in proc.stdout.splitlines() if line.strip()})
+        raise SweepError(f"git status: {error_line(proc)}")
+    found = {line[3:].strip() for line in proc.stdout.splitlines() if line.strip()}
+    status = dvc(root, "status", "--json")
+    if status.returncode != 0:
+        raise SweepError(f"dvc status: {error_line(status)}")
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=False).stdout.split()
+    stages = json.loads(status.stdout.strip().splitlines()[-1]) if status.stdout.strip() else {}
+    for entries in stages.values():
+        for entry in entries:
+            for path in entry.get("changed deps", {}) if isinstance(entry, dict) else ():
+                if any(f == path or f.startswith(path.rstrip("/") + "/") for f in tracked):
+                    found.add(path)
+    return sorted(found)
 
 
 def plan(
@@ -107,10 +124,10 @@ def plan(
             direction = "maximize" if gate.direction == "higher" else "minimize"
         params = head.yaml("params.yaml")
         commit = head.intent.rev
-    dirty = _uncommitted(root)
+    dirty = uncommitted(root)
     if dirty:
         raise SweepError(
-            f"{', '.join(dirty)}: uncommitted changes; commit or stash them first "
+            f"{', '.join(dirty)}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
             "(every trial starts from the committed params and is judged against HEAD)"
         )
     committed = {d.key: _committed(params, d.key) for d in dimensions}
@@ -161,7 +178,7 @@ def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True, text=True, check=False)
 
 
-def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
+def error_line(proc: subprocess.CompletedProcess[str]) -> str:
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith(("error:", "ERROR:"))]
     return (errors or lines or [f"exit code {proc.returncode}"])[-1]
@@ -197,7 +214,7 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
         value = experiment_metric(p.root, name, p.metric) if proc.returncode == 0 else None
         if value is None:
             study.tell(trial, state=TrialState.FAIL)
-            reason = _error_line(proc) if proc.returncode else f"no numeric {p.metric} in {SCORES}"
+            reason = error_line(proc) if proc.returncode else f"no numeric {p.metric} in {SCORES}"
             echo(f"trial {trial.number} failed: {reason}")
             continue
         study.tell(trial, value)
@@ -277,7 +294,7 @@ def apply_best(result: Result) -> str:
     proc = dvc(p.root, "exp", "apply", name)
     journal.write_bytes(kept)
     if proc.returncode != 0:
-        raise SweepError(f"dvc exp apply {name}: {_error_line(proc)}")
+        raise SweepError(f"dvc exp apply {name}: {error_line(proc)}")
     return (
         f"applied {name} to the workspace: {p.metric} {value:.6g} beats HEAD's {p.baseline:.6g}; "
         "commit params.yaml, dvc.lock and the changed outputs (`git status`) to keep it"

@@ -1,0 +1,189 @@
+"""experiments/seeds.py: the change and the seeds checked before any run, replicate names, the
+statistics and verdicts over seeds, and the Markdown table. The runs themselves (real `dvc exp run`)
+are tested in tests/integration/test_experiments.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipelab.experiments.gates import Gate, Gates
+from pipelab.experiments.seeds import (
+    Plan,
+    Replicate,
+    SeedsError,
+    Setting,
+    check_change,
+    failing,
+    markdown,
+    parse_change,
+    parse_seeds,
+    summarize,
+    with_change,
+)
+from tests.integration import REPO
+
+PARAMS: dict[str, Any] = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+GATES = Gates(
+    metrics={
+        "roc_auc": Gate(direction="higher", abs_tol=0.004, gate=True),
+        "log_loss": Gate(direction="lower", abs_tol=0.005, gate=True),
+        "accuracy": Gate(direction="higher", abs_tol=0.01),
+    }
+)
+
+
+def plan(change: list[str], seeds: tuple[int, ...] = (2013, 1, 2)) -> Plan:
+    head = {"roc_auc": 0.70, "log_loss": 0.51, "accuracy": 0.78}
+    return Plan(Path("."), tuple(parse_change(change)), seeds, "ab" + "c" * 38, 2013, head, GATES, "gates.yaml")
+
+
+def test_a_change_is_read_as_dvc_reads_set_param() -> None:
+    settings = parse_change(["model.name=logistic", " model.hgb.max_depth = null", "features.groups=[calendar]"])
+    assert settings == [
+        Setting("model.name", "logistic", "model.name=logistic"),
+        Setting("model.hgb.max_depth", None, "model.hgb.max_depth=null"),
+        Setting("features.groups", ["calendar"], "features.groups=[calendar]"),
+    ]
+    assert with_change({"model": {"name": "hgb", "hgb": {"max_depth": 3}}, "seed": 1}, settings) == {
+        "model": {"name": "logistic", "hgb": {"max_depth": None}},
+        "features": {"groups": ["calendar"]},
+        "seed": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([], "no change: give -S KEY=VALUE (e.g. -S model.name=logistic)"),
+        (["model.name"], "-S model.name: expected KEY=VALUE"),
+        (["=3"], "-S =3: expected KEY=VALUE"),
+        (["seed=3"], "-S seed=3: the seed is what varies; list seeds with --seeds"),
+        (["modle.name=hgb"], "-S modle.name=hgb: 'modle' is not a params section (data, clean, target"),
+        (["model.name=[hgb"], "-S model.name=[hgb: VALUE is not valid YAML"),
+        (["model.name=hgb", "model.name=logistic"], "-S: model.name given more than once"),
+    ],
+)
+def test_a_bad_change_is_refused_in_one_line(items: list[str], message: str) -> None:
+    with pytest.raises(SeedsError) as err:
+        parse_change(items)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("model.hgb.learning_rate=-1", "-S model.hgb.learning_rate=-1: model.hgb.learning_rate"),
+        ("model.name=xgb", "-S model.name=xgb: model.name"),
+        ("model.hgb.nope=1", "-S model.hgb.nope=1: model.hgb.nope"),
+    ],
+)
+def test_a_change_the_params_schema_refuses_names_its_option(item: str, message: str) -> None:
+    with pytest.raises(SeedsError) as err:
+        check_change(PARAMS, parse_change([item]))
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_valid_change_passes_the_schema() -> None:
+    check_change(PARAMS, parse_change(["model.name=logistic", "model.logistic.C=0.5"]))
+
+
+@pytest.mark.parametrize(
+    ("text", "head_seed", "seeds"),
+    [(None, 2013, (2013, 1, 2)), (None, 1, (1, 2, 3)), (None, 2, (2, 1, 3)), ("5, 6,7", 2013, (5, 6, 7))],
+)
+def test_seeds_default_to_heads_and_two_more(text: str | None, head_seed: int, seeds: tuple[int, ...]) -> None:
+    assert parse_seeds(text, head_seed) == seeds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1,x", "--seeds 1,x: expected integers separated by commas, e.g. 2013,1,2"),
+        ("1", "--seeds 1: give at least two different seeds (a spread needs two runs)"),
+        ("1,1", "--seeds 1,1: give at least two different seeds"),
+        ("1,-1", "--seeds 1,-1: -1 is outside [0, 2**32)"),
+        ("1,4294967296", "--seeds 1,4294967296: 4294967296 is outside [0, 2**32)"),
+    ],
+)
+def test_bad_seeds_are_refused(text: str, message: str) -> None:
+    with pytest.raises(SeedsError) as err:
+        parse_seeds(text, 2013)
+    assert str(err.value).startswith(message)
+
+
+def test_replicates_reuse_heads_run_for_its_seed_and_name_the_change_whatever_its_order() -> None:
+    p = plan(["model.name=logistic", "model.logistic.C=0.5"])
+    reps = p.replicates
+    digest = reps[-1].name.split("-")[1]
+    assert reps == [
+        Replicate(False, 2013, ""),
+        Replicate(False, 1, "seeds-head-s1"),
+        Replicate(False, 2, "seeds-head-s2"),
+        Replicate(True, 2013, f"seeds-{digest}-s2013"),
+        Replicate(True, 1, f"seeds-{digest}-s1"),
+        Replicate(True, 2, f"seeds-{digest}-s2"),
+    ]
+    assert len(digest) == 8
+    assert plan(["model.logistic.C=0.5", "model.name=logistic"]).replicates == reps
+    assert plan(["model.logistic.C=0.25", "model.name=logistic"]).replicates[-1].name != reps[-1].name
+    assert [s.text for s in reps[1].settings(p.change)] == ["seed=1"]
+    assert [s.text for s in reps[4].settings(p.change)] == ["seed=1", "model.name=logistic", "model.logistic.C=0.5"]
+
+
+def results(head: dict[str, list[float]], change: dict[str, list[float]], seeds: tuple[int, ...]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for changed, values in ((False, head), (True, change)):
+        for i, seed in enumerate(seeds):
+            out[(changed, seed)] = {metric: v[i] for metric, v in values.items()}
+    return out
+
+
+def test_means_spreads_and_verdicts_over_seeds() -> None:
+    p = plan(["model.hgb.learning_rate=0.2"], seeds=(2013, 1))
+    rows = summarize(
+        p,
+        results(
+            {"roc_auc": [0.700, 0.704], "log_loss": [0.510, 0.512], "accuracy": [0.78, 0.78], "n_test": [9, 9]},
+            {"roc_auc": [0.690, 0.692], "log_loss": [0.512, 0.516], "accuracy": [0.80, 0.81], "n_test": [9, 9]},
+            (2013, 1),
+        ),
+    )
+    by = {r.metric: r for r in rows}
+    assert [r.metric for r in rows] == ["roc_auc", "log_loss", "accuracy"]  # gated first, n_test has no gate
+    assert by["roc_auc"].delta == pytest.approx(-0.011)
+    assert by["roc_auc"].noise == pytest.approx(((0.002**2 * 2 + 0.001**2 * 2) / 2) ** 0.5)  # sds 0.00283, 0.00141
+    assert by["roc_auc"].verdict == "worse"
+    assert by["log_loss"].verdict == "unchanged"  # +0.003 mean: within 0.005
+    assert by["accuracy"].verdict == "better"
+    assert failing(rows) == ["roc_auc"]
+    assert by["roc_auc"].to_json()["tolerance"] == 0.004
+    text = markdown(p, rows)
+    assert f"HEAD {'ab' + 'c' * 5} vs -S model.hgb.learning_rate=0.2, seeds 2013, 1, mean (sd):" in text
+    assert "| `roc_auc` | yes | 0.7020 (0.0028) | 0.6910 (0.0014) | -0.0110 | -4.9 | 0.0040 | worse |" in text
+    assert text.rstrip().endswith("worse beyond the tolerance of gates.yaml: roc_auc")
+
+
+def test_equal_runs_have_no_spread_and_nothing_fails() -> None:
+    p = plan(["model.hgb.learning_rate=0.2"], seeds=(2013, 1))
+    same = {"roc_auc": [0.7, 0.7], "log_loss": [0.5, 0.5], "accuracy": [0.8, 0.8]}
+    rows = summarize(p, results(same, same, (2013, 1)))
+    assert failing(rows) == []
+    assert "| 0.0040 | unchanged |" in markdown(p, rows)
+    assert "| +0.0000 | — |" in markdown(p, rows)
+    assert markdown(p, rows).rstrip().endswith("no gated metric got worse beyond the tolerance of gates.yaml")
+
+
+def test_no_gated_metric_in_every_replicate_is_an_error() -> None:
+    p = plan(["model.hgb.learning_rate=0.2"], seeds=(2013, 1))
+    runs = results({"roc_auc": [0.7, 0.7]}, {"roc_auc": [0.7, 0.7]}, (2013, 1))
+    del runs[(True, 1)]["roc_auc"]
+    with pytest.raises(SeedsError) as err:
+        summarize(p, runs)
+    assert str(err.value) == "no metric of gates.yaml is a number in every replicate's metrics/scores.json"
