@@ -29,7 +29,7 @@ from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.sweep import dvc, error_line, uncommitted
+from pipelab.experiments.sweep import dvc, error_line, require_head
 from pipelab.params import SCALARS, SECTIONS, validate_params
 
 SEED_KEY = "seed"
@@ -166,12 +166,7 @@ def plan(root: Path, *, change: Sequence[str], seeds: str | None, gates: Path | 
     if not isinstance(scores, dict):
         raise SeedsError(f"{SCORES} at HEAD: missing; run the pipeline and commit its results first")
     check_change(params, settings)
-    dirty = uncommitted(root)
-    if dirty:
-        raise SeedsError(
-            f"{', '.join(dirty)}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
-            "(every run starts from HEAD, whose committed results stand for its own seed)"
-        )
+    require_head(root, "every run starts from HEAD, whose committed results stand for its own seed", SeedsError)
     head_seed = int(params[SEED_KEY])
     return Plan(root, tuple(settings), parse_seeds(seeds, head_seed), commit, head_seed, scores, rules, source)
 
@@ -247,8 +242,16 @@ class Row:
     changed: list[float]
 
     @property
+    def head_mean(self) -> float:
+        return statistics.fmean(self.head)
+
+    @property
+    def change_mean(self) -> float:
+        return statistics.fmean(self.changed)
+
+    @property
     def delta(self) -> float:
-        return statistics.fmean(self.changed) - statistics.fmean(self.head)
+        return self.change_mean - self.head_mean
 
     @property
     def noise(self) -> float:
@@ -256,8 +259,12 @@ class Row:
         return math.sqrt((statistics.variance(self.head) + statistics.variance(self.changed)) / 2)
 
     @property
+    def tolerance(self) -> float:
+        return self.gate.tolerance(self.head_mean)
+
+    @property
     def verdict(self) -> Verdict:
-        return self.gate.verdict(statistics.fmean(self.head), statistics.fmean(self.changed))
+        return self.gate.verdict(self.head_mean, self.change_mean)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -265,11 +272,11 @@ class Row:
             "gate": self.gate.gate,
             "head": self.head,
             "change": self.changed,
-            "head_mean": statistics.fmean(self.head),
-            "change_mean": statistics.fmean(self.changed),
+            "head_mean": self.head_mean,
+            "change_mean": self.change_mean,
             "delta": self.delta,
             "noise_sd": self.noise,
-            "tolerance": self.gate.tolerance(statistics.fmean(self.head)),
+            "tolerance": self.tolerance,
             "verdict": self.verdict,
         }
 
@@ -303,7 +310,7 @@ def markdown(p: Plan, rows: Sequence[Row]) -> str:
             _mean_sd(r.changed),
             f"{r.delta:+.4f}",
             f"{r.delta / r.noise:+.1f}" if r.noise > 0 else "—",
-            f"{r.gate.tolerance(statistics.fmean(r.head)):.4f}",
+            f"{r.tolerance:.4f}",
             r.verdict,
         ]
         for r in rows

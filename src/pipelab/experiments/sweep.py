@@ -95,6 +95,16 @@ def uncommitted(root: Path) -> list[str]:
     return sorted(found)
 
 
+def require_head(root: Path, why: str, error: type[PipelabError]) -> None:
+    """Refuse to start while `uncommitted` finds anything; `why` says what the runs need HEAD for."""
+    dirty = uncommitted(root)
+    if dirty:
+        raise error(
+            f"{', '.join(dirty)}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
+            f"({why})"
+        )
+
+
 def plan(
     root: Path,
     *,
@@ -124,12 +134,7 @@ def plan(
             direction = "maximize" if gate.direction == "higher" else "minimize"
         params = head.yaml("params.yaml")
         commit = head.intent.rev
-    dirty = uncommitted(root)
-    if dirty:
-        raise SweepError(
-            f"{', '.join(dirty)}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
-            "(every trial starts from the committed params and is judged against HEAD)"
-        )
+    require_head(root, "every trial starts from the committed params and is judged against HEAD", SweepError)
     committed = {d.key: _committed(params, d.key) for d in dimensions}
     return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]), committed, commit)
 
