@@ -148,6 +148,8 @@ def test_compare_blocks_a_real_regression_and_explains_it(lab: Lab) -> None:
     assert {row["carrier"] for row in diff["by_carrier"]} == set(predicted["carrier"])
     assert len(report["datasets"]) >= 8
     assert not [d["path"] for d in report["datasets"] if d["changed"]]  # a model change moves no data
+    assert report["sources_changed"] == []  # same code and source data: seeds can replay the change
+    assert report["replication"]["command"] == "pipelab seeds -S model.hgb.min_samples_leaf=100000"
     assert {p for p in report["plots"]} >= {"roc.svg", "roc.png", "precision_recall.svg", "precision_recall.png"}
     svg = (out / "roc.svg").read_text(encoding="utf-8")
     assert "base: main" in svg

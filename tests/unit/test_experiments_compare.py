@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, write_plots
 from pipelab.experiments.revisions import Intent
-from pipelab.experiments.snapshot import Curve, Snapshot
+from pipelab.experiments.seeds import parse_change
+from pipelab.experiments.snapshot import Curve, Snapshot, source_hashes
 from pipelab.io import dumps_json
 
 GATES = Gates(
@@ -100,6 +102,91 @@ def test_telemetry_worse_beyond_tolerance_is_flagged_not_gated() -> None:
     assert rows == {("train", "wall_seconds"): "worse", ("evaluate", "wall_seconds"): "unchanged"}
     text = markdown(build_report(base, target, GATES, "g"))
     assert "| train | 10 → 16 (+60%) ⚠️ |" in text
+
+
+# --- close calls --------------------------------------------------------------------------
+
+HGB = {"seed": 2013, "model": {"name": "hgb", "hgb": {"learning_rate": 0.05}}, "features": {"groups": ["calendar"]}}
+CODE = {"src/pipelab/training.py": "aaa", "data/external": "bbb.dir"}
+
+
+def test_gated_changes_near_their_tolerance_are_close_calls_with_a_seeds_command() -> None:
+    # roc_auc tolerance 0.002: a change of 0.003 is within 2x (better, one seed could flip it);
+    # brier tolerance 0.001: 0.0004 is under half of it (clearly unchanged); accuracy is not gated.
+    params = {**HGB, "model": {"name": "hgb", "hgb": {"learning_rate": 0.1}}, "features": {"groups": ["a", "b c"]}}
+    base = snap("main", {"roc_auc": 0.700, "brier": 0.2000, "accuracy": 0.7}, params=HGB, sources=CODE)
+    target = snap("exp", {"roc_auc": 0.703, "brier": 0.2004, "accuracy": 0.703}, params=params, sources=CODE)
+    report = build_report(base, target, GATES, "g")
+    assert [c.key for c in report.close_calls] == ["roc_auc"]
+    command = "pipelab seeds -S 'features.groups=[a, b c]' -S model.hgb.learning_rate=0.1"
+    assert report.replication.command == command
+    text = markdown(report)
+    assert "## Close calls\n\n`roc_auc` +0.003 against a tolerance of 0.002: within 2× of the tolerance" in text
+    assert f"Judge the means over seeds, from a clean checkout of `main` (main000):\n\n    {command}\n" in text
+    assert "Code and source data the stages read (`dvc.lock` deps no stage writes): the same on both sides." in text
+    assert report_of(base, target)["replication"] == {
+        "command": command,
+        "reason": "from a clean checkout of `main` (main000)",
+    }
+
+
+def test_the_seeds_command_replays_the_target_params_exactly() -> None:
+    odd = {
+        "model": {"name": "hgb", "hgb": {"learning_rate": 1e-5, "max_depth": None, "class_weight": "balanced"}},
+        "split": {"cutoff": "2013-10-01"},
+    }
+    report = build_report(snap("main", {}, params=HGB), snap("exp", {}, params={**HGB, **odd}), GATES, "g")
+    assert report.replication.command is not None
+    change = parse_change([arg for arg in shlex.split(report.replication.command)[2:] if arg != "-S"])
+    assert {s.key: s.value for s in change} == {
+        "model.hgb.learning_rate": 1e-5,
+        "model.hgb.max_depth": None,
+        "model.hgb.class_weight": "balanced",
+        "split.cutoff": "2013-10-01",  # quoted, so YAML does not read a date
+    }
+
+
+@pytest.mark.parametrize(
+    ("target_params", "target_sources", "reason"),
+    [
+        (
+            HGB,
+            {**CODE, "src/pipelab/training.py": "ccc"},
+            "the sides ran different code or source data (`src/pipelab/training.py`)",
+        ),
+        ({**HGB, "seed": 1}, CODE, "no params other than the seed changed"),
+        (
+            {"seed": 2013, "model": HGB["model"]},
+            CODE,
+            "params removed on the target (features.groups) cannot be replayed",
+        ),
+    ],
+)
+def test_a_close_call_that_seeds_cannot_replay_says_why(
+    target_params: dict[str, Any], target_sources: dict[str, str], reason: str
+) -> None:
+    base = snap("main", {"roc_auc": 0.700}, params=HGB, sources=CODE)
+    target = snap("exp", {"roc_auc": 0.697}, params=target_params, sources=target_sources)
+    report = build_report(base, target, GATES, "g")
+    assert [c.key for c in report.close_calls] == ["roc_auc"]
+    assert report.replication.command is None
+    assert reason in report.replication.reason
+    text = markdown(report)
+    assert f"Not replayable over seeds: {report.replication.reason}." in text
+    assert "pipelab seeds" not in text.replace("`pipelab seeds -S`", "")
+
+
+def test_source_hashes_are_the_lock_deps_no_stage_writes() -> None:
+    lock = {
+        "ingest": {"deps": [{"path": "data/external", "md5": "e.dir"}, {"path": "src/a.py", "md5": "a"}],
+                   "outs": [{"path": "data/raw", "md5": "r.dir"}]},
+        "train": {"deps": [{"path": "data/raw", "md5": "r.dir"}, {"path": "s3://b/k", "etag": "x"}, "junk"],
+                  "outs": [{"path": "models/model.pkl", "md5": "m"}]},
+    }  # fmt: skip
+    hashes = source_hashes(lock)
+    assert sorted(hashes) == ["data/external", "s3://b/k", "src/a.py"]
+    assert hashes["src/a.py"] == "a"
+    assert "x" in hashes["s3://b/k"]  # no md5: the entry itself identifies it
 
 
 # --- params, data, predictions --------------------------------------------------------------

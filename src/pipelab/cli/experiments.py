@@ -30,7 +30,8 @@ def compare(
     plots: Annotated[bool, typer.Option(help="render ROC, precision-recall and calibration overlays")] = True,
     root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
 ) -> None:
-    """Compare TARGET with BASE: intent, params, metrics with verdicts, data, predictions, performance, plots.
+    """Compare TARGET with BASE: intent, params, metrics with verdicts, close calls, data, predictions, performance,
+    plots.
 
     Exit code 0: no gated measure regressed; 1: a gated one got worse beyond its tolerance
     (failing gates listed first); 2: bad input (unknown revision, side without metrics, ...).

@@ -2,16 +2,21 @@
 
 Metrics and telemetry are judged by the gates; params, data (provenance records and
 quality counts) and predictions are diffed. The report fails when a gated measure got
-worse beyond its tolerance, or disappeared from the target.
+worse beyond its tolerance, or disappeared from the target. A gated change near its tolerance
+is a close call, and when the sides differ only in params the report says which
+`pipelab seeds` command judges it over several seeds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
 
 from pipelab.errors import PipelabError
 from pipelab.experiments.gates import Gate, Gates, Verdict
@@ -31,6 +36,12 @@ RULE_FAILURES = (QUARANTINED_BY_RULE, KEPT_BY_RULE)
 DRIFT_PSI = "drift_psi"
 
 QualityKind = Literal["count", "failed_check", "drift", "other"]
+
+# A gated metric whose change lies within this factor of its tolerance, on either side of it,
+# is a close call: the seed alone moves the scores by about half a tolerance (metrics/gates.yaml),
+# so another seed can flip that verdict.
+CLOSE_FACTOR = 2.0
+SEED_KEY = "seed"
 
 
 class CompareError(PipelabError):
@@ -90,6 +101,14 @@ class DatasetChange:
 
 
 @dataclass(frozen=True)
+class Replication:
+    """How to judge a close call over seeds: the `pipelab seeds` command, or why there is none."""
+
+    command: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class Report:
     base: Intent
     target: Intent
@@ -103,10 +122,24 @@ class Report:
     plots: list[str]
     notes: list[str]
     warn_psi: tuple[float, float]  # quality.drift.warn_psi of (base, target): PSI above it is flagged
+    sources_changed: list[str]  # code and source data the stages read, different on the two sides
+    replication: Replication
 
     @property
     def failing(self) -> list[Change]:
         return [c for c in (*self.metrics, *self.telemetry) if c.failed]
+
+    @property
+    def close_calls(self) -> list[Change]:
+        """Gated metrics changed by between 1/CLOSE_FACTOR and CLOSE_FACTOR times their tolerance."""
+        return [
+            c
+            for c in self.metrics
+            if c.gated
+            and c.delta is not None
+            and c.tolerance
+            and c.tolerance / CLOSE_FACTOR < abs(c.delta) <= c.tolerance * CLOSE_FACTOR
+        ]
 
     @property
     def failed_checks(self) -> list[Change]:
@@ -144,6 +177,9 @@ class Report:
             },
             "predictions": dataclasses.asdict(self.predictions) if self.predictions else None,
             "telemetry": changes(self.telemetry),
+            "sources_changed": self.sources_changed,
+            "close_calls": changes(self.close_calls),
+            "replication": dataclasses.asdict(self.replication),
             "plots": self.plots,
             "notes": self.notes,
         }
@@ -261,6 +297,35 @@ def param_changes(base: Mapping[str, Any], target: Mapping[str, Any]) -> list[Pa
     return out
 
 
+def sources_changed(base: Snapshot, target: Snapshot) -> list[str]:
+    """Dependencies outside the pipeline (code, source data) whose hash differs, or that one side lacks."""
+    return sorted(p for p in set(base.sources) | set(target.sources) if base.sources.get(p) != target.sources.get(p))
+
+
+def setting(key: str, value: Any) -> str:
+    """`KEY=VALUE` for `-S`, VALUE as YAML (as DVC reads it) and the whole shell-quoted."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf).removesuffix("...\n").strip()
+    return shlex.quote(f"{key}={text}")
+
+
+def replication(base: Intent, params: list[ParamChange], changed_sources: list[str]) -> Replication:
+    """`pipelab seeds` replays a params-only change on BASE's commit; anything else it cannot replay."""
+    settings = [p for p in params if p.key != SEED_KEY]
+    if changed_sources:
+        shown = ", ".join(f"`{p}`" for p in changed_sources[:3]) + (", …" if len(changed_sources) > 3 else "")
+        return Replication(
+            None, f"the sides ran different code or source data ({shown}), which `pipelab seeds -S` cannot replay"
+        )
+    removed = [p.key for p in settings if p.status == "removed"]
+    if removed:
+        return Replication(None, f"params removed on the target ({', '.join(removed)}) cannot be replayed with `-S`")
+    if not settings:
+        return Replication(None, "no params other than the seed changed: the difference is seed noise or the data")
+    command = " ".join(["pipelab seeds", *(f"-S {setting(p.key, p.target)}" for p in settings)])
+    where = f"`{base.label}`" if base.label == base.short else f"`{base.label}` ({base.short})"
+    return Replication(command, f"from a clean checkout of {where}")
+
+
 def _datasets(provenance: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Dataset path -> its provenance entry, over every record (unknown keys are ignored)."""
     found: dict[str, dict[str, Any]] = {}
@@ -347,11 +412,13 @@ def build_report(base: Snapshot, target: Snapshot, gates: Gates, gates_source: s
         for key in gates.metrics
         if key not in base.scores and key not in target.scores
     ]
+    params = param_changes(base.params, target.params)
+    changed_sources = sources_changed(base, target)
     return Report(
         base=base.intent,
         target=target.intent,
         gates_source=gates_source,
-        params=param_changes(base.params, target.params),
+        params=params,
         metrics=metric_changes(base, target, gates),
         datasets=dataset_changes(base, target),
         quality=quality_changes(base, target),
@@ -360,4 +427,6 @@ def build_report(base: Snapshot, target: Snapshot, gates: Gates, gates_source: s
         plots=[],
         notes=notes,
         warn_psi=(warn_psi(base.params), warn_psi(target.params)),
+        sources_changed=changed_sources,
+        replication=replication(base.intent, params, changed_sources),
     )

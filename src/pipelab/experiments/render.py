@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipelab.experiments.compare import (
+    CLOSE_FACTOR,
     KEPT_BY_RULE,
     QUARANTINED_BY_RULE,
     Change,
@@ -95,6 +96,16 @@ def _metrics(report: Report, b: str, t: str) -> list[str]:
     return [f"## Metrics (`{SCORES}`)", "", table(["metric", b, t, "change", "verdict"], rows), ""]
 
 
+def _sources(report: Report) -> list[str]:
+    changed = report.sources_changed
+    if not changed:
+        return ["Code and source data the stages read (`dvc.lock` deps no stage writes): the same on both sides.", ""]
+    return [
+        f"Code and source data the stages read that differ ({len(changed)}): {', '.join(f'`{p}`' for p in changed)}.",
+        "",
+    ]
+
+
 def _params(report: Report, b: str, t: str) -> list[str]:
     if not report.params:
         return ["## Params", "", "No params changed.", ""]
@@ -103,6 +114,23 @@ def _params(report: Report, b: str, t: str) -> list[str]:
         for p in report.params
     ]
     return ["## Params (changed only)", "", table(["param", b, t], rows), ""]
+
+
+def _close_calls(report: Report) -> list[str]:
+    """Verdicts one seed could flip, and the command that judges them over several seeds instead."""
+    if not report.close_calls:
+        return []
+    calls = ", ".join(f"`{c.key}` {c.delta:+.4g} against a tolerance of {fmt(c.tolerance)}" for c in report.close_calls)
+    lines = [
+        "## Close calls",
+        "",
+        f"{calls}: within {CLOSE_FACTOR:g}× of the tolerance, where another seed can flip the verdict.",
+        "",
+    ]
+    replication = report.replication
+    if replication.command is None:
+        return [*lines, f"Not replayable over seeds: {replication.reason}.", ""]
+    return [*lines, f"Judge the means over seeds, {replication.reason}:", "", f"    {replication.command}", ""]
 
 
 def _data(report: Report, b: str, t: str) -> list[str]:
@@ -267,7 +295,8 @@ def _plots(report: Report) -> list[str]:
 
 
 def markdown(report: Report) -> str:
-    """The whole report: verdict, failing gates, intent, params, metrics, data, predictions, performance, plots."""
+    """The whole report: verdict, failing gates, intent, sources, params, metrics, close calls, data, predictions,
+    performance, plots."""
     b, t = f"`{report.base.label}`", f"`{report.target.label}`"
     n = len(report.failing)
     status = f"❌ **{n} gate(s) failed**" if n else "✅ **No gated measure regressed**"
@@ -281,8 +310,10 @@ def markdown(report: Report) -> str:
         "",
         table(["", "side", "kind", "commit", "message"], [_side("base", report.base), _side("target", report.target)]),
         "",
+        *_sources(report),
         *_params(report, b, t),
         *_metrics(report, b, t),
+        *_close_calls(report),
         *_data(report, b, t),
         *_predictions(report, b, t),
         *_telemetry(report, b, t),

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from pipelab.errors import ParamsError, PipelabError
+from pipelab.experiments.compare import SEED_KEY
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
@@ -32,7 +33,6 @@ from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.sweep import dvc, error_line, require_head
 from pipelab.params import SCALARS, SECTIONS, validate_params
 
-SEED_KEY = "seed"
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
 
 

@@ -52,6 +52,7 @@ class Snapshot:
     predictions: pd.DataFrame | None = None
     curves: dict[str, Curve] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # see `source_hashes`
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -83,6 +84,22 @@ def _provenance(side: Side, lock_stages: dict[str, Any], notes: list[str]) -> di
     if missing:
         notes.append(f"{len(missing)} provenance record(s) unavailable, data diff incomplete: {missing[0]}")
     return records
+
+
+def source_hashes(lock_stages: dict[str, Any]) -> dict[str, str]:
+    """Path -> hash of every dependency no stage writes (code, source data), from dvc.lock.
+
+    Two sides with the same source hashes ran the same code on the same inputs, so any
+    difference in their results comes from params (and the seed).
+    """
+    stages = [_mapping(stage) for stage in lock_stages.values()]
+    written = {str(out.get("path")) for stage in stages for out in stage.get("outs") or [] if isinstance(out, dict)}
+    return {
+        str(dep["path"]): str(dep.get("md5") or sorted(dep.items()))  # md5, else all the entry says
+        for stage in stages
+        for dep in stage.get("deps") or []
+        if isinstance(dep, dict) and "path" in dep and str(dep["path"]) not in written
+    }
 
 
 def predictions_path(provenance: dict[str, dict[str, Any]]) -> str | None:
@@ -158,4 +175,5 @@ def read_snapshot(side: Side) -> Snapshot:
         predictions=_predictions(side, provenance, notes),
         curves=_curves(side),
         notes=notes,
+        sources=source_hashes(lock_stages),
     )
