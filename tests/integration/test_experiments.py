@@ -31,6 +31,7 @@ from tests.integration import (
     git,
     load_yaml,
     md5_tree,
+    output,
     run,
     set_git_identity,
 )
@@ -176,15 +177,26 @@ def test_each_side_is_what_its_revision_produced_not_the_workspace(work: Path, l
 # --- DVC's own grid sweep: the queue ------------------------------------------------------------
 
 
+QUEUE_PATIENCE = 900.0  # seconds; two fixture runs take about a minute, so only a stuck worker gets here
+
+
 def wait_for_queue(repo: Path) -> None:
-    """Follow the queue's tasks until none is queued or running."""
+    """Poll the queue until no task is queued or running; a stuck queue fails with its status and logs.
+
+    Polling, not `dvc queue logs --follow`: every call returns at once, so a stuck task fails the
+    test with what the queue says instead of blocking a command until its 600 s timeout.
+    """
+    deadline = time.monotonic() + QUEUE_PATIENCE
     while True:
-        status = dvc(repo, "queue", "status").stdout.splitlines()
-        active = [line.split()[1] for line in status if line.split()[-1:] in (["Queued"], ["Running"])]
+        status = dvc(repo, "queue", "status").stdout
+        active = [line.split()[1] for line in status.splitlines() if line.split()[-1:] in (["Queued"], ["Running"])]
         if not active:
             return
-        dvc(repo, "queue", "logs", "--follow", active[0], check=False)
-        time.sleep(1)
+        if time.monotonic() > deadline:
+            logs = [output(dvc(repo, "queue", "logs", task, check=False)) for task in active]
+            dvc(repo, "queue", "kill", *active, check=False)
+            pytest.fail(f"DVC's queue still busy after {QUEUE_PATIENCE:.0f} s:\n{status}\n" + "\n".join(logs))
+        time.sleep(2)
 
 
 def test_a_grid_sweep_runs_in_dvcs_queue_with_two_workers(work: Path) -> None:
