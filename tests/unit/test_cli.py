@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tomllib
 from pathlib import Path
@@ -114,6 +115,38 @@ def test_run_info_puts_stages_unknown_to_dvc_yaml_last_sorted(runner: CliRunner,
     result = runner.invoke(app, ["run-info", "--root", str(root)])
     assert result.exit_code == 0, result.output
     assert [row[0] for row in table_rows(result.stdout)] == ["ingest", "clean", "train", "adhoc", "zeta", "total"]
+
+
+@pytest.mark.parametrize("columns", [60, 40])
+def test_run_info_in_a_narrow_terminal_keeps_every_number_whole(root: Path, columns: int) -> None:
+    folder = root / "metrics" / "telemetry"
+    big = {"wall_seconds": 1234.5678, "cpu_seconds": 2, "peak_rss_mb": 1536.25, "rows_in": 336776, "rows_out": 336776}
+    (folder / "split.json").write_text(json.dumps(big | {"rows_per_second": 272.8}), encoding="utf-8")
+    result = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1"}).invoke(app, ["run-info", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert "┃" not in result.stdout  # borders and padding went first
+    assert lines[1].split() == ["stage", "wall", "s", "CPU", "s", "peak", "MiB", "rows", "in", "rows", "out", "rows/s"]
+    split = next(line for line in lines if line.startswith("split"))
+    assert split.split() == ["split", "1,234.57", "2.00", "1,536.2", "336,776", "336,776", "273"]
+    widest = max(len(line.rstrip()) for line in lines)
+    assert widest == 59  # the compact table's natural width: it fits 60 columns, and at 40 it is printed whole
+
+
+def test_print_table_leaves_a_table_that_fits_as_it_is() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelab.cli.app import print_table
+
+    table = Table(title="t")
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_row("336,776")
+    console = Console(width=30, record=True, color_system=None, file=io.StringIO())
+    print_table(table, console)
+    assert "│ 336,776 │" in console.export_text()
+    assert console.width == 30
 
 
 def test_run_info_json(runner: CliRunner, root: Path) -> None:

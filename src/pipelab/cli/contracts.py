@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, write_generated
+from pipelab.cli.app import app, fail, print_table, write_generated
 from pipelab.errors import PipelabError
 
 contracts_app = typer.Typer(help="Data contracts: versioned schemas at every boundary.", no_args_is_help=True)
@@ -39,7 +39,7 @@ def list_contracts() -> None:
             str(len(current.all_rules()) + len(current.foreign_keys)),
             current.description,
         )
-    Console().print(table)
+    print_table(table)
 
 
 @contracts_app.command("show")
@@ -61,7 +61,7 @@ def show(
         rules = ", ".join(f"{r.name} ({r.severity})" for r in column.rules)
         table.add_row(column.name, " | ".join(column.dtypes), "yes" if column.nullable else "no", column.unit, rules)
     console = Console()
-    console.print(table)
+    print_table(table, console)
     console.print(f"keys: {', '.join(contract.keys) or 'none'}")
     for rule in contract.rules:
         console.print(f"rule {rule.name} ({rule.severity}) on {', '.join(rule.columns)}: {rule.description}")
@@ -154,7 +154,7 @@ def diff(
                 "\n".join(f"{c.impact}: {c.what}" for c in v.changes),
                 "ok" if v.ok else "\n".join(v.problems),
             )
-        Console().print(table)
+        print_table(table)
     problems = [f"{v.contract}: {p}" for v in verdicts for p in v.problems]
     if problems:
         raise fail("contract changes not matched by their versions: " + "; ".join(problems), code=1)

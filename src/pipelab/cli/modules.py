@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, write_generated
+from pipelab.cli.app import app, fail, print_table, write_generated
 from pipelab.errors import PipelabError
 
 
@@ -62,7 +62,7 @@ def catalog(
                 "\n".join(row["failure_modes"]) or "-",
                 measured,
             )
-        console.print(table)
+        print_table(table, console)
     for name, message in registry.load_errors().items():
         console.print(f"[yellow]skipped plugin {name}[/yellow]: {message}", highlight=False)
 

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail
+from pipelab.cli.app import app, fail, print_table
 from pipelab.errors import PipelabError
 from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
 from pipelab.telemetry import TELEMETRY_DIR
@@ -64,16 +63,16 @@ def run_info(
         typer.echo(json.dumps(dict(rows), indent=2, sort_keys=True))
         return
     table = Table(title="Last run, per stage")
-    table.add_column("stage")
+    table.add_column("stage", no_wrap=True)
     for label, _ in TELEMETRY_COLUMNS.values():
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for stage, record in rows:
         table.add_row(stage, *(cell(record, key) for key in TELEMETRY_COLUMNS))
     total = {key: sum(float(r.get(key, 0)) for _, r in rows) for key in ("wall_seconds", "cpu_seconds")}
     total["peak_rss_mb"] = max(float(r.get("peak_rss_mb", 0)) for _, r in rows)
     peak = cell(total, "peak_rss_mb") + " (max)"
     table.add_row("total", cell(total, "wall_seconds"), cell(total, "cpu_seconds"), peak, "", "", "")
-    Console().print(table)
+    print_table(table)
 
 
 @app.command("check-params")

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail
+from pipelab.cli.app import app, fail, print_table
 from pipelab.errors import PipelabError
 
 quality_app = typer.Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
@@ -47,7 +47,7 @@ def show(
         gates = (sum(f.severity == k for f in s.findings) for k in ("warn", "error"))
         table.add_row(s.dataset, s.stage, s.verdict(), *(f"{n:,}" for n in (*counts, *gates)))
     console = Console()
-    console.print(table)
+    print_table(table, console)
     for s in summaries:
         for f in s.findings:
             console.print(f"{f.severity}: {f.message}", highlight=False, soft_wrap=True)
