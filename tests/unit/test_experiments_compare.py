@@ -126,7 +126,7 @@ def test_gated_changes_near_their_tolerance_are_close_calls_with_a_seeds_command
     assert "Code and source data the stages read (`dvc.lock` deps no stage writes): the same on both sides." in text
     assert report_of(base, target)["replication"] == {
         "command": command,
-        "reason": "from a clean checkout of `main` (main000)",
+        "note": "from a clean checkout of `main` (main000)",
     }
 
 
@@ -170,9 +170,9 @@ def test_a_close_call_that_seeds_cannot_replay_says_why(
     report = build_report(base, target, GATES, "g")
     assert [c.key for c in report.close_calls] == ["roc_auc"]
     assert report.replication.command is None
-    assert reason in report.replication.reason
+    assert reason in report.replication.note
     text = markdown(report)
-    assert f"Not replayable over seeds: {report.replication.reason}." in text
+    assert f"Not replayable over seeds: {report.replication.note}." in text
     assert "pipelab seeds" not in text.replace("`pipelab seeds -S`", "")
 
 

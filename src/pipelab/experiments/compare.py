@@ -105,7 +105,7 @@ class Replication:
     """How to judge a close call over seeds: the `pipelab seeds` command, or why there is none."""
 
     command: str | None
-    reason: str
+    note: str  # where to run the command, or why there is none
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,8 @@ def _close_calls(report: Report) -> list[str]:
     ]
     replication = report.replication
     if replication.command is None:
-        return [*lines, f"Not replayable over seeds: {replication.reason}.", ""]
-    return [*lines, f"Judge the means over seeds, {replication.reason}:", "", f"    {replication.command}", ""]
+        return [*lines, f"Not replayable over seeds: {replication.note}.", ""]
+    return [*lines, f"Judge the means over seeds, {replication.note}:", "", f"    {replication.command}", ""]
 
 
 def _data(report: Report, b: str, t: str) -> list[str]:
