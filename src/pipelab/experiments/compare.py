@@ -302,10 +302,13 @@ def sources_changed(base: Snapshot, target: Snapshot) -> list[str]:
     return sorted(p for p in set(base.sources) | set(target.sources) if base.sources.get(p) != target.sources.get(p))
 
 
-def setting(key: str, value: Any) -> str:
-    """`KEY=VALUE` for `-S`, VALUE as YAML (as DVC reads it) and the whole shell-quoted."""
+def set_param(key: str, value: Any) -> str:
+    """`KEY=VALUE` for `dvc exp run -S` (and `pipelab seeds -S`): VALUE as YAML, so it reads back as `value`.
+
+    A string that looks like another type (`'true'`, `'2013-10-01'`) is quoted; 1e-05 keeps its dot.
+    """
     text = yaml.safe_dump(value, default_flow_style=True, width=math.inf).removesuffix("...\n").strip()
-    return shlex.quote(f"{key}={text}")
+    return f"{key}={text}"
 
 
 def replication(base: Intent, params: list[ParamChange], changed_sources: list[str]) -> Replication:
@@ -321,7 +324,7 @@ def replication(base: Intent, params: list[ParamChange], changed_sources: list[s
         return Replication(None, f"params removed on the target ({', '.join(removed)}) cannot be replayed with `-S`")
     if not settings:
         return Replication(None, "no params other than the seed changed: the difference is seed noise or the data")
-    command = " ".join(["pipelab seeds", *(f"-S {setting(p.key, p.target)}" for p in settings)])
+    command = " ".join(["pipelab seeds", *(f"-S {shlex.quote(set_param(p.key, p.target))}" for p in settings)])
     where = f"`{base.label}`" if base.label == base.short else f"`{base.label}` ({base.short})"
     return Replication(command, f"from a clean checkout of {where}")
 

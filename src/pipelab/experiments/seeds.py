@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from pipelab.errors import ParamsError, PipelabError
-from pipelab.experiments.compare import SEED_KEY
+from pipelab.experiments.compare import SEED_KEY, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
@@ -58,7 +58,7 @@ class Replicate:
     name: str  # the experiment's name; "" for HEAD's own committed run
 
     def settings(self, change: Sequence[Setting]) -> list[Setting]:
-        seed = Setting(SEED_KEY, self.seed, f"{SEED_KEY}={self.seed}")
+        seed = Setting(SEED_KEY, self.seed, set_param(SEED_KEY, self.seed))
         return [seed, *(change if self.changed else ())]
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic_core import PydanticUndefined
 
 from pipelab.errors import PipelabError
+from pipelab.experiments.compare import set_param
 from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
@@ -174,10 +175,6 @@ def _study(p: Plan) -> optuna.Study:
     return study
 
 
-def _param_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `dvc` of this Python environment in `root`."""
     return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True, text=True, check=False)
@@ -210,7 +207,7 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
     for _ in range(p.trials):
         trial = study.ask(distributions)
         name = f"{p.study}-{trial.number}"
-        sets = [f"{key}={_param_text(value)}" for key, value in trial.params.items()]
+        sets = [set_param(key, value) for key, value in trial.params.items()]
         trial.set_user_attr("experiment", name)
         trial.set_user_attr("head", p.head)
         echo(f"trial {trial.number}: dvc exp run --temp -n {name} " + " ".join(f"-S {s}" for s in sets))
