@@ -133,7 +133,7 @@ def test_gated_changes_near_their_tolerance_are_close_calls_with_a_seeds_command
 def test_the_seeds_command_replays_the_target_params_exactly() -> None:
     odd = {
         "model": {"name": "hgb", "hgb": {"learning_rate": 1e-5, "max_depth": None, "class_weight": "balanced"}},
-        "split": {"cutoff": "2013-10-01"},
+        "split": {"cutoff": "2013-10-01", "label": "true"},
     }
     report = build_report(snap("main", {}, params=HGB), snap("exp", {}, params={**HGB, **odd}), GATES, "g")
     assert report.replication.command is not None
@@ -143,6 +143,7 @@ def test_the_seeds_command_replays_the_target_params_exactly() -> None:
         "model.hgb.max_depth": None,
         "model.hgb.class_weight": "balanced",
         "split.cutoff": "2013-10-01",  # quoted, so YAML does not read a date
+        "split.label": "true",  # nor a bool
     }
 
 
