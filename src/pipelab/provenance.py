@@ -6,16 +6,16 @@ the output it describes; timing lives in telemetry instead.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
+import sys
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 LIBRARIES = ("pipelab", "numpy", "pandas", "pyarrow", "pydantic", "pandera", "scikit-learn", "dvc")
-# Only these paths decide whether the code that ran differs from the commit.
-CODE_PATHS = ("src", "stages", "dvc.yaml", "pyproject.toml", "requirements.lock")
 
 
 def _git(*args: str) -> str | None:
@@ -26,19 +26,36 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip()
 
 
-@lru_cache(maxsize=1)
-def code_version() -> dict[str, Any]:
-    """The last commit that changed the code paths, and whether they differ from it now.
+def code_files() -> tuple[str, ...]:
+    """The code this process ran from the working tree: its script and every module it imported.
 
-    Not HEAD: a commit that only records results (dvc.lock, metrics) or edits the README
-    must not change any output's provenance, or no two commits could share a hash.
-    New untracked files under the code paths count as dirty: a new module file
-    registers itself and changes what runs.
+    Installed libraries are left out (their versions are recorded instead), and so is code
+    the stage did not import: a commit to the CLI must not change a stage's outputs, or
+    the committed dvc.lock would no longer be what `dvc repro` gives at that commit, while
+    DVC, whose deps are the files imported, would not even notice.
     """
-    commit = _git("log", "-1", "--format=%H", "--", *CODE_PATHS)
+    root = os.path.realpath(os.getcwd())
+    installed = tuple({os.path.realpath(prefix) + os.sep for prefix in (sys.prefix, sys.base_prefix)})
+    candidates = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
+    candidates.append(sys.argv[0] if sys.argv and sys.argv[0].endswith(".py") else None)
+    files = {os.path.realpath(name) for name in candidates if name and os.path.isfile(name)}
+    ours = (name for name in files if name.startswith(root + os.sep) and not name.startswith(installed))
+    return tuple(sorted(os.path.relpath(name, root) for name in ours))
+
+
+@lru_cache(maxsize=8)
+def code_version(files: tuple[str, ...]) -> dict[str, Any]:
+    """The last commit that changed `files`, and whether they differ from it now.
+
+    Not HEAD: a commit that only records results (dvc.lock, metrics), edits the README or
+    other code must not change any output's provenance, or no two commits could share a
+    hash. A new untracked file among them counts as dirty: a new module file registers
+    itself and changes what runs.
+    """
+    commit = _git("log", "-1", "--format=%H", "--", *files) if files else None
     if commit is None:
         return {"git_commit": None, "git_dirty": None}
-    status = _git("status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS)
+    status = _git("status", "--porcelain", "--untracked-files=all", "--", *files)
     return {"git_commit": commit or None, "git_dirty": bool(status)}
 
 
@@ -62,6 +79,7 @@ def build_record(
     inputs: dict[str, str],
     sources: list[dict[str, Any]],
     params: dict[str, Any],
+    code: dict[str, Any],
     migrations: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
@@ -70,7 +88,7 @@ def build_record(
         "datasets": datasets,
         "inputs": inputs,
         "params": params,
-        "code": code_version(),
+        "code": code,
         "libraries": library_versions(),
     }
     if sources:

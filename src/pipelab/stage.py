@@ -33,7 +33,7 @@ from pipelab.contracts.quarantine import QUARANTINE
 from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
 from pipelab.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
 from pipelab.params import StageParams, load_params
-from pipelab.provenance import build_record
+from pipelab.provenance import build_record, code_files, code_version
 from pipelab.quality import gate_failure, run_checks
 from pipelab.registry import ModuleSpec
 from pipelab.telemetry import MODULE_LOG, Meter, drain_module_runs, telemetry_path
@@ -319,6 +319,7 @@ class StageContext:
 
     def _write_provenance(self) -> None:
         inputs = {dep.as_posix(): io.hash_path(dep) for dep in self.deps if dep.exists()}
+        code = code_version(code_files())
         for out in self.spec.cached:
             staged = _staging(Path(out))
             if not staged.exists():
@@ -331,6 +332,7 @@ class StageContext:
                 inputs=inputs,
                 sources=self.sources,
                 params=self.params.declared,
+                code=code,
                 migrations=self.migrations,
             )
             self.write_json(record, self.spec.provenance_of(out))

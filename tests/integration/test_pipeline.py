@@ -24,6 +24,7 @@ from tests.integration import (
     STAGES,
     UP_TO_DATE,
     clone,
+    commit_all,
     describe,
     dvc,
     leftovers,
@@ -175,20 +176,32 @@ def data_outs(repo: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ForcedRuns:
-    """dvc.lock md5s (data and models) of the baseline run and of two forced runs in a clone."""
+    """dvc.lock md5s (data and models) of the baseline run and of two forced runs in a clone.
+
+    Before the forced runs, the clone commits a change to code that no stage runs (the CLI):
+    `dvc status` then still finds everything up to date, so a forced run must agree.
+    """
 
     baseline: dict[str, str]
+    status: str  # `dvc status` after that commit
     first: dict[str, str]
     second: dict[str, str]
+
+
+NOT_STAGE_CODE = "src/pipelab/cli/app.py"
 
 
 @pytest.fixture(scope="module")
 def forced_runs(baseline: Baseline, tmp_path_factory: pytest.TempPathFactory) -> ForcedRuns:
     repo = clone(baseline.path, tmp_path_factory.mktemp("forced") / "repo", baseline.sandbox, share_cache=True)
+    with (repo / NOT_STAGE_CODE).open("a", encoding="utf-8") as fh:
+        fh.write("# a comment: a commit to code no stage imports\n")
+    commit_all(repo, "cli: a comment")
+    status = dvc(repo, "status").stdout
     dvc(repo, "repro", "--force")
     first = data_outs(repo)
     dvc(repo, "repro", "--force")
-    return ForcedRuns(data_outs(baseline.path), first, data_outs(repo))
+    return ForcedRuns(data_outs(baseline.path), status, first, data_outs(repo))
 
 
 def differences(before: dict[str, str], after: dict[str, str]) -> dict[str, tuple[str, str | None]]:
@@ -202,10 +215,12 @@ def test_two_forced_runs_give_identical_hashes(forced_runs: ForcedRuns) -> None:
     assert not changed, f"outputs differ between two forced runs: {changed}"
 
 
-def test_a_commit_that_changes_no_code_changes_no_output(forced_runs: ForcedRuns) -> None:
-    """The baseline ran one commit earlier (before its dvc.lock and metrics were committed)."""
+def test_commits_that_change_no_stage_code_change_no_output(forced_runs: ForcedRuns) -> None:
+    """The baseline ran two commits earlier: before its dvc.lock and metrics were committed,
+    and before the CLI change. Its committed dvc.lock is what a run at the clone's HEAD gives."""
+    assert UP_TO_DATE in forced_runs.status
     changed = differences(forced_runs.baseline, forced_runs.first)
-    assert not changed, f"outputs differ from the same run one commit earlier: {changed}"
+    assert not changed, f"outputs differ from the same run two commits earlier: {changed}"
 
 
 def test_push_then_pull_into_a_fresh_clone_is_byte_identical(baseline: Baseline, tmp_path: Path) -> None:

@@ -207,8 +207,7 @@ def test_provenance_record_beside_each_cached_output(repo: Path) -> None:
             "contract": {"name": "demo", "version": "1.0.0"},
         }
     }
-    assert record["code"] == provenance.code_version()
-    assert set(record["code"]) == {"git_commit", "git_dirty"}
+    assert record["code"] == {"git_commit": None, "git_dirty": None}  # no code of the tmp directory ran
     assert record["libraries"] == provenance.library_versions()
     assert {"python", "pandas", "pyarrow", "pydantic"} <= set(record["libraries"])
 

