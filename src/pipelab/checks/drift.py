@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from pipelab.checks.base import finding, tripped
+from pipelab.checks.base import finding, tripped, warn_within_error
 from pipelab.contracts import DatasetQuality, Finding
 from pipelab.params import ModuleConfig
 from pipelab.registry import register
@@ -15,6 +15,11 @@ class DriftConfig(ModuleConfig):
 
     warn_psi: float = Field(0.2, gt=0.0, le=100.0, description="PSI above this: warning")
     error_psi: float | None = Field(None, gt=0.0, le=100.0, description="PSI above this: error (off by default)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftConfig:
+        warn_within_error(("warn_psi", self.warn_psi), ("error_psi", self.error_psi))
+        return self
 
 
 @register(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from pipelab.checks.base import finding, known_datasets, tripped
+from pipelab.checks.base import finding, known_datasets, tripped, warn_within_error
 from pipelab.contracts import DatasetQuality, Finding
 from pipelab.params import ModuleConfig
 from pipelab.registry import register
@@ -24,6 +24,11 @@ class QuarantineShareConfig(ModuleConfig):
         if any(not 0.0 <= v <= 1.0 for v in value.values()):
             raise ValueError("shares must be between 0 and 1")
         return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuarantineShareConfig:
+        warn_within_error(("warn_share", self.warn_share), ("max_share", self.max_share))
+        return self
 
 
 def _top_rules(quality: DatasetQuality, count: int = 3) -> str:

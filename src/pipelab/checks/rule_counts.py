@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from pipelab.checks.base import finding, known_datasets, tripped
+from pipelab.checks.base import finding, known_datasets, tripped, warn_within_error
 from pipelab.contracts import DatasetQuality, Finding, latest
 from pipelab.contracts.validation import DUPLICATE_KEY, NOT_NULL
 from pipelab.params import ModuleConfig
@@ -19,8 +19,9 @@ class Limits(ModuleConfig):
 
     @model_validator(mode="after")
     def _ordered(self) -> Limits:
-        if self.warn_if is not None and self.error_if is not None and self.warn_if > self.error_if:
-            raise ValueError("warn_if must not exceed error_if")
+        if self.warn_if is None and self.error_if is None:
+            raise ValueError("set warn_if, error_if or both (limits without either never apply)")
+        warn_within_error(("warn_if", self.warn_if), ("error_if", self.error_if))
         return self
 
 
