@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab import registry
+from pipelab.errors import ParamsError
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, TargetParams
 from pipelab.telemetry import measure_module
@@ -61,6 +62,11 @@ def build_features(
             "sched_dep_hour": (chosen["sched_dep_time"].astype("int64") // 100) % 24,
         }
     )
+    if not any(b.numeric or b.categorical for b in blocks):  # a model of no columns fails much later, obscurely
+        raise ParamsError(
+            f"features.groups = {list(features.groups)}: these groups give no feature columns "
+            "(are all flags of `features.<group>` off?); switch a group or a flag on"
+        )
     table = pd.concat([ids, *(b.frame for b in blocks), late.astype("int8").rename(TARGET)], axis=1)
     manifest = Manifest(
         groups=list(features.groups),

@@ -10,6 +10,7 @@ import pytest
 
 from pipelab.cleaning import clean_flights, clean_weather
 from pipelab.contracts.raw import RAW_CONTRACTS
+from pipelab.errors import ParamsError
 from pipelab.features import build_features
 from pipelab.params import FeaturesParams, TargetParams
 from pipelab.sources.coerce import coerce_table
@@ -60,3 +61,21 @@ def test_turning_a_group_off_removes_exactly_its_columns(group: str, clean_table
     assert removed
     assert all(column.startswith(f"{group}__") for column in removed)
     pd.testing.assert_frame_equal(full.drop(columns=[c for c in full.columns if c in removed]), without)
+
+
+def test_groups_that_give_no_columns_are_a_params_error(clean_tables: dict[str, pd.DataFrame]) -> None:
+    """Every congestion flag off: no feature at all, which train would only reject obscurely."""
+    off = CongestionConfig(origin_hour=False, origin_day=False, dest_hour=False)
+    with pytest.raises(ParamsError) as info:
+        features(clean_tables, ["congestion"], congestion=off)
+    assert str(info.value) == (
+        "features.groups = ['congestion']: these groups give no feature columns "
+        "(are all flags of `features.<group>` off?); switch a group or a flag on"
+    )
+
+
+def test_one_group_with_no_columns_beside_others_is_fine(clean_tables: dict[str, pd.DataFrame]) -> None:
+    off = CongestionConfig(origin_hour=False, origin_day=False, dest_hour=False)
+    table = features(clean_tables, ["calendar", "congestion"], congestion=off)
+    assert [c for c in table.columns if c.startswith("congestion__")] == []
+    assert [c for c in table.columns if c.startswith("calendar__")]
