@@ -9,13 +9,11 @@ importance, error by carrier).
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 
 from pipelab import evaluation
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
-from pipelab.models.base import TrainedModel
+from pipelab.models.base import load_model
 from pipelab.stage import StageContext, StageSpec, run_stage
 
 SPEC = StageSpec(
@@ -38,8 +36,7 @@ SPEC = StageSpec(
 
 def run(ctx: StageContext) -> None:
     params = ctx.params.evaluate
-    with ctx.input("models/model.pkl").open("rb") as fh:
-        model: TrainedModel = pickle.load(fh)
+    model = load_model(ctx.input("models/model.pkl"))
     test = ctx.read("data/splits/test", contract=FEATURES)
     scored = evaluation.predictions_table(test, model.predict_proba(test), params.threshold)
     predictions = ctx.validate(scored, PREDICTIONS)

@@ -7,10 +7,10 @@ its columns and config are pickled to models/model.pkl.
 from __future__ import annotations
 
 import json
-import pickle
 
 from pipelab.contracts.modelling import FEATURES
 from pipelab.manifest import Manifest
+from pipelab.models.base import save_model
 from pipelab.stage import StageContext, StageSpec, run_stage
 from pipelab.training import train_model
 
@@ -28,8 +28,7 @@ def run(ctx: StageContext) -> None:
     manifest = Manifest.from_dict(json.loads(ctx.input("data/splits/manifest.json").read_text(encoding="utf-8")))
     model = train_model(ctx.read("data/splits/train", contract=FEATURES), manifest, ctx.params.model, ctx.params.seed)
     ctx.log.info("trained %s on %d rows (late rate %.3f)", model.name, model.n_train, model.train_late_rate)
-    with ctx.output("models/model.pkl").open("wb") as fh:
-        pickle.dump(model, fh, protocol=5)
+    save_model(model, ctx.output("models/model.pkl"))
 
 
 if __name__ == "__main__":

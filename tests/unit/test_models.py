@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterator
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from pipelab import registry
 from pipelab.errors import DataError
-from pipelab.models.base import TrainedModel
+from pipelab.models.base import TrainedModel, load_model, save_model
 from pipelab.models.baseline import BaselineConfig, HistoricalLateRate, build_baseline
 from pipelab.models.hgb import HGBConfig
 from pipelab.models.logistic import LogisticConfig
@@ -211,3 +212,41 @@ def test_trained_model_wraps_any_estimator() -> None:
         train_late_rate=float(y.mean()),
     )
     np.testing.assert_allclose(model.predict_proba(_ask(("UA", "EWR", 5)).assign(other=3)), [0.5])
+
+
+def test_a_saved_model_loads_back(tmp_path: Path) -> None:
+    table, manifest = model_table()
+    model = train_model(table, manifest, _params("baseline"), seed=1)
+    save_model(model, tmp_path / "model.pkl")
+    loaded = load_model(tmp_path / "model.pkl")
+    np.testing.assert_array_equal(loaded.predict_proba(table), model.predict_proba(table))
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "EOFError: Ran out of input"),
+        (b"not a pickle at all", "UnpicklingError: "),
+        (pickle.dumps({"a": 1}, protocol=5)[:-4], "UnpicklingError: "),  # truncated
+        (b"\x80\x05\x95\x1e\x00\x00\x00\x00\x00\x00\x00\x8c\x0bpipelab.nop\x94\x8c\x03Gone\x94\x93\x94.", "Error: "),
+    ],
+    ids=["empty", "garbage", "truncated", "stale-class"],
+)
+def test_a_broken_model_file_is_one_line_naming_it(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "model.pkl"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not a model the train stage wrote (")
+    assert reason in message
+    assert message.endswith("; re-run the train stage (`dvc repro train`)")
+    assert "\n" not in message
+
+
+def test_a_pickle_of_something_else_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(DataError) as info:
+        load_model(path)
+    assert str(info.value) == f"{path}: holds a dict, not a trained model; re-run the train stage (`dvc repro train`)"

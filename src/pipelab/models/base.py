@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from pipelab.errors import DataError
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef
 
@@ -39,3 +42,24 @@ class TrainedModel:
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """P(late) per row of `frame` (which must hold `columns`)."""
         return np.asarray(self.estimator.predict_proba(frame[self.columns])[:, 1], dtype="float64")
+
+
+def save_model(model: TrainedModel, path: Path) -> None:
+    with path.open("wb") as fh:
+        pickle.dump(model, fh, protocol=5)
+
+
+def load_model(path: Path) -> TrainedModel:
+    """The model train pickled; a truncated, foreign or stale file is one line, not a traceback."""
+    rerun = "re-run the train stage (`dvc repro train`)"
+    try:
+        with path.open("rb") as fh:
+            model = pickle.load(fh)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError) as err:
+        reason = str(err).splitlines()[0] if str(err) else "no details"
+        raise DataError(
+            f"{path}: not a model the train stage wrote ({type(err).__name__}: {reason}); {rerun}"
+        ) from None
+    if not isinstance(model, TrainedModel):
+        raise DataError(f"{path}: holds a {type(model).__name__}, not a trained model; {rerun}")
+    return model
