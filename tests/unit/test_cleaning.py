@@ -9,7 +9,7 @@ import pytest
 from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, to_utc
 from pipelab.contracts import conform, validate_table
 from pipelab.contracts.clean import CLEAN_FLIGHTS
-from tests.unit.builders import clean_flight_table, flight, raw_airports, raw_flights, raw_weather
+from tests.unit.builders import AIRPORTS, clean_flight_table, flight, raw_airports, raw_flights, raw_weather
 
 NY = "America/New_York"
 
@@ -196,6 +196,18 @@ def test_clean_destination_without_zone() -> None:
     for column in ("sched_arr_utc", "arr_utc", "sched_block_minutes"):
         assert out[column].isna().tolist() == [True, False], column
     assert out.loc[0, "sched_dep_utc"] == _utc("2013-01-01 10:15")
+
+
+def test_a_flight_from_an_airport_without_zone_is_quarantined_by_the_clean_contract() -> None:
+    """No UTC departure means no weather or congestion: before 2.0.2 such flights went on silently."""
+    airports = raw_airports(*[{**a, "tzone": None} if a["faa"] == "EWR" else a for a in AIRPORTS])
+    out = clean_flights(raw_flights(flight(flight=1, origin="EWR"), flight(flight=2, origin="JFK")), airports, {})
+    assert out["origin_tz_known"].tolist() == [False, True]
+    result = validate_table(out, CLEAN_FLIGHTS, "clean")
+    assert result.valid["row_id"].tolist() == [1]
+    assert result.quarantine[["row_id", "check", "column"]].to_dict("records") == [
+        {"row_id": 0, "check": "origin_time_zone_known", "column": "origin_tz_known"}
+    ]
 
 
 def test_clean_extra_zones_fill_gaps() -> None:

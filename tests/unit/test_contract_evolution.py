@@ -323,8 +323,8 @@ def test_clean_flights_v1_data_is_read_as_v2_through_the_registered_migration() 
         flight(flight=2, dep_time=None, dep_delay=None, arr_time=None, arr_delay=None, air_time=None),
     )
     out, steps = adapt(as_v1(v2), CLEAN_FLIGHTS, "1.0.0", "data/clean/flights")
-    assert CLEAN_FLIGHTS.version == "2.0.1"
-    assert [(s["from"], s["to"]) for s in steps] == [("1.0.0", "2.0.0"), ("2.0.0", "2.0.1")]
+    assert CLEAN_FLIGHTS.version == "2.0.2"
+    assert [(s["from"], s["to"]) for s in steps] == [("1.0.0", "2.0.0"), ("2.0.0", "2.0.2")]
     assert "rounded to whole minutes" in steps[0]["how"]
     pd.testing.assert_frame_equal(out.drop(columns=ADDED_IN_V2), v2.drop(columns=ADDED_IN_V2))
     assert out[ADDED_IN_V2].isna().all().all()

@@ -264,6 +264,19 @@ def test_orphan_foreign_keys_warn_or_quarantine_as_the_contract_says() -> None:
     assert result.quality.warnings == {"dest_in_airports": 1, "tailnum_in_planes": 1}
 
 
+def test_an_airport_with_an_unknown_time_zone_is_quarantined_and_its_flights_follow() -> None:
+    """clean could not place its clocks (an unknown zone stopped it with an internal error)."""
+    airports = raw_airports(*[{**a, "tzone": "Not/AZone"} if a["faa"] == "EWR" else a for a in AIRPORTS])
+    checked = validate_table(airports, RAW_CONTRACTS["airports"], "validate")
+    assert checked.quarantine[["check", "column", "value"]].to_dict("records") == [
+        {"check": "tzone_known_zone", "column": "tzone", "value": "'Not/AZone'"}
+    ]
+    assert "EWR" not in checked.valid["faa"].tolist()
+    flights = raw_flights(flight(flight=1, origin="EWR"), flight(flight=2, origin="JFK"))
+    result = validate_table(flights, FLIGHTS, "validate", references={**references(), "raw_airports": checked.valid})
+    assert result.quarantine[["row_id", "check"]].to_dict("records") == [{"row_id": 0, "check": "origin_in_airports"}]
+
+
 def test_foreign_keys_are_not_checked_without_the_referenced_table() -> None:
     frame = raw_flights(flight(flight=1, origin="XYZ", tailnum="N00000"))
     result = validate_table(frame, FLIGHTS, "validate")

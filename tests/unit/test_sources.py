@@ -55,7 +55,7 @@ def test_coerce_missing_column_names_origin_and_column() -> None:
 
 def test_coerce_lists_every_missing_column() -> None:
     frame = _airports_frame().drop(columns=["lat", "tzone"])
-    with pytest.raises(DataError, match=r"^src \(raw_airports v1\.0\.0\): missing required column\(s\): lat, tzone$"):
+    with pytest.raises(DataError, match=r"^src \(raw_airports v1\.0\.1\): missing required column\(s\): lat, tzone$"):
         coerce_table(frame, RAW_CONTRACTS["airports"], "src")
 
 
@@ -86,7 +86,7 @@ def test_coerce_drops_extra_columns_and_accepts_any_column_order() -> None:
 def test_coerce_non_numbers_stop_with_count_example_and_row(column: str, values: list[Any], message: str) -> None:
     with pytest.raises(DataError) as err:
         coerce_table(_airports_frame(**{column: values}), RAW_CONTRACTS["airports"], "a.csv")
-    assert str(err.value) == f"a.csv (raw_airports v1.0.0): {message}"
+    assert str(err.value) == f"a.csv (raw_airports v{RAW_CONTRACTS['airports'].version}): {message}"
 
 
 @pytest.mark.parametrize(("value", "shown"), [(1.5, "1.5"), ("1.5", "'1.5'"), (2.25, "2.25")])
@@ -314,7 +314,7 @@ def test_load_files_coercion_error_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "airports.csv").write_text("faa,name\nEWR,Newark\n", encoding="utf-8")
     with pytest.raises(
         DataError,
-        match=r"airports\.csv \(raw_airports v1\.0\.0\): missing required column\(s\): lat, lon, alt, tz, dst, tzone",
+        match=r"airports\.csv \(raw_airports v1\.0\.1\): missing required column\(s\): lat, lon, alt, tz, dst, tzone",
     ):
         load_files(DataParams(source="files", path=str(tmp_path)))
 

@@ -180,7 +180,29 @@ CLEAN_FLIGHTS_V2_0_1 = CLEAN_FLIGHTS_V2.model_copy(
         ),
     }
 )  # same schema as 2.0.0; the DST rules read the UTC instant clean placed each time at (5x faster)
-CLEAN_FLIGHTS = CLEAN_FLIGHTS_V2_0_1  # the current version: what clean writes and every reader expects
+ORIGIN_TIME_ZONE_KNOWN = Rule(
+    name="origin_time_zone_known",
+    rule="one_of",
+    args={"values": [True]},
+    description="quarantined: with no zone for the origin there is no UTC departure, so no weather or congestion",
+)
+CLEAN_FLIGHTS_V2_0_2 = CLEAN_FLIGHTS_V2_0_1.model_copy(
+    update={
+        "version": "2.0.2",
+        "columns": tuple(
+            column.model_copy(update={"rules": (ORIGIN_TIME_ZONE_KNOWN,)})
+            if column.name == "origin_tz_known"
+            else column
+            for column in CLEAN_FLIGHTS_V2_0_1.columns
+        ),
+        "decisions": (
+            *CLEAN_FLIGHTS_V2_0_1.decisions,
+            "A flight from an airport without a time zone cannot be placed in UTC: quarantined (v2.0.2; before, "
+            "it was kept without weather or congestion features, silently).",
+        ),
+    }
+)
+CLEAN_FLIGHTS = CLEAN_FLIGHTS_V2_0_2  # the current version: what clean writes and every reader expects
 
 
 @migration("clean_flights", "1.0.0", "2.0.0")

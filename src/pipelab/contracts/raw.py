@@ -198,7 +198,7 @@ RAW_PLANES = Contract(
     decisions=("70 aircraft have no build year: kept; clean.missing decides (impute by default).",),
 )
 
-RAW_AIRPORTS = Contract(
+RAW_AIRPORTS_V1 = Contract(
     name="raw_airports",
     version="1.0.0",
     description="Airports by FAA code, with location and time zone.",
@@ -230,6 +230,33 @@ RAW_AIRPORTS = Contract(
     extra_columns="drop",
     decisions=("Airports without an IANA zone are kept; flights to them get no UTC arrival time.",),
 )
+RAW_AIRPORTS_V1_0_1 = RAW_AIRPORTS_V1.model_copy(
+    update={
+        "version": "1.0.1",
+        "columns": tuple(
+            column.model_copy(
+                update={
+                    "rules": (
+                        Rule(
+                            name="tzone_known_zone",
+                            rule="time_zone",
+                            description="a zone name clean cannot use (e.g. a typo) would stop it",
+                        ),
+                    )
+                }
+            )
+            if column.name == "tzone"
+            else column
+            for column in RAW_AIRPORTS_V1.columns
+        ),
+        "decisions": (
+            *RAW_AIRPORTS_V1.decisions,
+            "An airport whose tzone is not an IANA zone name is quarantined (v1.0.1); its flights then fail "
+            "origin_in_airports or keep a warning on dest_in_airports.",
+        ),
+    }
+)
+RAW_AIRPORTS = RAW_AIRPORTS_V1_0_1
 
 RAW_AIRLINES = Contract(
     name="raw_airlines",

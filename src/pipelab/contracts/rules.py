@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import available_timezones
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,12 @@ def finite(series: pd.Series) -> pd.Series:
 def one_of(series: pd.Series, values: list[Any]) -> pd.Series:
     """One of the listed values."""
     return _passes(series.isna() | series.isin(values), series.index)
+
+
+@rule("time_zone")
+def time_zone(series: pd.Series) -> pd.Series:
+    """An IANA time zone name: clean places local clocks in it, and an unknown one cannot be used."""
+    return _passes(series.isna() | series.isin(sorted(available_timezones())), series.index)
 
 
 @rule("text_length")

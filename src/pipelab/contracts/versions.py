@@ -9,20 +9,23 @@ from pipelab.contracts.clean import (
     CLEAN_FLIGHTS_V1,
     CLEAN_FLIGHTS_V2,
     CLEAN_FLIGHTS_V2_0_1,
+    CLEAN_FLIGHTS_V2_0_2,
     CLEAN_PLANES,
     CLEAN_WEATHER,
 )
 from pipelab.contracts.model import Contract
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.quarantine import QUARANTINE
-from pipelab.contracts.raw import RAW_CONTRACTS
+from pipelab.contracts.raw import RAW_AIRPORTS_V1, RAW_CONTRACTS
 from pipelab.errors import ContractError
 
 CONTRACTS: tuple[Contract, ...] = (
     *RAW_CONTRACTS.values(),
+    RAW_AIRPORTS_V1,
     CLEAN_FLIGHTS_V1,
     CLEAN_FLIGHTS_V2,
     CLEAN_FLIGHTS_V2_0_1,
+    CLEAN_FLIGHTS_V2_0_2,
     CLEAN_WEATHER,
     CLEAN_PLANES,
     FEATURES,
