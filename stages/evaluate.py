@@ -50,7 +50,9 @@ def run(ctx: StageContext) -> None:
         ctx.write_csv(evaluation.roc_points(y, p, params.curve_points), "plots/roc.csv")
         ctx.write_csv(evaluation.precision_recall_points(y, p, params.curve_points), "plots/precision_recall.csv")
     else:
-        ctx.log.warning("test split has one class only: ROC and precision-recall curves are empty")
+        ctx.log.warning(
+            "test split has one class only: no ROC AUC or average precision in metrics/scores.json, empty curves"
+        )
         ctx.write_text("fpr,tpr\n", "plots/roc.csv")
         ctx.write_text("recall,precision\n", "plots/precision_recall.csv")
     ctx.write_csv(evaluation.calibration_bins(y, p, params.calibration_bins), "plots/calibration.csv")

@@ -18,14 +18,20 @@ from pipelab.params import EvaluateParams
 
 
 def scores(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | int]:
-    """Flat metrics; ranking metrics are NaN-free only when both classes are present."""
+    """Flat metrics. Ranking metrics are undefined with one class only: left out, not made up
+    (a stand-in 0.5 would read as a real score in reports and comparisons, which flag a gated
+    metric that is missing)."""
     predicted = (p >= threshold).astype(int)
-    both = len(np.unique(y)) == 2
+    ranking: dict[str, float | int] = {}
+    if len(np.unique(y)) == 2:
+        ranking = {
+            "roc_auc": round(float(metrics.roc_auc_score(y, p)), 6),
+            "average_precision": round(float(metrics.average_precision_score(y, p)), 6),
+        }
     out: dict[str, float | int] = {
         "n_test": len(y),
         "late_rate": round(float(y.mean()), 6) if len(y) else 0.0,
-        "roc_auc": round(float(metrics.roc_auc_score(y, p)), 6) if both else 0.5,
-        "average_precision": round(float(metrics.average_precision_score(y, p)), 6) if both else float(y.mean()),
+        **ranking,
         "log_loss": round(float(metrics.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), 6),
         "brier": round(float(metrics.brier_score_loss(y, p)), 6),
         "accuracy": round(float(metrics.accuracy_score(y, predicted)), 6),
