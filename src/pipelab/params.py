@@ -314,7 +314,8 @@ def read_params_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ParamsError(f"{path}: params file not found") from None
+        where = "" if path.is_absolute() else f" in {Path.cwd()} (run from the repository root)"
+        raise ParamsError(f"{path}: params file not found{where}") from None
     except IsADirectoryError:
         raise ParamsError(f"{path}: is a directory, not a params file") from None
     except UnicodeDecodeError as err:

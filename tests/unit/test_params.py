@@ -373,6 +373,13 @@ def test_params_file_not_found(tmp_path: Path) -> None:
     assert str(info.value) == f"{path}: params file not found"
 
 
+def test_a_relative_params_file_not_found_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParamsError) as info:
+        read_params_file(Path("params.yaml"))
+    assert str(info.value) == f"params.yaml: params file not found in {tmp_path} (run from the repository root)"
+
+
 def test_params_file_with_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
     path.write_text("seed: 1\nmodel:\n  name: [hgb\n", encoding="utf-8")

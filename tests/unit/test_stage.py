@@ -341,7 +341,9 @@ def test_bad_params_exit_2_before_run_is_called(repo: Path, capsys: pytest.Captu
 def test_missing_params_file_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     calls: list[str] = []
     assert run_stage(SPEC, lambda ctx: calls.append("run"), ["--params", "other.yaml"]) == 2
-    assert error_line(capsys) == "error: demo: other.yaml: params file not found"
+    assert (
+        error_line(capsys) == f"error: demo: other.yaml: params file not found in {repo} (run from the repository root)"
+    )
     assert calls == []
 
 
@@ -351,7 +353,9 @@ def test_run_from_another_directory_leaves_no_log_directory(
     (repo / "stages").mkdir()
     monkeypatch.chdir(repo / "stages")  # `python train.py` from inside stages/
     assert run_stage(SPEC, lambda ctx: None, []) == 2
-    assert error_line(capsys) == "error: demo: params.yaml: params file not found"
+    assert error_line(capsys) == (
+        f"error: demo: params.yaml: params file not found in {repo / 'stages'} (run from the repository root)"
+    )
     assert list((repo / "stages").iterdir()) == []
     monkeypatch.chdir(repo)  # from the root, the same stage logs to logs/pipelab.jsonl
     assert run_stage(SPEC, run_ok, []) == 0
