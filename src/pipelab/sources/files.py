@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ from pipelab.sources.coerce import CSV_SUFFIXES, typed_table
 from pipelab.tables import TABLES
 
 SUFFIXES = (".parquet", *CSV_SUFFIXES)
+# What a broken .gz or .zip raises, at open or mid-stream (bad header, truncation, bad data, bad CRC).
+ARCHIVE_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 
 
 def find_table(directory: Path, table: str) -> Path:
@@ -27,14 +32,32 @@ def find_table(directory: Path, table: str) -> Path:
     return found[0]
 
 
+def _check_zip(path: Path) -> None:
+    """pandas reads a .csv.zip only if it holds exactly one file: say what it holds instead."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if len(names) != 1:
+            listed = f" ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" if names else ""
+            raise DataError(f"{path}: a .csv.zip must hold exactly one CSV file, it holds {len(names)} files{listed}")
+        try:
+            archive.open(names[0]).close()
+        except (RuntimeError, NotImplementedError) as err:  # encrypted, or e.g. Deflate64
+            raise DataError(f"{path}: cannot unpack {names[0]} ({err})") from None
+
+
 def read_table_file(path: Path) -> pd.DataFrame:
-    """Read one CSV (UTF-8, optional BOM) or Parquet file; unreadable files stop with one line."""
+    """Read one CSV (UTF-8, optional BOM; plain, gzipped or zipped) or Parquet file; bad ones stop with one line."""
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty (0 bytes)")
     if path.suffix == ".parquet":
         return read_parquet(path)
     try:
-        header = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
+        if path.suffix == ".zip":
+            _check_zip(path)
+        # Header and first data row as plain fields: a first row with more fields than the header
+        # stops here, where read_csv would silently make its first field(s) the index.
+        head = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=2, dtype=str)
+        header = head.iloc[0].tolist()
         repeated = sorted({str(h) for h in header if header.count(h) > 1})
         if repeated:
             raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
@@ -45,6 +68,9 @@ def read_table_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: malformed CSV ({str(err).strip().splitlines()[-1]})") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: no header and no rows") from None
+    except ARCHIVE_ERRORS as err:
+        kind = "gzip" if path.suffix == ".gz" else "zip"
+        raise DataError(f"{path}: not a valid {kind} file ({err})") from None
 
 
 @register(
@@ -53,8 +79,8 @@ def read_table_file(path: Path) -> pd.DataFrame:
     writes=tuple(ContractRef(f"raw_{t}") for t in TABLES),
     failure_modes=(
         "data.path missing, or a table file missing or ambiguous (both .csv and .parquet)",
-        "0-byte, non-UTF-8, malformed CSV or unreadable Parquet file",
-        "missing or duplicated column, value not a number, fraction in an integer column",
+        "0-byte, non-UTF-8, malformed CSV, broken .gz/.zip (or a zip not of one file), unreadable Parquet",
+        "missing or duplicated column, value not a number (or a bool, time or duration), fraction in an integer column",
     ),
 )
 def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
@@ -65,7 +91,8 @@ def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[s
     """
     directory = Path(params.path)
     if not directory.is_dir():
-        raise DataError(f"data.path={params.path!r}: directory not found")
+        problem = "a file, not a directory of table files" if directory.exists() else "directory not found"
+        raise DataError(f"data.path={params.path!r}: {problem}")
     tables, sources = {}, []
     for table in TABLES:
         path = find_table(directory, table)
