@@ -265,7 +265,11 @@ def test_pipelab_sweep_runs_real_experiments_resumes_and_applies_only_a_winner(w
     dirty = pipelab(work, "sweep", *space, "--study", "lr")
     assert dirty.returncode == 2
     assert "params.yaml" in dirty.stderr
-    assert "uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first" in dirty.stderr
+    lock = "dvc.lock, " if "applied lr-" in second.stdout else ""  # an applied trial changed dvc.lock too
+    assert (
+        f"uncommitted changes in {lock}params.yaml (commit them after `dvc repro`, or undo them: "
+        f"`git checkout HEAD -- {lock.replace(',', '')}params.yaml`)"
+    ) in dirty.stderr
     assert len(optuna.load_study(study_name="lr", storage=storage).trials) == 2
 
 
@@ -314,9 +318,16 @@ def test_pipelab_seeds_judges_means_over_seeds_reuses_its_runs_and_refuses_stale
         fh.write("# an uncommitted edit\n")
     stale = pipelab(work, *args)
     assert stale.returncode == 2
+    why = "error: not starting, as every run starts from HEAD, whose committed results stand for its own seed: "
     assert stale.stderr == (
-        "error: src/pipelab/training.py: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) "
-        "or stash first (every run starts from HEAD, whose committed results stand for its own seed)\n"
+        f"{why}uncommitted changes in src/pipelab/training.py (commit them after `dvc repro`, or undo them: "
+        "`git checkout HEAD -- src/pipelab/training.py`)\n"
+    )
+    commit_all(work, "training.py edited, HEAD not reproduced")
+    unreproduced = pipelab(work, *args)
+    assert unreproduced.returncode == 2
+    assert unreproduced.stderr == (
+        f"{why}src/pipelab/training.py committed but not what dvc.lock records (run `dvc repro` and commit dvc.lock)\n"
     )
 
 

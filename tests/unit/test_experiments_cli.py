@@ -142,6 +142,8 @@ def test_a_gated_metric_missing_on_the_target_fails_the_gate(runner: CliRunner, 
         (("typo", "main"), "error: unknown revision or experiment 'typo'"),
         (("main", "text-metric"), "error: metrics/scores.json at text-metric: roc_auc = 'n/a' is not a number"),
         (("main", "no-metrics"), "error: no-metrics (commit "),
+        (("", "workspace"), "error: empty revision '': name a branch, tag, commit, DVC experiment or `workspace`"),
+        (("main", " "), "error: empty revision ' ': name a branch, tag, commit, DVC experiment or `workspace`"),
     ],
 )
 def test_bad_sides_exit_2_with_one_line(runner: CliRunner, tiny: Path, args: tuple[str, ...], message: str) -> None:

@@ -244,6 +244,46 @@ def test_data_diff_reads_provenance_defensively_and_reports_rows_contracts_and_c
     assert datasets["data/raw/new"]["base_rows"] is None
 
 
+def test_a_side_whose_records_are_not_in_the_cache_is_not_compared_rather_than_counted_as_changed() -> None:
+    record = {"datasets": {"data/raw/flights": {"rows": 100}, "data/raw/weather": {"rows": 10}}}
+    features = {"datasets": {"data/features/table": {"rows": 90}}}
+    base = snap(
+        "main",
+        {"roc_auc": 0.7},
+        provenance={"data/features.provenance.json": features},
+        unavailable=["data/raw.provenance.json", "data/predictions.provenance.json"],
+    )
+    target = snap(
+        "exp",
+        {"roc_auc": 0.7},
+        provenance={"data/raw.provenance.json": record, "data/features.provenance.json": features},
+    )
+    report = report_of(base, target)
+    assert [d["path"] for d in report["datasets"]] == ["data/features/table"]  # the raw ones cannot be judged
+    expected = (
+        "Part of the data of `main` cannot be compared: 2 of its 3 provenance records are not in the local DVC cache "
+        "(nor a reachable remote); get them with `dvc pull` in a checkout of main000 (or `dvc fetch --all-commits`), "
+        "or `dvc repro` there"
+    )
+    assert report["data_unavailable"] == [expected]
+    text = markdown(build_report(base, target, GATES, "g"))
+    data = text[text.index("## Data") : text.index("## Predictions")]
+    assert data == f"## Data\n\n{expected}.\n\n1 of 1 datasets unchanged (rows, contract version, columns).\n\n"
+    assert "Not available (see the data section)." in text
+    assert not any("provenance" in note for note in report["notes"])
+
+
+def test_how_to_get_the_records_depends_on_the_kind_of_side() -> None:
+    workspace = snap("workspace", {}, unavailable=["data/raw.provenance.json"])
+    workspace.intent = dataclasses.replace(workspace.intent, kind="workspace")
+    experiment = snap("exp", {}, unavailable=["data/raw.provenance.json"])
+    experiment.intent = dataclasses.replace(experiment.intent, kind="experiment", name="exp-1")
+    lines = report_of(workspace, experiment)["data_unavailable"]
+    assert lines[0].startswith("The data of `workspace` cannot be compared: none of its 1 provenance records is in")
+    assert lines[0].endswith("get them with `dvc pull`, or reproduce them with `dvc repro`")
+    assert lines[1].endswith("get them with `dvc exp pull <git remote> exp-1`, or run the experiment again")
+
+
 def test_quality_counts_and_failed_checks_are_compared_per_table() -> None:
     base_quality = {"weather": {"rows_in": 10, "rows_quarantined": 1, "quarantined_by_rule": {"wind:range": 1}}}
     target_quality = {

@@ -185,10 +185,49 @@ def test_plan_refuses_uncommitted_params_or_lock_in_one_line(tiny: Path, path: s
     with pytest.raises(SweepError) as err:
         plan_with(tiny, ["model.hgb.learning_rate=log:0.01..0.3"])
     assert str(err.value) == (
-        f"{path}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
-        "(every trial starts from the committed params and is judged against HEAD)"
+        "not starting, as every trial starts from the committed params and is judged against HEAD: "
+        f"uncommitted changes in {path} (commit them after `dvc repro`, or undo them: `git checkout HEAD -- {path}`)"
     )
     assert not (tiny / "sweeps").exists()
+
+
+@pytest.fixture
+def staged(tiny: Path) -> Path:
+    """`tiny` with a stage that reads code.py and lib/, reproduced and committed: dvc.lock records their hashes."""
+    (tiny / "lib").mkdir()
+    (tiny / "lib" / "util.py").write_text("X = 1\n", encoding="utf-8")
+    (tiny / "code.py").write_text("print(1)\n", encoding="utf-8")
+    stage = {"stages": {"s": {"cmd": "python code.py", "deps": ["code.py", "lib"]}}}
+    (tiny / "dvc.yaml").write_text(yaml.safe_dump(stage), encoding="utf-8")
+    repro = sweep.dvc(tiny, "repro", "-q")
+    assert repro.returncode == 0, repro.stdout + repro.stderr
+    commit_all(tiny, "a stage")
+    return tiny
+
+
+def test_plan_tells_uncommitted_edits_from_committed_code_dvc_lock_did_not_run(staged: Path) -> None:
+    (staged / "code.py").write_text("print(2)\n", encoding="utf-8")
+    commit_all(staged, "code changed, not reproduced")
+    (staged / "lib" / "util.py").write_text("X = 2\n", encoding="utf-8")  # uncommitted
+    (staged / "lib" / "new.py").write_text("Y = 1\n", encoding="utf-8")  # untracked
+    with pytest.raises(SweepError) as err:
+        plan_with(staged, ["model.hgb.learning_rate=log:0.01..0.3"])
+    assert str(err.value) == (
+        "not starting, as every trial starts from the committed params and is judged against HEAD: "
+        "uncommitted changes in lib/util.py, lib/new.py (commit them after `dvc repro`, or undo them: "
+        "`git checkout HEAD -- lib/util.py`; delete lib/new.py); "
+        "code.py committed but not what dvc.lock records (run `dvc repro` and commit dvc.lock)"
+    )
+
+
+def test_plan_starts_once_head_is_reproduced_and_committed(staged: Path) -> None:
+    (staged / "code.py").write_text("print(2)\n", encoding="utf-8")
+    commit_all(staged, "code changed, not reproduced")
+    with pytest.raises(SweepError, match=r"code.py committed but not what dvc.lock records"):
+        plan_with(staged, ["model.hgb.learning_rate=log:0.01..0.3"])
+    assert sweep.dvc(staged, "repro", "-q").returncode == 0
+    commit_all(staged, "reproduced")
+    assert plan_with(staged, ["model.hgb.learning_rate=log:0.01..0.3"]).baseline == 0.69
 
 
 # --- the trial loop, with a stand-in for `dvc exp run --temp` -----------------------------------

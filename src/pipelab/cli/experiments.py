@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import typer
 
 from pipelab.cli.app import app, fail
-from pipelab.errors import PipelabError
+from pipelab.errors import PipelabError, file_errors
 
 SIDE_HELP = "`workspace`, a git revision (branch, tag, commit) or a DVC experiment name"
 
@@ -82,7 +82,10 @@ def sweep(
     ] = None,
     study: Annotated[str, typer.Option(help="study name: sweeps/NAME.jsonl, experiments NAME-TRIAL")] = "sweep",
     apply_best: Annotated[
-        bool, typer.Option(help="`dvc exp apply` the best trial at the end, if it beats HEAD's committed params")
+        bool,
+        typer.Option(
+            "--apply-best", help="`dvc exp apply` the best trial at the end, if it beats HEAD's committed params"
+        ),
     ] = False,
     seed: Annotated[int, typer.Option(help="sampler seed")] = 2013,
     root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
@@ -164,10 +167,8 @@ def pr_comment(
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
         raise fail("GITHUB_TOKEN is not set")
-    try:
+    with file_errors(report):
         body = report.read_text(encoding="utf-8")
-    except OSError as err:
-        raise fail(f"{report}: cannot read the report ({err.strerror})") from None
     if link:
         body += f"\nPlots and `report.json`: [workflow run]({link})\n"
     try:

@@ -21,7 +21,7 @@ import yaml
 from pipelab.errors import PipelabError
 from pipelab.experiments.gates import Gate, Gates, Verdict
 from pipelab.experiments.predictions import PREDICTION_COLUMNS, PredictionDiff, prediction_diff
-from pipelab.experiments.snapshot import SCORES, Snapshot
+from pipelab.experiments.snapshot import PROVENANCE_SUFFIX, SCORES, Snapshot
 
 if TYPE_CHECKING:
     from pipelab.experiments.revisions import Intent
@@ -124,6 +124,7 @@ class Report:
     warn_psi: tuple[float, float]  # quality.drift.warn_psi of (base, target): PSI above it is flagged
     sources_changed: list[str]  # code and source data the stages read, different on the two sides
     replication: Replication
+    data_unavailable: list[str]  # per side whose provenance records are not in the cache: why, and what to do
 
     @property
     def failing(self) -> list[Change]:
@@ -180,6 +181,7 @@ class Report:
             "sources_changed": self.sources_changed,
             "close_calls": changes(self.close_calls),
             "replication": dataclasses.asdict(self.replication),
+            "data_unavailable": self.data_unavailable,
             "plots": self.plots,
             "notes": self.notes,
         }
@@ -356,11 +358,17 @@ def _columns(info: Mapping[str, Any] | None) -> list[str]:
     return [str(c) for c in columns] if isinstance(columns, list) else []
 
 
+def _unknown(path: str, sides: Iterable[Snapshot]) -> bool:
+    """Whether `path` is inside an output whose provenance record a side could not read."""
+    outputs = [record.removesuffix(PROVENANCE_SUFFIX) for side in sides for record in side.unavailable]
+    return any(path == out or path.startswith(out + "/") for out in outputs)
+
+
 def dataset_changes(base: Snapshot, target: Snapshot) -> list[DatasetChange]:
-    """Every dataset named by either side's provenance records."""
+    """Every dataset named by either side's provenance records, but those whose record a side lacks."""
     before, after = _datasets(base.provenance), _datasets(target.provenance)
     out = []
-    for path in sorted(set(before) | set(after)):
+    for path in sorted(p for p in set(before) | set(after) if not _unknown(p, (base, target))):
         b, t = before.get(path), after.get(path)
         both = b is not None and t is not None
         out.append(
@@ -407,6 +415,31 @@ def _predictions(base: Snapshot, target: Snapshot, notes: list[str]) -> Predicti
         return None
 
 
+def _how_to_get(intent: Intent) -> str:
+    if intent.kind == "workspace":
+        return "`dvc pull`, or reproduce them with `dvc repro`"
+    if intent.kind == "experiment":
+        return f"`dvc exp pull <git remote> {intent.name}`, or run the experiment again"
+    return f"`dvc pull` in a checkout of {intent.short} (or `dvc fetch --all-commits`), or `dvc repro` there"
+
+
+def data_unavailable(side: Snapshot) -> str | None:
+    """Why a side's data cannot be compared, when its provenance records are not in the cache: a missing
+    record is not a changed dataset."""
+    if not side.unavailable:
+        return None
+    missing, total = len(side.unavailable), len(side.unavailable) + len(side.provenance)
+    what, which = (
+        ("The data", f"none of its {total} provenance records is")
+        if missing == total
+        else ("Part of the data", f"{missing} of its {total} provenance records are not")
+    )
+    return (
+        f"{what} of `{side.intent.label}` cannot be compared: {which} in the local DVC cache (nor a reachable "
+        f"remote); get them with {_how_to_get(side.intent)}"
+    )
+
+
 def build_report(base: Snapshot, target: Snapshot, gates: Gates, gates_source: str) -> Report:
     """The whole comparison of `target` against `base` (plots are added once rendered)."""
     notes = [*base.notes, *target.notes]
@@ -432,4 +465,5 @@ def build_report(base: Snapshot, target: Snapshot, gates: Gates, gates_source: s
         warn_psi=(warn_psi(base.params), warn_psi(target.params)),
         sources_changed=changed_sources,
         replication=replication(base.intent, params, changed_sources),
+        data_unavailable=[line for line in map(data_unavailable, (base, target)) if line],
     )

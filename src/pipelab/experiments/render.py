@@ -135,6 +135,8 @@ def _close_calls(report: Report) -> list[str]:
 
 def _data(report: Report, b: str, t: str) -> list[str]:
     lines = ["## Data", ""]
+    for line in report.data_unavailable:
+        lines += [f"{line}.", ""]
     changed = [d for d in report.datasets if d.changed]
     unchanged = len(report.datasets) - len(changed)
     if changed:
@@ -227,7 +229,8 @@ def _flag(value: float | None, above: bool) -> str:
 def _predictions(report: Report, b: str, t: str) -> list[str]:
     diff = report.predictions
     if diff is None:
-        return ["## Predictions", "", "Not available (see notes).", ""]
+        where = "the data section" if report.data_unavailable else "notes"
+        return ["## Predictions", "", f"Not available (see {where}).", ""]
     lines = [
         "## Predictions",
         "",

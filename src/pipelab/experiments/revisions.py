@@ -115,6 +115,8 @@ def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
     """The side's intent and the revision to open (None: the workspace)."""
     from dvc.scm import RevError, resolve_rev
 
+    if not label.strip():
+        raise RevisionError(f"empty revision {label!r}: name a branch, tag, commit, DVC experiment or `{WORKSPACE}`")
     if label == WORKSPACE:
         head = repo.scm.get_rev()
         subject = repo.scm.resolve_commit(head).message.strip().splitlines()[0]

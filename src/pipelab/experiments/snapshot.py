@@ -53,6 +53,7 @@ class Snapshot:
     curves: dict[str, Curve] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # see `source_hashes`
+    unavailable: list[str] = field(default_factory=list)  # provenance records in neither the cache nor a remote
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -67,7 +68,8 @@ def _telemetry(side: Side, stages: list[str]) -> dict[str, dict[str, Any]]:
     return {stage: _mapping(side.json(found[stage])) for stage in order}
 
 
-def _provenance(side: Side, lock_stages: dict[str, Any], notes: list[str]) -> dict[str, dict[str, Any]]:
+def _provenance(side: Side, lock_stages: dict[str, Any], unavailable: list[str]) -> dict[str, dict[str, Any]]:
+    """The provenance records dvc.lock names; the paths of those not in the cache go to `unavailable`."""
     paths = sorted(
         str(out["path"])
         for stage in lock_stages.values()
@@ -75,14 +77,11 @@ def _provenance(side: Side, lock_stages: dict[str, Any], notes: list[str]) -> di
         if isinstance(out, dict) and str(out.get("path", "")).endswith(PROVENANCE_SUFFIX)
     )
     records: dict[str, dict[str, Any]] = {}
-    missing: list[str] = []
     for path in paths:
         try:
             records[path] = _mapping(side.json(path))
-        except UnavailableError as err:
-            missing.append(str(err))
-    if missing:
-        notes.append(f"{len(missing)} provenance record(s) unavailable, data diff incomplete: {missing[0]}")
+        except UnavailableError:
+            unavailable.append(path)
     return records
 
 
@@ -111,10 +110,13 @@ def predictions_path(provenance: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
-def _predictions(side: Side, provenance: dict[str, dict[str, Any]], notes: list[str]) -> pd.DataFrame | None:
+def _predictions(
+    side: Side, provenance: dict[str, dict[str, Any]], notes: list[str], unavailable: list[str]
+) -> pd.DataFrame | None:
     path = predictions_path(provenance)
     if path is None:
-        notes.append(f"{side.intent.label}: no provenance record names a `{PREDICTIONS_CONTRACT}` dataset")
+        if not unavailable:  # else the record naming it is among those; the report says so once
+            notes.append(f"{side.intent.label}: no provenance record names a `{PREDICTIONS_CONTRACT}` dataset")
         return None
     try:
         return side.parquet(path)
@@ -163,8 +165,9 @@ def read_snapshot(side: Side) -> Snapshot:
     if not isinstance(scores, dict):
         raise RevisionError(f"{where}: {SCORES} must be a mapping of metric names to numbers")
     notes: list[str] = []
+    unavailable: list[str] = []
     lock_stages = _mapping(_mapping(side.yaml("dvc.lock")).get("stages"))
-    provenance = _provenance(side, lock_stages, notes)
+    provenance = _provenance(side, lock_stages, unavailable)
     return Snapshot(
         intent=side.intent,
         params=_mapping(side.yaml(PARAMS)),
@@ -172,8 +175,9 @@ def read_snapshot(side: Side) -> Snapshot:
         quality=_mapping(side.json(QUALITY)),
         telemetry=_telemetry(side, list(lock_stages)),
         provenance=provenance,
-        predictions=_predictions(side, provenance, notes),
+        predictions=_predictions(side, provenance, notes, unavailable),
         curves=_curves(side),
         notes=notes,
         sources=source_hashes(lock_stages),
+        unavailable=unavailable,
     )

@@ -70,40 +70,80 @@ def _committed(params: Any, key: str) -> Any:
     return node
 
 
-def uncommitted(root: Path) -> list[str]:
-    """What a `dvc exp run` would take from the workspace rather than from HEAD.
-
-    That is params.yaml or dvc.lock with uncommitted changes (`git status`), and git-tracked
-    dependencies -- code, params -- that differ from dvc.lock (`dvc status`): DVC carries
-    workspace changes into every experiment, and results run on them are not HEAD's.
-    """
+def _git_status(root: Path, paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(changed tracked files, untracked files) under `paths`, as `git status` lists them."""
     proc = subprocess.run(
-        ["git", "status", "--porcelain", "--", *COMMITTED], cwd=root, capture_output=True, text=True, check=False
+        ["git", "status", "--porcelain", "--", *paths], cwd=root, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise SweepError(f"git status: {error_line(proc)}")
-    found = {line[3:].strip() for line in proc.stdout.splitlines() if line.strip()}
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    changed = sorted({line[3:].split(" -> ")[-1].strip() for line in lines if not line.startswith("??")})
+    return changed, sorted(line[3:].strip() for line in lines if line.startswith("??"))
+
+
+def _changed_deps(root: Path) -> list[str]:
+    """Git-tracked dependencies (code, params) that differ from what dvc.lock records (`dvc status`)."""
     status = dvc(root, "status", "--json")
     if status.returncode != 0:
         raise SweepError(f"dvc status: {error_line(status)}")
     tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=False).stdout.split()
     stages = json.loads(status.stdout.strip().splitlines()[-1]) if status.stdout.strip() else {}
-    for entries in stages.values():
-        for entry in entries:
-            for path in entry.get("changed deps", {}) if isinstance(entry, dict) else ():
-                if any(f == path or f.startswith(path.rstrip("/") + "/") for f in tracked):
-                    found.add(path)
+    found = {
+        path
+        for entries in stages.values()
+        for entry in entries
+        for path in (entry.get("changed deps", {}) if isinstance(entry, dict) else ())
+        if any(_within(f, path) for f in tracked)
+    }
     return sorted(found)
 
 
+def _within(file: str, path: str) -> bool:
+    return file == path or file.startswith(path.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class NotHead:
+    """What a `dvc exp run` would take from the workspace rather than from HEAD, by what to do about it.
+
+    DVC carries workspace changes into every experiment, so results run on them are not HEAD's.
+    """
+
+    changed: list[str]  # tracked files with uncommitted changes (params.yaml, dvc.lock, code the stages read)
+    untracked: list[str]  # new files inside a dependency folder
+    stale: list[str]  # committed dependencies that differ from what dvc.lock records: HEAD was not reproduced
+
+    def problems(self) -> list[str]:
+        """One clause per cause: which files, how they differ, and what to do."""
+        found = []
+        if self.changed or self.untracked:
+            undo = [f"`git checkout HEAD -- {' '.join(self.changed)}`"] if self.changed else []
+            undo += [f"delete {', '.join(self.untracked)}"] if self.untracked else []
+            found.append(
+                f"uncommitted changes in {', '.join([*self.changed, *self.untracked])} (commit them after "
+                f"`dvc repro`, or undo them: {'; '.join(undo)})"
+            )
+        if self.stale:
+            found.append(
+                f"{', '.join(self.stale)} committed but not what dvc.lock records (run `dvc repro` and commit dvc.lock)"
+            )
+        return found
+
+
+def not_head(root: Path) -> NotHead:
+    """Uncommitted changes to params.yaml, dvc.lock and the dependencies, and committed ones dvc.lock lacks."""
+    deps = _changed_deps(root)
+    changed, untracked = _git_status(root, [*COMMITTED, *deps])
+    edited = [*changed, *untracked]
+    return NotHead(changed, untracked, [d for d in deps if not any(_within(f, d) for f in edited)])
+
+
 def require_head(root: Path, why: str, error: type[PipelabError]) -> None:
-    """Refuse to start while `uncommitted` finds anything; `why` says what the runs need HEAD for."""
-    dirty = uncommitted(root)
-    if dirty:
-        raise error(
-            f"{', '.join(dirty)}: uncommitted, or not what dvc.lock ran; commit (after `dvc repro`) or stash first "
-            f"({why})"
-        )
+    """Refuse to start while the workspace differs from HEAD as dvc.lock ran it; `why`: what the runs need HEAD for."""
+    problems = not_head(root).problems()
+    if problems:
+        raise error(f"not starting, as {why}: {'; '.join(problems)}")
 
 
 def plan(
