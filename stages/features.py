@@ -10,23 +10,23 @@ its distributions compared with the reference profile (drift). Writes data/featu
 
 from __future__ import annotations
 
-import json
-
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES
 from pipelab.contracts.raw import RAW_AIRPORTS
-from pipelab.drift import profile, psi
+from pipelab.drift import REFERENCE, profile, psi, read_profile
 from pipelab.features import build_features
 from pipelab.stage import StageContext, StageSpec, run_stage
 
-REFERENCE = "data/reference/features.profile.json"
 SPEC = StageSpec(
     name="features",
     description=__doc__ or "",
     params=("features", "target", "quality"),
-    deps=("data/clean", REFERENCE),
+    deps=("data/clean", REFERENCE.as_posix()),
     outs=("data/features",),
     validates=(FEATURES.name,),
+    tracked={
+        REFERENCE.as_posix(): "create it from a run's data/features/profile.json with `pipelab quality set-reference`"
+    },
 )
 CLEAN_INPUTS = ("flights", "weather.parquet", "planes.parquet", "airports.parquet")
 
@@ -44,8 +44,8 @@ def run(ctx: StageContext) -> None:
     )
     for name, value in counts.items():
         ctx.count(f"flights_{name}", value)
-    reference = json.loads(ctx.input(REFERENCE).read_text(encoding="utf-8"))
-    table = ctx.validate(table, FEATURES, drift=(psi(reference, table), REFERENCE))
+    reference = read_profile(ctx.input(REFERENCE))
+    table = ctx.validate(table, FEATURES, drift=(psi(reference, table), REFERENCE.as_posix()))
     ctx.log.info(
         "%d rows, %d features from groups %s; late rate %.3f",
         len(table),

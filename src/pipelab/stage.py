@@ -63,6 +63,7 @@ class StageSpec:
     metrics: tuple[str, ...] = ()
     plots: tuple[str, ...] = ()
     reports: tuple[str, ...] = ()  # small git-tracked outputs (cache: false)
+    tracked: dict[str, str] = field(default_factory=dict)  # git-tracked input no stage writes -> how to make it
 
     @property
     def telemetry(self) -> str:
@@ -138,6 +139,9 @@ class StageContext:
             key = self._param_key(path)
             if key is not None:  # the user's own data, not another stage's output
                 raise DataError(f"{path}: not found (set by `{key}` in params.yaml)")
+            if path.as_posix() in self.spec.tracked:
+                how = self.spec.tracked[path.as_posix()]
+                raise DataError(f"{path}: not found; {how}, or restore the committed one (`git checkout -- {path}`)")
             raise DataError(f"{path}: input not found; run `dvc repro` (or the stage that writes it) first")
         return path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pipelab.checks.min_rows import MinRowsConfig
 from pipelab.checks.quarantine_share import QuarantineShareConfig
 from pipelab.checks.rule_counts import Limits, RuleCountsConfig
 from pipelab.contracts import DatasetQuality, Finding
+from pipelab.errors import DataError
 from pipelab.params import QualityParams
 
 
@@ -215,6 +217,50 @@ def test_profile_of_discrete_and_empty_columns() -> None:
     assert p["features"]["weekend"]["edges"] == [0.0, 1.0]  # decile edges collapse to the distinct values
     assert p["features"]["empty"] == {"kind": "numeric", "edges": [], "shares": [0.0, 1.0]}
     assert drift.psi(p, frame) == {"empty": 0.0, "weekend": 0.0}
+
+
+REFERENCE_BROKEN = [
+    ("[1, 2]", "expected a features profile (a JSON object: rows, bins, features), got [1, 2]"),
+    ("{}", "not a features profile: rows: required key is missing; bins: required key is missing; features:"),
+    (
+        '{"rows": 5, "bins": 10, "features": {}}',
+        "not a features profile: features: Dictionary should have at least 1 item",
+    ),
+    (
+        '{"rows": 5, "bins": 10, "features": {"x": {"kind": "numeric", "edges": [1.0], "shares": [1.0]}}}',
+        "not a features profile: features.x.numeric: 1 shares for 1 edges; expected 3",
+    ),
+    (
+        '{"rows": 5, "bins": 10, "features": {"k": {"kind": "categorical", "categories": ["a"], "shares": [2, 0, 0]}}}',
+        "not a features profile: features.k.categorical.shares.0 = 2: Input should be less than or equal to 1",
+    ),
+    ("# not JSON", "not valid JSON (line 1, column 1: Expecting value)"),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), REFERENCE_BROKEN)
+def test_a_broken_profile_file_is_one_error_naming_it(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "features.profile.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        drift.read_profile(path)
+    assert str(err.value).startswith(f"{path}: {problem}")
+
+
+@pytest.mark.parametrize(("text", "problem"), REFERENCE_BROKEN[:-1])
+def test_psi_against_a_broken_reference_stops_naming_the_reference_instead_of_skipping_drift(
+    text: str, problem: str
+) -> None:
+    with pytest.raises(DataError) as err:
+        drift.psi(json.loads(text), _numbers(0))  # as the features stage passes it: parsed, not yet checked
+    assert str(err.value).startswith(f"{drift.REFERENCE}: {problem}")
+
+
+def test_the_committed_reference_and_a_fresh_profile_are_valid(tmp_path: Path) -> None:
+    assert drift.read_profile(Path(__file__).parents[2] / drift.REFERENCE).features
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(drift.profile(_numbers(0), ["x"], ["k"])), encoding="utf-8")
+    assert drift.read_profile(path).rows == 5000
 
 
 # --- running the checks and reporting ------------------------------------------------------------------

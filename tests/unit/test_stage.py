@@ -314,6 +314,18 @@ def test_missing_input_exits_2_naming_the_path_before_run(repo: Path, capsys: py
     assert calls == []
 
 
+def test_a_missing_tracked_input_says_how_to_make_or_restore_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An input no stage writes (a reference file in git): `dvc repro` would not bring it back."""
+    (repo / "data" / "in" / "table.parquet").unlink()
+    (repo / "data" / "in").rmdir()
+    spec = dataclasses.replace(SPEC, tracked={"data/in": "create it with `make-it`"})
+    assert run_stage(spec, lambda ctx: None, []) == 2
+    assert error_line(capsys) == (
+        "error: demo: data/in: not found; create it with `make-it`, or restore the committed one "
+        "(`git checkout -- data/in`)"
+    )
+
+
 def test_missing_file_inside_a_declared_input_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def run(ctx: StageContext) -> None:
         ctx.read("data/in/other.parquet")

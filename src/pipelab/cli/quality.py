@@ -11,11 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, print_table
-from pipelab.errors import PipelabError
+from pipelab.cli.app import Typer, app, fail, print_table
+from pipelab.errors import PipelabError, file_errors
 
-quality_app = typer.Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
+quality_app = Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
+# pipelab.drift's PROFILE and REFERENCE (a test keeps them equal): importing it here loads pandas for `--help`
 PROFILE = Path("data/features/profile.json")
 REFERENCE = Path("data/reference/features.profile.json")
 
@@ -33,6 +34,11 @@ def show(
         summaries = read_summaries(dataset_files(quarantine))
     except PipelabError as err:
         raise fail(f"{err}; run `make run` first") from None
+    if not summaries:
+        raise fail(
+            f"{quarantine}: no data quality in its Parquet files; the validating stages store it in their "
+            "quarantine files (data/quarantine/<dataset>.parquet): run `make run` first"
+        )
     if as_json:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
         return
@@ -59,8 +65,12 @@ def set_reference(
     target: Annotated[Path, typer.Option("--to", help="the reference drift is measured against")] = REFERENCE,
 ) -> None:
     """Promote the current features profile to the drift reference (commit it with the new baseline)."""
-    if not source.is_file():
+    from pipelab.drift import read_profile
+
+    if not source.exists():
         raise fail(f"{source} not found; run `make run` first")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    read_profile(source)  # a file that is not a profile would break every later features run
+    with file_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     typer.echo(f"copied {source} to {target}; `dvc repro` re-runs features, then commit {target} and dvc.lock")
