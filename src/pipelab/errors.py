@@ -1,5 +1,14 @@
 """Errors meant for people: each carries one line that says what, where and what to do."""
 
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
 
 class PipelabError(Exception):
     """A user-facing error: printed as one line, exit code 2, no traceback."""
@@ -25,3 +34,33 @@ class QualityGateError(DataError):
 
 class RegistryError(PipelabError):
     """A module name is unknown or claimed twice."""
+
+
+def _os_reason(err: OSError) -> str:
+    if isinstance(err, FileNotFoundError):
+        return "not found"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory, not a file"
+    reason = err.strerror or str(err)
+    return reason[:1].lower() + reason[1:]
+
+
+@contextmanager
+def file_errors(path: Path | str, error: type[PipelabError] = DataError) -> Iterator[None]:
+    """Turn a failure to read, decode, parse or write `path` into one line that names it.
+
+    The one place for these: OSError, UnicodeDecodeError and JSON or YAML syntax errors carry
+    no file name (or a traceback's worth of context), and the user needs which file and why.
+    """
+    try:
+        yield
+    except OSError as err:
+        raise error(f"{path}: {_os_reason(err)}") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
+    except json.JSONDecodeError as err:
+        raise error(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise error(f"{path}: not valid YAML{where}") from None

@@ -17,7 +17,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipelab import registry
-from pipelab.errors import ParamsError, PipelabError, RegistryError
+from pipelab.errors import ParamsError, PipelabError, RegistryError, file_errors
 
 
 class Section(BaseModel):
@@ -254,16 +254,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def parse_yaml_mapping(text: str, source: str, error: type[PipelabError], expected: str) -> dict[str, Any]:
     """YAML text that must hold a mapping; bad YAML or another shape is one `error` line naming `source`."""
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
-    except yaml.constructor.ConstructorError as err:
-        mark = err.problem_mark
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise error(f"{source}: {err.problem}{where}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise error(f"{source}: not valid YAML{where}") from None
+    with file_errors(source, error):
+        try:
+            raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+        except yaml.constructor.ConstructorError as err:
+            mark = err.problem_mark
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise error(f"{source}: {err.problem}{where}") from None
     if not isinstance(raw, dict):
         raise error(f"{source}: expected {expected} at the top level")
     return raw
@@ -311,17 +308,11 @@ def _validate_scalar(name: str, raw: Any) -> int:
 
 def read_params_file(path: Path) -> dict[str, Any]:
     """The raw mapping in a params file, with one-line errors for unreadable files."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         where = "" if path.is_absolute() else f" in {Path.cwd()} (run from the repository root)"
-        raise ParamsError(f"{path}: params file not found{where}") from None
-    except IsADirectoryError:
-        raise ParamsError(f"{path}: is a directory, not a params file") from None
-    except UnicodeDecodeError as err:
-        raise ParamsError(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
-    except OSError as err:
-        raise ParamsError(f"{path}: cannot read params file ({err.strerror})") from None
+        raise ParamsError(f"{path}: params file not found{where}")
+    with file_errors(path, ParamsError):
+        text = path.read_text(encoding="utf-8")
     return parse_yaml_mapping(text, str(path), ParamsError, "a mapping of sections")
 
 

@@ -248,6 +248,16 @@ def package_dir(kind: str, root: Path) -> Path:
     return root / "src" / Path(*KIND_PACKAGES[kind].split("."))
 
 
+def _require_root(root: Path, folders: list[Path]) -> None:
+    """Refuse a root without the package and test folders: files written elsewhere would register nothing."""
+    missing = [f.relative_to(root).as_posix() + "/" for f in folders if not f.is_dir()]
+    if missing:
+        raise PipelabError(
+            f"pipelab new: {root.resolve()} is not the repository root (no {' or '.join(missing)}); "
+            "run it from the root of the pipelab checkout, or give --root"
+        )
+
+
 def scaffold(kind: str, name: str, root: Path) -> list[Path]:
     """Write the module and its test; refuse bad names, unsupported kinds and existing files."""
     if kind not in _MODULE:
@@ -256,12 +266,11 @@ def scaffold(kind: str, name: str, root: Path) -> list[Path]:
         raise PipelabError(f"pipelab new: {name!r} is not a valid module name (lower_case identifier)")
     module = package_dir(kind, root) / f"{name}.py"
     test = root / "tests" / "unit" / f"test_{kind}_{name}.py"
+    _require_root(root, [module.parent, test.parent])
     existing = [p for p in (module, test) if p.exists()]
     if existing:
         raise PipelabError(f"pipelab new: {existing[0]} already exists")
     title = "".join(part.capitalize() for part in name.split("_"))
-    module.parent.mkdir(parents=True, exist_ok=True)
     module.write_text(_MODULE[kind].format(name=name, title=title), encoding="utf-8")
-    test.parent.mkdir(parents=True, exist_ok=True)
     test.write_text(_TEST[kind].format(name=name), encoding="utf-8")
     return [module, test]

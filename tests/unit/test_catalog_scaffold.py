@@ -75,6 +75,8 @@ def test_catalog_table_says_not_measured_without_runs(tmp_path: Path, monkeypatc
 
 @pytest.mark.parametrize("kind", ["feature_group", "model", "missing", "check", "report"])
 def test_scaffold_writes_a_module_whose_test_passes(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in (scaffold_package(kind, tmp_path), tmp_path / "tests" / "unit"):  # a repository root's layout
+        folder.mkdir(parents=True)
     module, test = scaffold(kind, "brand_new", tmp_path)
     assert module == scaffold_package(kind, tmp_path) / "brand_new.py"
     assert test == tmp_path / "tests" / "unit" / f"test_{kind}_brand_new.py"
@@ -104,6 +106,23 @@ def test_scaffold_writes_a_module_whose_test_passes(kind: str, tmp_path: Path, m
 def test_scaffold_refuses_bad_requests(kind: str, name: str, message: str) -> None:
     with pytest.raises(PipelabError, match=message):
         scaffold(kind, name, ROOT)
+
+
+@pytest.mark.parametrize("made", [[], ["src/pipelab/models"]], ids=["empty", "no-tests"])
+def test_new_outside_the_repository_root_writes_nothing_and_names_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    for folder in made:
+        (tmp_path / folder).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["new", "model", "foo"])
+    assert result.exit_code == 2
+    missing = "tests/unit/" if made else "src/pipelab/models/ or tests/unit/"
+    assert result.output == (
+        f"error: pipelab new: {tmp_path.resolve()} is not the repository root (no {missing}); "
+        "run it from the root of the pipelab checkout, or give --root\n"
+    )
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 def test_new_cli_reports_errors_on_one_line(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -357,3 +358,180 @@ def test_sweep_help_shows_the_space_syntax_and_the_direction_default() -> None:
     for shown in ("KEY=float:LOW..HIGH", "KEY=choice:A,B", "[default: from the metric's direction in", "NAME-TRIAL"):
         assert shown in text, (shown, result.output)
     assert "params.yaml and dvc.lock must be committed" in text
+
+
+# --- bad input: one line that names the file, exit 2, no traceback -------------------------------------
+
+
+def error_line(result: Any, code: int = 2) -> str:
+    """The one line a refused command prints on stderr."""
+    assert result.exit_code == code, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    return str(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"{bad", "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)"),
+        (b"[1, 2]", "expected a JSON object of telemetry figures"),
+        (b'{"wall_seconds": "fast"}', "wall_seconds = 'fast' is not a number"),
+        (b'{"wall_seconds": 1, "cpu_seconds": null}', "cpu_seconds = None is not a number"),
+        (b"\xff{}", "not UTF-8 text (byte 0); re-save the file as UTF-8"),
+    ],
+)
+def test_run_info_with_a_corrupt_telemetry_file_names_it(
+    runner: CliRunner, root: Path, content: bytes, problem: str
+) -> None:
+    path = root / "metrics" / "telemetry" / "train.json"
+    path.write_bytes(content)
+    for args in ([], ["--json"]):
+        result = runner.invoke(app, ["run-info", "--root", str(root), *args])
+        assert error_line(result) == f"error: {path}: {problem}\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("stages:\n  ingest: {cmd: a\n  clean: {cmd: b}\n", "not valid YAML (line 3)"),
+        ("- ingest\n", "expected a mapping with a `stages:` mapping of stage names"),
+        ("stages: [ingest, clean]\n", "expected a mapping with a `stages:` mapping of stage names"),
+    ],
+)
+def test_run_info_with_a_malformed_dvc_yaml_names_it(runner: CliRunner, root: Path, content: str, problem: str) -> None:
+    (root / "dvc.yaml").write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["run-info", "--root", str(root)])
+    assert error_line(result) == f"error: {root / 'dvc.yaml'}: {problem}\n"
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        (REPO / "README.md", "not valid JSON (line 1, column 1: Expecting value)"),
+        (None, "expected a features profile (a JSON object: rows, bins, features), got []"),
+        ({}, "not a features profile: rows: required key is missing"),
+    ],
+    ids=["readme", "list", "empty"],
+)
+def test_set_reference_refuses_what_is_not_a_profile(
+    runner: CliRunner, tmp_path: Path, source: Path | dict[str, Any] | None, problem: str
+) -> None:
+    if not isinstance(source, Path):
+        path = tmp_path / "profile.json"
+        path.write_text(json.dumps([] if source is None else source), encoding="utf-8")
+        source = path
+    target = tmp_path / "reference" / "features.profile.json"
+    result = runner.invoke(app, ["quality", "set-reference", "--from", str(source), "--to", str(target)])
+    assert error_line(result).startswith(f"error: {source}: {problem}")
+    assert not target.parent.exists()
+
+
+def test_set_reference_copies_a_valid_profile_and_refuses_a_directory_as_target(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = REPO / "data" / "reference" / "features.profile.json"
+    result = runner.invoke(app, ["quality", "set-reference", "--from", str(source), "--to", str(tmp_path)])
+    assert error_line(result) == f"error: {tmp_path}: is a directory, not a file\n"
+    target = tmp_path / "ref" / "features.profile.json"
+    result = runner.invoke(app, ["quality", "set-reference", "--from", str(source), "--to", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_set_reference_defaults_are_the_paths_drift_uses() -> None:
+    from pipelab import drift
+    from pipelab.cli import quality
+
+    assert (quality.PROFILE, quality.REFERENCE) == (drift.PROFILE, drift.REFERENCE)
+
+
+def test_catalog_markdown_into_a_directory_or_a_non_utf8_file_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["catalog", "--markdown", str(tmp_path)])
+    assert error_line(result) == f"error: {tmp_path}: is a directory, not a file\n"
+    latin = tmp_path / "catalog.md"
+    latin.write_bytes("# caf\xe9\n".encode("latin-1"))
+    result = runner.invoke(app, ["catalog", "--markdown", str(latin), "--check"])
+    assert error_line(result) == f"error: {latin}: not UTF-8 text (byte 5); re-save the file as UTF-8\n"
+
+
+def test_catalog_check_without_markdown_is_refused(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["catalog", "--check"])
+    assert error_line(result) == (
+        "error: --check compares a written catalog with the modules: give the file with --markdown FILE\n"
+    )
+
+
+def test_pr_comment_of_a_non_utf8_report_is_one_line(tmp_path: Path) -> None:
+    report = tmp_path / "report.md"
+    report.write_bytes(b"# r\xe9port\n")
+    env = {"GITHUB_TOKEN": "secret", "GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7", "GITHUB_API_URL": "http://0.0.0.0:9"}
+    result = CliRunner(env=env).invoke(app, ["pr-comment", str(report)])
+    assert error_line(result) == f"error: {report}: not UTF-8 text (byte 3); re-save the file as UTF-8\n"
+    result = CliRunner(env=env).invoke(app, ["pr-comment", str(tmp_path / "none.md")])
+    assert error_line(result) == f"error: {tmp_path / 'none.md'}: not found\n"
+
+
+def test_quality_show_without_quality_data_says_where_it_comes_from(runner: CliRunner, tmp_path: Path) -> None:
+    write_parquet(pd.DataFrame({"row_id": [1, 2]}), tmp_path / "plain.parquet")
+    for args in ([], ["--json"]):
+        result = runner.invoke(app, ["quality", "show", "--quarantine", str(tmp_path), *args])
+        assert error_line(result) == (
+            f"error: {tmp_path}: no data quality in its Parquet files; the validating stages store it in their "
+            "quarantine files (data/quarantine/<dataset>.parquet): run `make run` first\n"
+        )
+
+
+def test_contracts_diff_outside_a_git_repository_says_so(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # no repository above tmp_path either
+    result = runner.invoke(app, ["contracts", "diff"])
+    line = error_line(result)
+    assert line.startswith(f"error: {tmp_path}: not a git repository")
+    assert line.endswith("; run `pipelab contracts diff` inside the pipelab checkout\n")
+
+
+def test_an_unexpected_error_is_one_line_exit_1_and_verbose_shows_it(
+    runner: CliRunner, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(root: Path) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("pipelab.cli.pipeline.telemetry_rows", boom)
+    result = runner.invoke(app, ["run-info", "--root", str(root)])
+    assert error_line(result, code=1) == (
+        "error: internal error: RuntimeError: boom (rerun with `pipelab --verbose` for the traceback)\n"
+    )
+    for args, env in ((["--verbose"], {}), ([], {"PIPELAB_DEBUG": "1"})):
+        result = runner.invoke(app, [*args, "run-info", "--root", str(root)], env=env)
+        assert isinstance(result.exception, RuntimeError)
+
+
+# --- help ----------------------------------------------------------------------------------------------
+
+
+def command_paths() -> list[list[str]]:
+    """Every group and command of `pipelab`, as the arguments that name it."""
+    from typer.main import get_command
+
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        subcommands = getattr(command, "commands", {})
+        return [path, *(p for name, sub in subcommands.items() for p in walk(sub, [*path, name]))]
+
+    return walk(get_command(app), [])
+
+
+@pytest.mark.parametrize("command", command_paths(), ids=lambda c: " ".join(c) or "pipelab")
+def test_h_is_help_and_flags_show_no_value_placeholder(command: list[str]) -> None:
+    runner = CliRunner(env={"COLUMNS": "120", "NO_COLOR": "1"})
+    short, long = runner.invoke(app, [*command, "-h"]), runner.invoke(app, [*command, "--help"])
+    assert short.exit_code == 0, short.output
+    assert short.output == long.output
+    assert "Usage: " in short.output
+    assert "<bool>" not in short.output
+    assert re.search(r"--help\s+-h\s+Show this message and exit", short.output), short.output

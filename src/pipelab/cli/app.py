@@ -2,18 +2,79 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.exceptions import TyperException
+
+from pipelab.errors import PipelabError, file_errors
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from typer._click import Context, Parameter  # typer vendors click; these are not re-exported
 
+F = TypeVar("F", bound=Callable[..., Any])
 UNBOUNDED = 1 << 16  # a width to measure a table's natural needs, unclipped by the terminal
+HELP_OPTIONS = ["-h", "--help"]
+VERBOSE = "pipelab.verbose"  # key in the click context's meta, shared by every command's context
 
-app = typer.Typer(
+
+def _flags_without_placeholder(params: list[Parameter]) -> list[Parameter]:
+    """Blank a flag's type: typer's rich help shows every option's type, so `--json <bool>` read as taking a value."""
+    for param in params:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count):
+            param.metavar = ""  # the help shows the metavar, when set, instead of the type
+    return params
+
+
+def _internal_error(ctx: Context, err: Exception) -> typer.Exit:
+    """A bug, not bad input: one line and exit 1; the traceback only with --verbose or PIPELAB_DEBUG=1."""
+    if ctx.meta.get(VERBOSE) or os.environ.get("PIPELAB_DEBUG") == "1":
+        raise err
+    first = str(err).splitlines()[0] if str(err) else ""
+    return fail(f"internal error: {type(err).__name__}: {first} (rerun with `pipelab --verbose` for the traceback)", 1)
+
+
+class Command(TyperCommand):
+    """A `pipelab` command: flags shown in its help without a value placeholder."""
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _flags_without_placeholder(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A `pipelab` group: flags without placeholders, and one error line instead of a traceback."""
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _flags_without_placeholder(super().get_params(ctx))
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except PipelabError as err:
+            raise fail(str(err), err.exit_code) from None
+        except Exception as err:
+            raise _internal_error(ctx, err) from None
+
+
+class Typer(typer.Typer):
+    """A typer app whose groups and commands are the classes above, with `-h` as well as `--help`."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(cls=Group, context_settings={"help_option_names": HELP_OPTIONS}, **settings)
+
+    def command(self, name: str | None = None, **settings: Any) -> Callable[[F], F]:
+        return super().command(name, cls=Command, **settings)
+
+
+app = Typer(
     help="pipelab: tools for the versioned flight-delay pipeline.",
     no_args_is_help=True,
     add_completion=False,
@@ -31,11 +92,16 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print pipelab's version and exit."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show the traceback of an internal error (or set PIPELAB_DEBUG=1)."
+    ),
 ) -> None:
     """Options of `pipelab` itself, before any command."""
+    ctx.meta[VERBOSE] = verbose
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -46,14 +112,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def write_generated(path: Path, text: str, check: bool, command: str) -> None:
     """Write a generated file, or with `check` fail (exit 1) when it differs from `text`."""
-    if check:
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if current != text:
-            raise fail(f"{path} is out of date; run `{command}`", code=1)
-        typer.echo(f"{path}: up to date")
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    with file_errors(path):
+        if check:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                raise fail(f"{path} is out of date; run `{command}`", code=1)
+            typer.echo(f"{path}: up to date")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {path}")
 
 

@@ -11,13 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, print_table, write_generated
+from pipelab.cli.app import Typer, app, fail, print_table, write_generated
 from pipelab.errors import PipelabError
 
-contracts_app = typer.Typer(help="Data contracts: versioned schemas at every boundary.", no_args_is_help=True)
+contracts_app = Typer(help="Data contracts: versioned schemas at every boundary.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
 SNAPSHOT = Path("docs/contracts.json")
 DOCS = Path("docs/contracts.md")
+GIT_FATAL = 128  # git's exit code when it cannot run at all (an unknown revision is 1)
 
 
 @contracts_app.command("list")
@@ -95,6 +96,9 @@ def _snapshot_at(revision: str) -> dict[str, Any] | None:
         )
     except OSError as err:
         raise fail(f"git is not available: {err}") from None
+    if resolved.returncode == GIT_FATAL:  # e.g. "not a git repository": no revision to resolve at all
+        reason = (resolved.stderr.strip().splitlines() or ["git failed"])[0].removeprefix("fatal: ")
+        raise fail(f"{Path.cwd()}: {reason}; run `pipelab contracts diff` inside the pipelab checkout")
     if resolved.returncode != 0:
         raise fail(f"unknown git revision {revision!r}")
     shown = subprocess.run(

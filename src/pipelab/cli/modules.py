@@ -26,6 +26,8 @@ def catalog(
     from pipelab import catalog as cat
     from pipelab import registry
 
+    if check and markdown is None:
+        raise fail("--check compares a written catalog with the modules: give the file with --markdown FILE")
     try:
         rows = cat.entries()
     except PipelabError as err:

@@ -11,7 +11,7 @@ import yaml
 from rich.table import Table
 
 from pipelab.cli.app import app, fail, print_table
-from pipelab.errors import PipelabError
+from pipelab.errors import DataError, PipelabError, file_errors
 from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
 from pipelab.telemetry import TELEMETRY_DIR
 
@@ -34,20 +34,36 @@ def cell(record: dict[str, Any], key: str) -> str:
 
 def stage_order(dvc_yaml: Path) -> list[str]:
     """Stage names in dvc.yaml order (the pipeline's reading order)."""
-    if not dvc_yaml.is_file():
+    if not dvc_yaml.exists():
         return []
-    raw = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}
-    return list((raw.get("stages") or {}).keys())
+    with file_errors(dvc_yaml):
+        raw = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}
+    stages = (raw.get("stages") or {}) if isinstance(raw, dict) else None
+    if not isinstance(stages, dict):
+        raise DataError(f"{dvc_yaml}: expected a mapping with a `stages:` mapping of stage names")
+    return list(stages)
+
+
+def read_telemetry(path: Path) -> dict[str, Any]:
+    """One stage's telemetry file: a JSON object whose figures are numbers, else an error naming it."""
+    with file_errors(path):
+        record = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(record, dict):
+        raise DataError(f"{path}: expected a JSON object of telemetry figures")
+    for key in TELEMETRY_COLUMNS:
+        value = record.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise DataError(f"{path}: {key} = {value!r} is not a number")
+    return record
 
 
 def telemetry_rows(root: Path) -> list[tuple[str, dict[str, Any]]]:
     """(stage, telemetry) for every stage with a telemetry file, in pipeline order."""
     folder = root / TELEMETRY_DIR
     found = {p.stem: p for p in folder.glob("*.json")} if folder.is_dir() else {}
-    order = [s for s in stage_order(root / "dvc.yaml") if s in found] + sorted(
-        set(found) - set(stage_order(root / "dvc.yaml"))
-    )
-    return [(stage, json.loads(found[stage].read_text(encoding="utf-8"))) for stage in order]
+    pipeline = stage_order(root / "dvc.yaml")
+    order = [s for s in pipeline if s in found] + sorted(set(found) - set(pipeline))
+    return [(stage, read_telemetry(found[stage])) for stage in order]
 
 
 @app.command("run-info")
