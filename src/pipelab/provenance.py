@@ -35,12 +35,14 @@ def code_files() -> tuple[str, ...]:
     DVC, whose deps are the files imported, would not even notice.
     """
     root = os.path.realpath(os.getcwd())
-    installed = tuple({os.path.realpath(prefix) + os.sep for prefix in (sys.prefix, sys.base_prefix)})
+    prefixes = {path for base in (sys.prefix, sys.base_prefix) for path in (base, os.path.realpath(base))}
+    installed = tuple(prefix + os.sep for prefix in prefixes)
     candidates = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
     candidates.append(sys.argv[0] if sys.argv and sys.argv[0].endswith(".py") else None)
-    files = {os.path.realpath(name) for name in candidates if name and os.path.isfile(name)}
-    ours = (name for name in files if name.startswith(root + os.sep) and not name.startswith(installed))
-    return tuple(sorted(os.path.relpath(name, root) for name in ours))
+    # Most modules are installed ones: drop them by name before the costly realpath (70 ms for all).
+    ours = {os.path.realpath(name) for name in candidates if name and not name.startswith(installed)}
+    inside = (name for name in ours if name.startswith(root + os.sep) and not name.startswith(installed))
+    return tuple(sorted(os.path.relpath(name, root) for name in inside if os.path.isfile(name)))
 
 
 @lru_cache(maxsize=8)
