@@ -13,7 +13,7 @@ from __future__ import annotations
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES
 from pipelab.contracts.raw import RAW_AIRPORTS
-from pipelab.drift import REFERENCE, profile, psi, read_profile
+from pipelab.drift import PROFILE, REFERENCE, profile, psi, read_profile
 from pipelab.features import build_features
 from pipelab.stage import StageContext, StageSpec, run_stage
 
@@ -24,9 +24,7 @@ SPEC = StageSpec(
     deps=("data/clean", REFERENCE.as_posix()),
     outs=("data/features",),
     validates=(FEATURES.name,),
-    tracked={
-        REFERENCE.as_posix(): "create it from a run's data/features/profile.json with `pipelab quality set-reference`"
-    },
+    tracked={REFERENCE.as_posix(): f"create it from a run's {PROFILE} with `pipelab quality set-reference`"},
 )
 CLEAN_INPUTS = ("flights", "weather.parquet", "planes.parquet", "airports.parquet")
 

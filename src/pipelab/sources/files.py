@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelab.errors import DataError
+from pipelab.errors import DataError, file_errors
 from pipelab.io import hash_file, read_parquet
 from pipelab.params import DataParams
 from pipelab.registry import ContractRef, register
@@ -51,26 +51,25 @@ def read_table_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: file is empty (0 bytes)")
     if path.suffix == ".parquet":
         return read_parquet(path)
-    try:
-        if path.suffix == ".zip":
-            _check_zip(path)
-        # Header and first data row as plain fields: a first row with more fields than the header
-        # stops here, where read_csv would silently make its first field(s) the index.
-        head = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=2, dtype=str)
-        header = head.iloc[0].tolist()
-        repeated = sorted({str(h) for h in header if header.count(h) > 1})
-        if repeated:
-            raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
-        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
-    except pd.errors.ParserError as err:
-        raise DataError(f"{path}: malformed CSV ({str(err).strip().splitlines()[-1]})") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: no header and no rows") from None
-    except ARCHIVE_ERRORS as err:
-        kind = "gzip" if path.suffix == ".gz" else "zip"
-        raise DataError(f"{path}: not a valid {kind} file ({err})") from None
+    with file_errors(path):  # not UTF-8, unreadable
+        try:
+            if path.suffix == ".zip":
+                _check_zip(path)
+            # Header and first data row as plain fields: a first row with more fields than the header
+            # stops here, where read_csv would silently make its first field(s) the index.
+            head = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=2, dtype=str)
+            header = head.iloc[0].tolist()
+            repeated = sorted({str(h) for h in header if header.count(h) > 1})
+            if repeated:
+                raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
+            return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        except pd.errors.ParserError as err:
+            raise DataError(f"{path}: malformed CSV ({str(err).strip().splitlines()[-1]})") from None
+        except pd.errors.EmptyDataError:
+            raise DataError(f"{path}: no header and no rows") from None
+        except ARCHIVE_ERRORS as err:
+            kind = "gzip" if path.suffix == ".gz" else "zip"
+            raise DataError(f"{path}: not a valid {kind} file ({err})") from None
 
 
 @register(
