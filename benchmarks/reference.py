@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipelab import evaluation, registry
 from pipelab.cleaning import PLANE_MEASUREMENTS, WEATHER_MEASUREMENTS, clean_flights, clean_weather
-from pipelab.contracts.clean import CLEAN_FLIGHTS
+from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.contracts.validation import validate_table
@@ -56,7 +56,9 @@ def run(params_path: Path, out: Path | None = None) -> dict[str, float]:
     config = clean.config_for(clean.missing)
     flights = clean_flights(valid["flights"], valid["airports"], clean.extra_timezones)
     flights = validate_table(flights, CLEAN_FLIGHTS, "reference").valid
-    weather = strategy(clean_weather(valid["weather"]), WEATHER_MEASUREMENTS, config, group="origin", order="time_hour")
+    hourly = clean_weather(valid["weather"], valid["airports"], clean.extra_timezones)
+    hourly = validate_table(hourly, CLEAN_WEATHER, "reference").valid
+    weather = strategy(hourly, WEATHER_MEASUREMENTS, config, group="origin", order="time_hour")
     planes = strategy(valid["planes"], PLANE_MEASUREMENTS, config)
     table, manifest, _ = build_features(
         flights,

@@ -2,7 +2,8 @@
 
 Flights get UTC scheduled/actual departure and arrival times from local clocks and
 airport time zones, plus `cancelled` and `diverted` flags, and are validated against the
-clean_flights contract (impossible times are quarantined). Weather and aircraft
+clean_flights contract (impossible times are quarantined); weather readings whose UTC hour
+is not their local hour are quarantined under clean_weather. Weather and aircraft
 measurements get the strategy `clean.missing` names (drop | flag | impute).
 """
 
@@ -20,7 +21,7 @@ SPEC = StageSpec(
     params=("clean", "quality"),
     deps=("data/validated",),
     outs=("data/clean",),
-    validates=(CLEAN_FLIGHTS.name,),
+    validates=(CLEAN_FLIGHTS.name, CLEAN_WEATHER.name),
 )
 
 
@@ -34,7 +35,8 @@ def run(ctx: StageContext) -> None:
     if unknown:
         ctx.log.warning("no time zone for destination(s) %s: arrival times left empty", ", ".join(unknown))
     flights = ctx.validate(flights, CLEAN_FLIGHTS)
-    hourly = clean_weather(ctx.read("data/validated/weather", contract=RAW_WEATHER))
+    raw_weather = ctx.read("data/validated/weather", contract=RAW_WEATHER)
+    hourly = ctx.validate(clean_weather(raw_weather, airports, params.extra_timezones), CLEAN_WEATHER)
     with measure_module(strategy.key, strategy.version, len(hourly)):
         weather = strategy.obj(hourly, WEATHER_MEASUREMENTS, config, group="origin", order="time_hour")
     planes_in = ctx.read("data/validated/planes", contract=RAW_PLANES)

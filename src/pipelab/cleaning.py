@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from pipelab.contracts.clean import CLEAN_FLIGHTS
+from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
 from pipelab.localtime import localize
 
 NYC_ZONE = "America/New_York"
@@ -79,8 +79,17 @@ def _after(start: pd.Series, minutes: pd.Series) -> pd.Series:
     return (start + pd.to_timedelta(minutes.astype("float64"), unit="min")).astype("datetime64[us, UTC]")
 
 
-def clean_weather(weather: pd.DataFrame) -> pd.DataFrame:
-    """Hourly weather keyed by (origin, time_hour); a missing gust means no gust reported."""
+def clean_weather(weather: pd.DataFrame, airports: pd.DataFrame, extra_zones: Mapping[str, str]) -> pd.DataFrame:
+    """Hourly weather keyed by (origin, time_hour); a missing gust means no gust reported.
+
+    Each reading keeps the local hour it was recorded under and its origin's zone, so the
+    clean_weather contract can check that time_hour is that hour in UTC.
+    """
+    zones = airport_zones(airports, extra_zones)
     out = weather.drop(columns=["year", "month", "day", "hour"]).copy()
+    parts = weather[["year", "month", "day", "hour"]].astype("int64")
+    out["local_hour"] = pd.to_datetime(parts).astype("datetime64[us]")
+    zone = out["origin"].map(zones)
+    out["origin_tzone"] = zone.astype(object).where(zone.notna(), None)
     out["wind_gust"] = out["wind_gust"].fillna(out["wind_speed"])
-    return out.sort_values(["origin", "time_hour"], kind="stable").reset_index(drop=True)
+    return out[CLEAN_WEATHER.fixed_columns].sort_values(["origin", "time_hour"], kind="stable").reset_index(drop=True)

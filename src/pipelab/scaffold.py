@@ -144,16 +144,15 @@ _TEST = {
     "feature_group": '''"""Tests of the `{name}` feature group."""
 
 from pipelab import registry
-from pipelab.cleaning import clean_weather
 from pipelab.params import ModuleConfig
 from pipelab.transforms.features.base import FeatureInputs
-from tests.unit.builders import clean_flight_table, flight, raw_airports, raw_planes, raw_weather
+from tests.unit.builders import clean_flight_table, clean_weather_table, flight, raw_airports, raw_planes
 
 
 def test_{name}_adds_prefixed_columns_aligned_with_flights() -> None:
     # Real clean tables (tests/unit/builders.py): every column a group may read is there.
     flights = clean_flight_table(flight(sched_dep_time=700), flight(sched_dep_time=2300))
-    inputs = FeatureInputs(flights, clean_weather(raw_weather()), raw_planes(), raw_airports(), flights)
+    inputs = FeatureInputs(flights, clean_weather_table(), raw_planes(), raw_airports(), flights)
     block = registry.get("feature_group", "{name}").obj(inputs, ModuleConfig())
     assert list(block.frame.index) == list(flights.index)
     assert len(flights) == 2

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelab.cleaning import clean_flights
+from pipelab.cleaning import clean_flights, clean_weather
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.manifest import Manifest
 from pipelab.sources.coerce import coerce_table
@@ -132,6 +132,11 @@ def raw_airlines(*rows: Row) -> pd.DataFrame:
 def clean_flight_table(*rows: Row, extra_zones: Mapping[str, str] | None = None) -> pd.DataFrame:
     """`clean_flights` of the given raw rows, against the airports above."""
     return clean_flights(raw_flights(*rows), raw_airports(), extra_zones or {})
+
+
+def clean_weather_table(*rows: Row) -> pd.DataFrame:
+    """`clean_weather` of the given raw rows, against the airports above."""
+    return clean_weather(raw_weather(*rows), raw_airports(), {})
 
 
 def read_small(table: str) -> pd.DataFrame:

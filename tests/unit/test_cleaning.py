@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, to_utc
 from pipelab.contracts import conform, validate_table
-from pipelab.contracts.clean import CLEAN_FLIGHTS
-from tests.unit.builders import AIRPORTS, clean_flight_table, flight, raw_airports, raw_flights, raw_weather
+from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
+from tests.unit.builders import AIRPORTS, clean_flight_table, flight, raw_airports, raw_flights, raw_weather, read_small
 
 NY = "America/New_York"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _utc(text: str) -> pd.Timestamp:
@@ -233,8 +241,76 @@ def test_clean_weather_fills_gust_and_drops_local_date_parts() -> None:
         {"origin": "EWR", "time_hour": "2013-01-01T11:00:00Z", "hour": 6, "wind_speed": 12.0, "wind_gust": 20.0},
         {"origin": "EWR", "time_hour": "2013-01-01T10:00:00Z", "hour": 5, "wind_speed": None, "wind_gust": None},
     )
-    out = clean_weather(weather)
+    out = clean_weather(weather, raw_airports(), {})
     assert not {"year", "month", "day", "hour"} & set(out.columns)
     assert out["row_id"].tolist() == [2, 1, 0]  # by origin, then time
     assert out["wind_gust"].tolist()[1:] == [20.0, 8.0]
     assert np.isnan(out["wind_gust"].iloc[0])  # no speed either: still missing
+
+
+def test_clean_weather_keeps_the_local_hour_and_zone_of_each_reading() -> None:
+    weather = raw_weather(
+        {"origin": "JFK", "month": 7, "day": 4, "hour": 8, "time_hour": "2013-07-04T12:00:00Z"},
+        {"origin": "XXX", "time_hour": "2013-01-01T10:00:00Z"},  # no such airport: zone unknown
+    )
+    out = clean_weather(weather, raw_airports(), {})
+    assert out["local_hour"].tolist() == [pd.Timestamp("2013-07-04 08:00"), pd.Timestamp("2013-01-01 05:00")]
+    assert out["origin_tzone"].tolist() == [NY, None]
+    assert out["origin_tzone"].iloc[1] is None
+    assert validate_table(out, CLEAN_WEATHER, "clean").quality.rows_quarantined == 0  # unknown zone: not judged
+
+
+def test_weather_written_in_local_time_without_a_zone_is_quarantined() -> None:
+    """A CSV export with `time_hour` as naive local time reads as UTC: every reading is 5 hours off."""
+    weather = raw_weather(
+        {"hour": 5, "time_hour": "2013-01-01T10:00:00Z"},  # right: 05:00 EST is 10:00 UTC
+        {"hour": 6, "time_hour": "2013-01-01 06:00:00"},  # local time, no zone: read as 06:00 UTC
+    )
+    result = validate_table(clean_weather(weather, raw_airports(), {}), CLEAN_WEATHER, "clean")
+    assert result.valid["row_id"].tolist() == [0]
+    (record,) = result.quarantine.to_dict("records")
+    assert record["check"] == "time_hour_is_local_hour"
+    assert record["value"] == (
+        "local_hour=2013-01-01T06:00:00, origin_tzone='America/New_York', time_hour=2013-01-01T06:00:00+00:00"
+    )
+
+
+def test_weather_of_the_hour_a_dst_end_repeats_is_valid_twice() -> None:
+    weather = raw_weather(
+        {"month": 11, "day": 3, "hour": 1, "time_hour": "2013-11-03T05:00:00Z"},  # 01:00 EDT
+        {"month": 11, "day": 3, "hour": 1, "time_hour": "2013-11-03T06:00:00Z"},  # 01:00 EST, an hour later
+        {"month": 11, "day": 3, "hour": 1, "time_hour": "2013-11-03T07:00:00Z"},  # 02:00 EST: wrong hour
+    )
+    result = validate_table(clean_weather(weather, raw_airports(), {}), CLEAN_WEATHER, "clean")
+    assert result.valid["row_id"].tolist() == [0, 1]
+    assert result.quarantine["row_id"].tolist() == [2]
+
+
+def test_flights_small_weather_is_all_at_its_local_hour() -> None:
+    weather = clean_weather(read_small("weather"), read_small("airports"), {})
+    result = validate_table(weather, CLEAN_WEATHER, "clean")
+    assert len(weather) == 1720
+    # only the 1,048 mph reading validate quarantines already (the gust is filled with that speed)
+    assert result.quality.errors == {"wind_gust_range": 1, "wind_speed_range": 1}
+
+
+def test_clean_stops_on_weather_written_in_local_time_naming_the_rule(tmp_path: Path) -> None:
+    """The real stages on the fixture, its weather `time_hour` rewritten as R's write.csv gives it: local, no zone."""
+    shutil.copytree(REPO / "tests" / "fixtures" / "flights_small", tmp_path / "tables")
+    weather = pd.read_csv(tmp_path / "tables" / "weather.csv")
+    local = pd.to_datetime(weather[["year", "month", "day", "hour"]])
+    weather.assign(time_hour=local.dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(tmp_path / "tables" / "weather.csv")
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["data"] = {"source": "files", "path": "tables"}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PIPELAB_DEBUG"}
+    for stage in ("ingest", "validate", "clean"):
+        script = REPO / "stages" / f"{stage}.py"
+        done = subprocess.run(
+            [sys.executable, script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+    assert done.returncode == 2
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+    assert "clean_weather: 1,719 of 1,719 rows quarantined (100.000%)" in line
+    assert "(time_hour_is_local_hour 1,719)" in line
+    assert not (tmp_path / "data" / "clean").exists()  # nothing reaches features

@@ -27,7 +27,7 @@ def clean_tables() -> dict[str, pd.DataFrame]:
     raw = {t: coerce_table(read_table_file(find_table(SMALL, t)), RAW_CONTRACTS[t], t) for t in TABLES}
     return {
         "flights": clean_flights(raw["flights"], raw["airports"], {"SJU": "America/Puerto_Rico"}),
-        "weather": clean_weather(raw["weather"]),
+        "weather": clean_weather(raw["weather"], raw["airports"], {}),
         "planes": raw["planes"],
         "airports": raw["airports"],
     }

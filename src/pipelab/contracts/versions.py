@@ -12,21 +12,24 @@ from pipelab.contracts.clean import (
     CLEAN_FLIGHTS_V2_0_2,
     CLEAN_PLANES,
     CLEAN_WEATHER,
+    CLEAN_WEATHER_V1,
 )
 from pipelab.contracts.model import Contract
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.quarantine import QUARANTINE
-from pipelab.contracts.raw import RAW_AIRPORTS_V1, RAW_CONTRACTS
+from pipelab.contracts.raw import RAW_AIRPORTS_V1, RAW_CONTRACTS, RAW_FLIGHTS_V1
 from pipelab.errors import ContractError
 
 CONTRACTS: tuple[Contract, ...] = (
     *RAW_CONTRACTS.values(),
     RAW_AIRPORTS_V1,
+    RAW_FLIGHTS_V1,
     CLEAN_FLIGHTS_V1,
     CLEAN_FLIGHTS_V2,
     CLEAN_FLIGHTS_V2_0_1,
     CLEAN_FLIGHTS_V2_0_2,
     CLEAN_WEATHER,
+    CLEAN_WEATHER_V1,
     CLEAN_PLANES,
     FEATURES,
     PREDICTIONS,
@@ -38,6 +41,7 @@ CONTRACTS: tuple[Contract, ...] = (
 VALIDATED: tuple[str, ...] = (
     *(RAW_CONTRACTS[t].name for t in ("airlines", "airports", "planes", "weather", "flights")),
     CLEAN_FLIGHTS.name,
+    CLEAN_WEATHER.name,
     FEATURES.name,
     PREDICTIONS.name,
 )

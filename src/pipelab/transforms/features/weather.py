@@ -9,6 +9,7 @@ from pipelab.registry import ContractRef, register
 from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 KEY = ["origin", "time_hour"]
+PLACEMENT = ("row_id", "local_hour", "origin_tzone")  # which reading and when: not measurements
 
 
 @register(
@@ -26,7 +27,7 @@ def weather_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBloc
     """
     f = inputs.flights
     hours = pd.DataFrame({"origin": f["origin"], "time_hour": f["sched_dep_utc"].dt.floor("h")}, index=f.index)
-    measured = [c for c in inputs.weather.columns if c not in (*KEY, "row_id")]
+    measured = [c for c in inputs.weather.columns if c not in (*KEY, *PLACEMENT)]
     joined = hours.merge(inputs.weather[KEY + measured], on=KEY, how="left", validate="many_to_one")
     joined.index = f.index
     frame = pd.DataFrame({f"weather__{c}": joined[c].astype("float64") for c in measured}, index=f.index)
