@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab import registry
-from pipelab.errors import ParamsError
+from pipelab.errors import DataError, ParamsError
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, TargetParams
 from pipelab.telemetry import measure_module
@@ -28,6 +28,11 @@ def population(flights: pd.DataFrame, target: TargetParams) -> tuple[pd.DataFram
     if target.cancelled == "exclude":
         keep = ~incomplete
         counts["excluded"] = int(incomplete.sum())
+        if len(flights) and not keep.any():  # else the min_rows gate says "0 valid row(s) of 0", not why
+            raise DataError(
+                f"all {len(flights):,} flights are cancelled or diverted, and target.cancelled = 'exclude' leaves "
+                "none to model (`target.cancelled: late` counts them as late)"
+            )
         return flights.loc[keep].reset_index(drop=True), late[keep].reset_index(drop=True), counts
     counts["excluded"] = 0
     return flights.reset_index(drop=True), (late | incomplete).reset_index(drop=True), counts

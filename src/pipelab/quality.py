@@ -70,7 +70,9 @@ def read_summaries(files: Iterable[Path]) -> list[DatasetQuality]:
 
     Parquet files without a summary (not written by a validating stage) are skipped.
     """
-    order = {c.name: i for i, c in enumerate(CONTRACTS)}
+    order: dict[str, int] = {}
+    for position, contract in enumerate(CONTRACTS):  # a name's first place: older versions come later
+        order.setdefault(contract.name, position)
     stored = [io.read_metadata(path, "quality") for path in files]
     found = [DatasetQuality.model_validate(summary) for summary in stored if summary is not None]
     return sorted(found, key=lambda q: (order.get(q.dataset, len(order)), q.dataset))

@@ -9,6 +9,7 @@ import pytest
 
 from pipelab import registry
 from pipelab.cleaning import clean_flights, clean_weather
+from pipelab.errors import DataError
 from pipelab.features import ID_COLUMNS, build_features, population
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, ModuleConfig, TargetParams
@@ -362,18 +363,23 @@ def test_turning_a_group_off_removes_exactly_its_columns(off: str) -> None:
     assert manifest.features == [c for c in full_manifest.features if c not in removed]
 
 
-@pytest.mark.parametrize(
-    "flights",
-    [
-        pytest.param(lambda: clean_flight_table(flight()).iloc[:0], id="no flights"),
-        pytest.param(lambda: clean_flight_table(flight(**CANCELLED)), id="only cancelled flights"),
-    ],
-)
-def test_empty_population_does_not_crash(flights: Any) -> None:
-    table, manifest, _ = _build(flights())
+def test_no_flights_give_an_empty_table_with_every_column() -> None:
+    table, manifest, _ = _build(clean_flight_table(flight()).iloc[:0])
     assert len(table) == 0
     assert list(table.columns) == [*ID_COLUMNS, *(c for g in ALL_GROUPS for c in EXPECTED_COLUMNS[g][0]), TARGET]
     assert manifest.groups == ALL_GROUPS
+
+
+def test_only_cancelled_flights_say_why_none_are_left_to_model() -> None:
+    flights = clean_flight_table(flight(flight=1, **CANCELLED), flight(flight=2, **CANCELLED))
+    with pytest.raises(DataError) as raised:
+        _build(flights)
+    assert str(raised.value) == (
+        "all 2 flights are cancelled or diverted, and target.cancelled = 'exclude' leaves none to model "
+        "(`target.cancelled: late` counts them as late)"
+    )
+    table, _, _ = _build(flights, cancelled="late")
+    assert table[TARGET].tolist() == [1, 1]
 
 
 def test_days_to_holiday_of_no_dates() -> None:

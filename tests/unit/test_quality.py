@@ -318,5 +318,12 @@ def test_read_summaries_in_pipeline_order_skipping_files_without_one(tmp_path: P
         frame, tmp_path / "features.parquet", metadata={"quality": summary(dataset="features").model_dump()}
     )
     io.write_parquet(frame, tmp_path / "raw_weather.parquet", metadata={"quality": summary().model_dump()})
+    for name in ("raw_airports", "raw_flights"):  # both have older versions further down the list of contracts
+        io.write_parquet(frame, tmp_path / f"{name}.parquet", metadata={"quality": summary(dataset=name).model_dump()})
     io.write_parquet(frame, tmp_path / "stray.parquet")
-    assert [q.dataset for q in quality.read_summaries(io.dataset_files(tmp_path))] == ["raw_weather", "features"]
+    assert [q.dataset for q in quality.read_summaries(io.dataset_files(tmp_path))] == [
+        "raw_flights",
+        "raw_weather",
+        "raw_airports",
+        "features",
+    ]
