@@ -47,7 +47,7 @@ def build_features(
     features: FeaturesParams,
     target: TargetParams,
 ) -> tuple[pd.DataFrame, Manifest, dict[str, int]]:
-    """The modelling table (ids, features, `late`), its manifest, and population counts."""
+    """The modelling table (ids, features, `late`), its manifest, and counts: the population's and the groups'."""
     chosen, late, counts = population(flights, target)
     inputs = FeatureInputs(flights=chosen, weather=weather, planes=planes, airports=airports, all_flights=flights)
     blocks: list[FeatureBlock] = []
@@ -72,6 +72,8 @@ def build_features(
             f"features.groups = {list(features.groups)}: these groups give no feature columns "
             "(are all flags of `features.<group>` off?); switch a group or a flag on"
         )
+    for group, block in zip(features.groups, blocks, strict=True):
+        counts.update({f"{group}_{name}": value for name, value in block.counts.items()})
     table = pd.concat([ids, *(b.frame for b in blocks), late.astype("int8").rename(TARGET)], axis=1)
     manifest = Manifest(
         groups=list(features.groups),

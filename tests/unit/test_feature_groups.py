@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -228,6 +229,16 @@ def test_aircraft_unknown_tail_number() -> None:
     assert frame["aircraft__engine"].isna().tolist() == [False, True, True]
 
 
+def test_aircraft_built_after_the_flight_is_a_later_plane_under_a_reused_tail_number() -> None:
+    flights = clean_flight_table(flight(flight=1), flight(flight=2, tailnum="N2014"), flight(flight=3, tailnum="N2013"))
+    planes = raw_planes({}, {"tailnum": "N2014", "year": 2014.0}, {"tailnum": "N2013", "year": 2013.0})
+    block = aircraft_features(dataclasses.replace(_inputs(flights), planes=planes), _config("aircraft"))
+    assert block.frame["aircraft__known"].tolist() == [1.0, 0.0, 1.0]
+    assert block.frame["aircraft__age"].tolist()[::2] == [14.0, 0.0]  # built in the flight's year: age 0, fine
+    assert block.frame.iloc[1].drop("aircraft__known").isna().all()  # no negative age, no seats of another plane
+    assert block.counts == {"built_after_flight": 1}
+
+
 def test_route_unknown_destination() -> None:
     flights = clean_flight_table(flight(flight=1, dest="LAX", distance=2475.0), flight(flight=2, dest="SJU"))
     frame = route_features(_inputs(flights), _config("route")).frame
@@ -333,7 +344,7 @@ def test_build_features_table_target_and_manifest() -> None:
     assert table["row_id"].tolist() == [0, 1]
     assert table[TARGET].tolist() == [0, 1]
     assert table[TARGET].dtype == "int8"
-    assert counts == {"cancelled": 1, "diverted": 0, "excluded": 1}
+    assert counts == {"cancelled": 1, "diverted": 0, "excluded": 1, "aircraft_built_after_flight": 0}
     assert manifest.groups == ALL_GROUPS
     assert manifest.id_columns == ID_COLUMNS
     assert manifest.categorical == ["schedule__carrier", "schedule__origin", "aircraft__engine", "route__dest"]

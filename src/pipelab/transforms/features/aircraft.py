@@ -14,19 +14,28 @@ from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInput
     "aircraft",
     reads=(FLIGHTS, ContractRef("clean_planes")),
     writes=(ContractRef("features"),),
-    failure_modes=("tail numbers absent from planes give NaN and aircraft__known=0",),
+    version="1.0.1",  # 1.0.1: an aircraft built after the flight is not the one that flew (was a negative age)
+    failure_modes=(
+        "tail numbers absent from planes give NaN and aircraft__known=0",
+        "a tail number whose aircraft was built after the flight's year (tail numbers are reused) is treated as "
+        "absent, counted in telemetry as flights_aircraft_built_after_flight",
+    ),
 )
 def aircraft_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlock:
     """Age, seats, engines and engine type; `aircraft__known` is 0 for tail numbers not in planes.
 
     About 15% of nycflights13 flights (mostly AA and MQ) fly tails absent from `planes`:
-    their aircraft columns stay NaN rather than being guessed.
+    their aircraft columns stay NaN rather than being guessed. The registry describes the
+    aircraft holding a tail number now; one built after the flight is a later aircraft, so
+    its columns would describe the wrong plane: they are left NaN too.
     """
     f = inputs.flights
     planes = inputs.planes.set_index("tailnum")
-    known = f["tailnum"].isin(planes.index)
     lookup = planes.reindex(f["tailnum"])
     lookup.index = f.index
+    built_later = (lookup["year"].astype("float64") > f["year"].astype("float64")).fillna(False).astype(bool)
+    known = f["tailnum"].isin(planes.index) & ~built_later
+    lookup = lookup.where(known)
     frame = pd.DataFrame(
         {
             "aircraft__age": (f["year"].astype("float64") - lookup["year"].astype("float64")),
@@ -37,4 +46,4 @@ def aircraft_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlo
         },
         index=f.index,
     )
-    return FeatureBlock(frame, categorical=["aircraft__engine"])
+    return FeatureBlock(frame, categorical=["aircraft__engine"], counts={"built_after_flight": int(built_later.sum())})

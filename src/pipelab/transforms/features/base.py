@@ -30,6 +30,7 @@ class FeatureBlock:
 
     frame: pd.DataFrame
     categorical: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # flights a rule of the group treated specially
 
     @property
     def numeric(self) -> list[str]:
