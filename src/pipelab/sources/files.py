@@ -22,6 +22,15 @@ SUFFIXES = (".parquet", *CSV_SUFFIXES)
 ARCHIVE_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 
 
+def table_directory(path: str, root: Path | None = None) -> Path:
+    """`data.path` (relative to `root`, default the working directory), which must be a directory."""
+    directory = (root or Path()) / path
+    if not directory.is_dir():
+        problem = "a file, not a directory of table files" if directory.exists() else "directory not found"
+        raise DataError(f"data.path={path!r}: {problem}")
+    return directory
+
+
 def find_table(directory: Path, table: str) -> Path:
     found = [directory / f"{table}{suffix}" for suffix in SUFFIXES if (directory / f"{table}{suffix}").is_file()]
     if not found:
@@ -88,10 +97,7 @@ def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[s
     Each as `<table>.csv` (optionally .gz/.zip) or `<table>.parquet`, with the nycflights13
     column names; extra columns are ignored. File paths and md5s go into provenance.
     """
-    directory = Path(params.path)
-    if not directory.is_dir():
-        problem = "a file, not a directory of table files" if directory.exists() else "directory not found"
-        raise DataError(f"data.path={params.path!r}: {problem}")
+    directory = table_directory(params.path)
     tables, sources = {}, []
     for table in TABLES:
         path = find_table(directory, table)
