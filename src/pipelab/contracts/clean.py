@@ -15,6 +15,7 @@ MISSING_FLAGS = Column(
     name=r"^[a-z_]+_missing$", dtype="bool", pattern=True, description="clean.missing=flag: the value was missing"
 )
 UTC = "datetime64[us, UTC]"
+ORIGIN_TZONE = Column(name="origin_tzone", dtype="str", nullable=True, description="IANA zone of the origin")
 
 
 def _raw(contract: Contract, *names: str) -> tuple[Column, ...]:
@@ -103,7 +104,7 @@ CLEAN_WEATHER_V1_1 = CLEAN_WEATHER_V1.model_copy(
                 nullable=True,
                 description="the hour the reading was recorded under (year, month, day, hour), origin local time",
             ),
-            Column(name="origin_tzone", dtype="str", nullable=True, description="IANA zone of the origin"),
+            ORIGIN_TZONE,
             MISSING_FLAGS,
         ),
         "rules": (
@@ -173,7 +174,7 @@ CLEAN_FLIGHTS_V2 = CLEAN_FLIGHTS_V1.model_copy(
                 description="scheduled arrival, destination local time (next day for overnight flights)",
             ),
             *(_V1[n] for n in ("sched_dep_utc", "sched_arr_utc", "dep_utc", "arr_utc", "sched_block_minutes")),
-            Column(name="origin_tzone", dtype="str", nullable=True, description="IANA zone of the origin"),
+            ORIGIN_TZONE,
             Column(name="dest_tzone", dtype="str", nullable=True, description="IANA zone of the destination"),
             *(_V1[n] for n in ("origin_tz_known", "dest_tz_known", "cancelled", "diverted")),
         ),
