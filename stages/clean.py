@@ -9,7 +9,13 @@ measurements get the strategy `clean.missing` names (drop | flag | impute).
 
 from __future__ import annotations
 
-from pipelab.cleaning import PLANE_MEASUREMENTS, WEATHER_MEASUREMENTS, clean_flights, clean_weather
+from pipelab.cleaning import (
+    PLANE_MEASUREMENTS,
+    WEATHER_MEASUREMENTS,
+    clean_flights,
+    clean_weather,
+    require_rows_kept,
+)
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.raw import RAW_AIRLINES, RAW_AIRPORTS, RAW_FLIGHTS, RAW_PLANES, RAW_WEATHER
 from pipelab.stage import StageContext, StageSpec, run_stage
@@ -42,7 +48,11 @@ def run(ctx: StageContext) -> None:
     planes_in = ctx.read("data/validated/planes", contract=RAW_PLANES)
     with measure_module(strategy.key, strategy.version, len(planes_in)):
         planes = strategy.obj(planes_in, PLANE_MEASUREMENTS, config)
-    for name, result in (("weather", weather), ("planes", planes)):
+    for name, before, result, measured in (
+        ("weather", hourly, weather, WEATHER_MEASUREMENTS),
+        ("planes", planes_in, planes, PLANE_MEASUREMENTS),
+    ):
+        require_rows_kept(name, before, result.frame, measured, params.missing)
         ctx.count(f"{name}_rows_dropped_missing", result.rows_dropped)
         ctx.count(f"{name}_values_filled", result.values_filled)
     ctx.count("flights_cancelled", int(flights["cancelled"].sum()))

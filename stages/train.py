@@ -28,6 +28,9 @@ def run(ctx: StageContext) -> None:
     manifest = Manifest.from_dict(json.loads(ctx.input("data/splits/manifest.json").read_text(encoding="utf-8")))
     model = train_model(ctx.read("data/splits/train", contract=FEATURES), manifest, ctx.params.model, ctx.params.seed)
     ctx.log.info("trained %s on %d rows (late rate %.3f)", model.name, model.n_train, model.train_late_rate)
+    if model.left_out:
+        ctx.log.warning("no known value in the training split, left out of the model: %s", ", ".join(model.left_out))
+    ctx.count("features_left_out", len(model.left_out))
     save_model(model, ctx.output("models/model.pkl"))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
+from pipelab.errors import DataError
 from pipelab.localtime import localize
 
 NYC_ZONE = "America/New_York"
@@ -93,3 +94,17 @@ def clean_weather(weather: pd.DataFrame, airports: pd.DataFrame, extra_zones: Ma
     out["origin_tzone"] = zone.astype(object).where(zone.notna(), None)
     out["wind_gust"] = out["wind_gust"].fillna(out["wind_speed"])
     return out[CLEAN_WEATHER.fixed_columns].sort_values(["origin", "time_hour"], kind="stable").reset_index(drop=True)
+
+
+def require_rows_kept(table: str, before: pd.DataFrame, after: pd.DataFrame, measurements: list[str], how: str) -> None:
+    """A missing-value strategy that leaves no row of a table is a user error, not an empty table downstream.
+
+    Typically `drop` on a source that lacks one measurement altogether: every row has a gap.
+    """
+    if len(before) and not len(after):
+        empty = [c for c in measurements if before[c].isna().all()]
+        why = f" ({', '.join(empty)} has no value at all)" if empty else ""
+        raise DataError(
+            f"clean.missing = {how!r} left none of the {len(before):,} {table} rows: each has a missing "
+            f"measurement{why}; choose flag or impute"
+        )

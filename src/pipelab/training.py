@@ -13,7 +13,11 @@ from pipelab.telemetry import measure_module
 
 
 def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, seed: int) -> TrainedModel:
-    """Build the chosen estimator from its config and fit it; one class only is a user error."""
+    """Build the chosen estimator from its config and fit it; one class only is a user error.
+
+    A feature with no known value in the training split (a measurement a source lacks) is
+    left out of the model, and named in `left_out`.
+    """
     y = train[manifest.target].astype("int64")
     if y.nunique() < 2:
         raise DataError(
@@ -22,7 +26,9 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
         )
     spec = registry.get("model", params.name)
     config = params.config_for(params.name)
-    estimator, columns = spec.obj(config, seed, manifest.numeric, manifest.categorical)
+    empty = tuple(c for c in manifest.features if train[c].isna().all())  # no information; crashes hgb's binning
+    numeric, categorical = ([c for c in kind if c not in empty] for kind in (manifest.numeric, manifest.categorical))
+    estimator, columns = spec.obj(config, seed, numeric, categorical)
     with measure_module(spec.key, spec.version, len(train)):
         estimator.fit(train[columns], y)
     return TrainedModel(
@@ -32,4 +38,5 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
         estimator=estimator,
         n_train=len(train),
         train_late_rate=float(y.mean()),
+        left_out=empty,
     )

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, to_utc
+from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, require_rows_kept, to_utc
 from pipelab.contracts import conform, validate_table
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
+from pipelab.errors import DataError
 from tests.unit.builders import AIRPORTS, clean_flight_table, flight, raw_airports, raw_flights, raw_weather, read_small
 
 NY = "America/New_York"
@@ -314,3 +315,15 @@ def test_clean_stops_on_weather_written_in_local_time_naming_the_rule(tmp_path: 
     assert "clean_weather: 1,719 of 1,719 rows quarantined (100.000%)" in line
     assert "(time_hour_is_local_hour 1,719)" in line
     assert not (tmp_path / "data" / "clean").exists()  # nothing reaches features
+
+
+def test_a_strategy_that_leaves_no_row_is_an_error_naming_the_empty_measurement() -> None:
+    weather = raw_weather({"precip": None}, {"precip": None, "temp": None})
+    with pytest.raises(DataError) as err:
+        require_rows_kept("weather", weather, weather.iloc[:0], ["temp", "precip"], "drop")
+    assert str(err.value) == (
+        "clean.missing = 'drop' left none of the 2 weather rows: each has a missing measurement "
+        "(precip has no value at all); choose flag or impute"
+    )
+    require_rows_kept("weather", weather, weather.iloc[:1], ["temp", "precip"], "drop")  # some kept: fine
+    require_rows_kept("weather", weather.iloc[:0], weather.iloc[:0], ["temp", "precip"], "drop")  # none to keep

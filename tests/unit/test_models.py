@@ -6,6 +6,7 @@ import pickle
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,6 +164,30 @@ def test_hgb_handles_missing_numbers() -> None:
     table.loc[::3, "x"] = np.nan
     model = train_model(table, manifest, _params("hgb"), seed=1)
     assert np.isfinite(model.predict_proba(table)).all()
+
+
+@pytest.mark.parametrize("name", ["baseline", "logistic", "hgb"])
+def test_a_feature_with_no_known_value_is_left_out_of_the_model(name: str) -> None:
+    """A source without precipitation readings: hgb's binning used to crash on the all-NaN column."""
+    table, manifest = model_table()
+    table["x"] = np.nan
+    model = train_model(table, manifest, _params(name), seed=1)
+    assert model.left_out == ("x",)
+    assert "x" not in model.columns
+    assert np.isfinite(model.predict_proba(table)).all()
+    assert train_model(model_table()[0], manifest, _params(name), seed=1).left_out == ()
+
+
+def test_hgb_groups_the_rarest_of_more_than_255_categories() -> None:
+    """National data has more destinations than histogram gradient boosting has bins (255)."""
+    table, manifest = model_table(n=2000)
+    table["carrier"] = [f"C{i % 300}" for i in range(len(table))]
+    model = train_model(table, manifest, _params("hgb"), seed=1)
+    p = model.predict_proba(table.assign(carrier="never seen"))
+    assert np.isfinite(p).all()
+    pipeline: Any = model.estimator
+    encoder = pipeline[0].named_transformers_["categorical"]
+    assert len(encoder.infrequent_categories_[0]) == 300 - 254
 
 
 def test_logistic_handles_missing_numbers_and_categories() -> None:

@@ -38,6 +38,7 @@ class TrainedModel:
     estimator: Estimator
     n_train: int
     train_late_rate: float
+    left_out: tuple[str, ...] = ()  # features with no known value in training: not in `columns`
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """P(late) per row of `frame` (which must hold `columns`)."""

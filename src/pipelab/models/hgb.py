@@ -34,8 +34,9 @@ class HGBConfig(ModuleConfig):
     config=HGBConfig,
     reads=FEATURES_V1,
     writes=(ContractRef("model"),),
+    version="1.0.1",  # 1.0.1: more than 255 categories in a column group the rarest (1.0.0 failed, max_bins)
     failure_modes=(
-        "more than 255 categories in one column is an error (max_bins)",
+        "more than 255 categories in one column: the rarest are coded as one infrequent category",
         "early stopping needs both classes in the held-out fraction",
     ),
 )

@@ -35,13 +35,25 @@ def scaled_one_hot(numeric: list[str], categorical: list[str], min_frequency: in
     )
 
 
+MAX_CATEGORIES = 255  # histogram gradient boosting bins a category per code, at most 255 of them
+
+
 def ordinal_categories(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    """Pass numbers through (NaN kept for the model); categories to ordinal codes, unknown as NaN."""
+    """Pass numbers through (NaN kept for the model); categories to ordinal codes, unknown as NaN.
+
+    A column of more than MAX_CATEGORIES categories (destinations of a national data set) keeps
+    its 254 most frequent and codes the rest as one "infrequent" category.
+    """
     return ColumnTransformer(
         [
             (
                 "categorical",
-                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=np.nan,
+                    encoded_missing_value=np.nan,
+                    max_categories=MAX_CATEGORIES,
+                ),
                 categorical,
             ),
             ("numeric", "passthrough", numeric),

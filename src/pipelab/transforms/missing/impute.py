@@ -42,6 +42,8 @@ def impute_missing(
     groups = out.groupby(group, sort=False) if group else None
     for column in columns:
         observed = out[column]
+        if observed.isna().all():
+            continue  # nothing to interpolate or take a median of
         medians = groups[column].transform("median") if groups is not None else None  # of real readings only
         if order and config.max_gap > 0:
             out[column] = (
