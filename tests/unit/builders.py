@@ -7,8 +7,10 @@ and what the raw contracts expect. `clean_flight_table` runs the real `clean_fli
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -98,11 +100,19 @@ def _typed(frame: pd.DataFrame, table: str, origin: str = "test") -> pd.DataFram
 
 
 def flight(**changes: Any) -> dict[str, Any]:
-    """One flight row; `sched_dep_time` changes keep `hour`/`minute` consistent unless given."""
+    """One flight row; `sched_dep_time` changes keep `hour`/`minute` consistent unless given, and
+    `time_hour` is the scheduled hour at the origin in UTC unless given (the first, at a DST end)."""
     row = {**FLIGHT, **changes}
     if "sched_dep_time" in changes:
         row["hour"] = changes.get("hour", changes["sched_dep_time"] // 100)
         row["minute"] = changes.get("minute", changes["sched_dep_time"] % 100)
+    zone = next((a["tzone"] for a in AIRPORTS if a["faa"] == row["origin"]), None)
+    if "time_hour" not in changes and zone is not None:
+        try:
+            local = datetime(row["year"], row["month"], row["day"], row["hour"], tzinfo=ZoneInfo(zone))
+        except (TypeError, ValueError):  # a row built to break a date rule: its time_hour does not matter
+            return row
+        row["time_hour"] = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return row
 
 

@@ -327,3 +327,23 @@ def test_a_strategy_that_leaves_no_row_is_an_error_naming_the_empty_measurement(
     )
     require_rows_kept("weather", weather, weather.iloc[:1], ["temp", "precip"], "drop")  # some kept: fine
     require_rows_kept("weather", weather.iloc[:0], weather.iloc[:0], ["temp", "precip"], "drop")  # none to keep
+
+
+def test_flights_whose_clock_times_are_not_local_are_quarantined() -> None:
+    """A source that writes sched_dep_time in UTC: placed as New York time, every flight would be 5 hours late."""
+    out = clean_flight_table(
+        flight(flight=1),  # 05:15 EST, time_hour 10:00 UTC: agree
+        flight(flight=2, sched_dep_time=1015, time_hour="2013-01-01T10:00:00Z"),  # 10:15 in UTC, not local
+        flight(flight=3, month=11, day=3, sched_dep_time=130, sched_arr_time=500, dest="LGA"),  # DST end: first
+    )
+    assert out["time_hour"].tolist()[:2] == [_utc("2013-01-01 10:00")] * 2
+    result = validate_table(out, CLEAN_FLIGHTS, "clean")
+    assert result.valid["row_id"].tolist() == [0, 2]
+    (record,) = result.quarantine.to_dict("records")
+    assert (record["row_id"], record["check"]) == (1, "time_hour_is_scheduled_hour")
+    assert record["value"] == "sched_dep_utc=2013-01-01T15:15:00+00:00, time_hour=2013-01-01T10:00:00+00:00"
+
+
+def test_flights_small_schedules_all_fall_in_their_time_hour() -> None:
+    flights = clean_flights(read_small("flights"), read_small("airports"), {"SJU": "America/Puerto_Rico"})
+    assert "time_hour_is_scheduled_hour" not in validate_table(flights, CLEAN_FLIGHTS, "clean").quality.errors

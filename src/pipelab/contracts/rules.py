@@ -112,6 +112,13 @@ def known_together(frame: pd.DataFrame) -> pd.Series:
     return _passes(known.all(axis=1) | ~known.any(axis=1), frame.index)
 
 
+@rule("in_hour")
+def in_hour(frame: pd.DataFrame) -> pd.Series:
+    """Columns (instant, hour): the instant falls in that hour (the hour written as its start)."""
+    instant, hour = frame.iloc[:, 0], frame.iloc[:, 1]
+    return _passes(instant.isna() | hour.isna() | (instant.dt.floor("h") == hour), frame.index)
+
+
 @rule("not_before")
 def not_before(frame: pd.DataFrame) -> pd.Series:
     """Columns (later, earlier): the first is not before the second where both are known."""
