@@ -205,6 +205,47 @@ def _write_small_tables(directory: Path) -> None:
         (directory / f"{table}.csv").write_bytes((FLIGHTS_SMALL / f"{table}.csv").read_bytes())
 
 
+def test_header_names_with_spaces_after_the_commas_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_text("carrier, name , extra\nAA,American,1\n", encoding="utf-8")
+    out, identifiers = typed_table(read_table_file(path), "airlines", path.name, {})
+    assert out.to_dict("records") == [{"row_id": 0, "carrier": "AA", "name": "American"}]
+    assert identifiers["ignored_columns"] == [" extra"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "carrier;name\nAA;American\n",
+            "carrier, name (the header is one field, 'carrier;name': separated by ';', not commas?)",
+        ),
+        (
+            "carrier\tname\nAA\tAmerican\n",
+            "carrier, name (the header is one field, 'carrier\\tname': separated by '\\t', not commas?)",
+        ),
+        ("Carrier,name\nAA,American\n", "carrier (columns the contract does not name: 'Carrier')"),
+    ],
+    ids=["semicolons", "tabs", "capitalised"],
+)
+def test_a_missing_column_says_what_the_header_has_instead(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        typed_table(read_table_file(path), "airlines", "airlines.csv", {})
+    assert str(err.value) == f"airlines.csv (raw_airlines v1.0.0): missing required column(s): {message}"
+
+
+def test_parquet_written_with_a_column_as_its_index_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.parquet"
+    pd.DataFrame(AIRLINES).set_index("carrier").to_parquet(path)
+    out, _ = typed_table(read_table_file(path), "airlines", path.name, {})
+    assert out["carrier"].tolist() == ["AA", "UA"]
+    plain = tmp_path / "plain.parquet"
+    pd.DataFrame(AIRLINES).to_parquet(plain)  # a default index is not data
+    assert list(read_table_file(plain).columns) == ["carrier", "name"]
+
+
 def test_read_csv_with_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "airlines.csv"
     path.write_bytes(b"\xef\xbb\xbfcarrier,name\nAA,American\n")

@@ -52,9 +52,22 @@ def _fail(where: Where, column: str, bad: pd.Series, what: str) -> DataError:
     )
 
 
+def column_name(name: object) -> str:
+    """A header as the contract reads it: spaces around it (`year, month` headers) are not part of it."""
+    return str(name).strip()
+
+
 def ignored_columns(frame: pd.DataFrame, contract: Contract) -> list[str]:
     """Source columns the contract does not know: dropped at ingest (and recorded in provenance)."""
-    return [str(c) for c in frame.columns if str(c) not in contract.fixed_columns]
+    return [str(c) for c in frame.columns if column_name(c) not in contract.fixed_columns]
+
+
+def _missing_hint(names: list[str], contract: Contract) -> str:
+    """What the header has instead: a header of one field holding separators, or the unknown names."""
+    if len(names) == 1 and (separator := next((s for s in (";", "\t", "|") if s in names[0]), None)):
+        return f" (the header is one field, {names[0]!r}: separated by {separator!r}, not commas?)"
+    unknown = [n for n in names if n not in contract.fixed_columns]
+    return f" (columns the contract does not name: {', '.join(map(repr, unknown))})" if unknown else ""
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -105,14 +118,15 @@ def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.Dat
     Extra columns are dropped (see `ignored_columns`); missing or duplicated ones stop ingest.
     """
     where = Where(origin, contract)
-    names = [str(c) for c in frame.columns]
+    names = [column_name(c) for c in frame.columns]
+    frame = frame.set_axis(names, axis=1)
     duplicated = sorted({c for c in names if names.count(c) > 1})
     if duplicated:
         raise DataError(f"{where}: duplicate column name(s): {', '.join(duplicated)}")
     wanted = [c for c in contract.columns if c.name != ROW_ID and not c.pattern]
     missing = [c.name for c in wanted if c.name not in names]
     if missing:
-        raise DataError(f"{where}: missing required column(s): {', '.join(missing)}")
+        raise DataError(f"{where}: missing required column(s): {', '.join(missing)}{_missing_hint(names, contract)}")
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame({ROW_ID: pd.RangeIndex(len(frame), dtype="int64")})
     for column in wanted:

@@ -59,7 +59,9 @@ def read_table_file(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty (0 bytes)")
     if path.suffix == ".parquet":
-        return read_parquet(path)
+        frame = read_parquet(path)
+        named = any(name is not None for name in frame.index.names)  # written with a column as its index
+        return frame.reset_index() if named else frame
     with file_errors(path):  # not UTF-8, unreadable
         try:
             if path.suffix == ".zip":
