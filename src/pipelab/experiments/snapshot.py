@@ -93,11 +93,15 @@ def source_hashes(lock_stages: dict[str, Any]) -> dict[str, str]:
     """
     stages = [_mapping(stage) for stage in lock_stages.values()]
     written = {str(out.get("path")) for stage in stages for out in stage.get("outs") or [] if isinstance(out, dict)}
+
+    def is_written(path: str) -> bool:  # an output, or a file inside an output directory (data/splits/train)
+        return any(path == out or path.startswith(f"{out}/") for out in written)
+
     return {
         str(dep["path"]): str(dep.get("md5") or sorted(dep.items()))  # md5, else all the entry says
         for stage in stages
         for dep in stage.get("deps") or []
-        if isinstance(dep, dict) and "path" in dep and str(dep["path"]) not in written
+        if isinstance(dep, dict) and "path" in dep and not is_written(str(dep["path"]))
     }
 
 
