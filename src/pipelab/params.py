@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
@@ -237,8 +238,12 @@ def describe_errors(
     return lines
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys; DVC (ruamel) rejects the file. Reject it here too."""
+class ParamsLoader(yaml.SafeLoader):
+    """YAML read as DVC (ruamel, YAML 1.2) reads params, where PyYAML (YAML 1.1) differs.
+
+    Two equal keys are an error (PyYAML keeps the last); `1e-3` is a number (PyYAML: text);
+    a date stays text (`2013-09-01`), so values compare, hash and serialise as written.
+    """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -252,11 +257,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+ParamsLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ParamsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),  # YAML 1.2 exponents, dot optional
+    list("-+0123456789"),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text as pipelab reads params everywhere (see ParamsLoader); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=ParamsLoader)
+
+
 def parse_yaml_mapping(text: str, source: str, error: type[PipelabError], expected: str) -> dict[str, Any]:
     """YAML text that must hold a mapping; bad YAML or another shape is one `error` line naming `source`."""
     with file_errors(source, error):
         try:
-            raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+            raw = load_yaml(text)
         except yaml.constructor.ConstructorError as err:
             mark = err.problem_mark
             where = f" (line {mark.line + 1})" if mark is not None else ""

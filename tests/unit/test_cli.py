@@ -496,7 +496,7 @@ def test_contracts_diff_outside_a_git_repository_says_so(
     assert line.endswith("; run `pipelab contracts diff` inside the pipelab checkout\n")
 
 
-def test_an_unexpected_error_is_one_line_exit_1_and_verbose_shows_it(
+def test_an_unexpected_error_is_one_line_exit_3_and_verbose_shows_it(
     runner: CliRunner, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def boom(root: Path) -> None:
@@ -504,7 +504,7 @@ def test_an_unexpected_error_is_one_line_exit_1_and_verbose_shows_it(
 
     monkeypatch.setattr("pipelab.cli.pipeline.telemetry_rows", boom)
     result = runner.invoke(app, ["run-info", "--root", str(root)])
-    assert error_line(result, code=1) == (
+    assert error_line(result, code=3) == (
         "error: internal error: RuntimeError: boom (rerun with `pipelab --verbose` for the traceback)\n"
     )
     for args, env in ((["--verbose"], {}), ([], {"PIPELAB_DEBUG": "1"})):

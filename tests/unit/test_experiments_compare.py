@@ -179,12 +179,21 @@ def test_a_close_call_that_seeds_cannot_replay_says_why(
 
 def test_source_hashes_are_the_lock_deps_no_stage_writes() -> None:
     lock = {
-        "ingest": {"deps": [{"path": "data/external", "md5": "e.dir"}, {"path": "src/a.py", "md5": "a"}],
-                   "outs": [{"path": "data/raw", "md5": "r.dir"}]},
-        "train": {"deps": [{"path": "data/raw", "md5": "r.dir"}, {"path": "s3://b/k", "etag": "x"}, "junk",
-                           {"path": "data/raw/flights", "md5": "f.dir"}, {"path": "data/rawer.csv", "md5": "c"}],
-                  "outs": [{"path": "models/model.pkl", "md5": "m"}]},
-    }  # fmt: skip  (data/raw/flights is inside ingest's output; data/rawer.csv is not)
+        "ingest": {
+            "deps": [{"path": "data/external", "md5": "e.dir"}, {"path": "src/a.py", "md5": "a"}],
+            "outs": [{"path": "data/raw", "md5": "r.dir"}],
+        },
+        "train": {
+            "deps": [
+                {"path": "data/raw", "md5": "r.dir"},
+                {"path": "s3://b/k", "etag": "x"},
+                "junk",
+                {"path": "data/raw/flights", "md5": "f.dir"},
+                {"path": "data/rawer.csv", "md5": "c"},
+            ],
+            "outs": [{"path": "models/model.pkl", "md5": "m"}],
+        },
+    }  # data/raw/flights is inside ingest's output; data/rawer.csv is not
     hashes = source_hashes(lock)
     assert sorted(hashes) == ["data/external", "data/rawer.csv", "s3://b/k", "src/a.py"]
     assert hashes["src/a.py"] == "a"

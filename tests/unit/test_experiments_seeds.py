@@ -95,6 +95,14 @@ def test_a_valid_change_passes_the_schema() -> None:
     check_change(PARAMS, parse_change(["model.name=logistic", "model.logistic.C=0.5"]))
 
 
+def test_a_date_or_an_exponent_is_read_as_dvc_writes_it_and_names_the_runs() -> None:
+    """A date crashed naming the runs (not JSON); `1e-3` was text here and a number in DVC's params."""
+    settings = parse_change(["split.cutoff=2013-09-01", "model.hgb.learning_rate=1e-3"])
+    assert [s.value for s in settings] == ["2013-09-01", 0.001]
+    check_change(PARAMS, settings)
+    assert all(r.name.startswith("seeds-") for r in plan([s.text for s in settings]).replicates if r.changed)
+
+
 def test_a_files_source_without_its_directory_is_refused_before_any_run(tmp_path: Path) -> None:
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables.csv").touch()

@@ -28,6 +28,7 @@ def test_ranges_and_choices_parse_into_dimensions() -> None:
     )
     assert parse_dimension("model.hgb.max_leaf_nodes", "int:15..63").values == (15, 63)
     assert parse_dimension("model.hgb.max_depth", "choice:3,null,6").values == (3, None, 6)
+    assert parse_dimension("split.cutoff", "choice:2013-09-01,2013-11-01").values == ("2013-09-01", "2013-11-01")
     assert parse_dimension("model.name", "choice:hgb,logistic").spec == "choice:hgb,logistic"
 
 

@@ -25,6 +25,7 @@ from pipelab.params import (
     StageParams,
     TargetParams,
     load_params,
+    load_yaml,
     read_params_file,
 )
 from pipelab.transforms.missing import ImputeConfig
@@ -270,6 +271,29 @@ def test_yaml_yes_is_not_read_as_one(tmp_path: Path) -> None:
     path.write_text("target:\n  late_minutes: yes\n", encoding="utf-8")
     with pytest.raises(ParamsError, match=r"target.late_minutes = True"):
         load_params(path, ["target"])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e-3", 0.001),  # a number to DVC (YAML 1.2); PyYAML alone reads the text '1e-3'
+        ("-2.5E+2", -250.0),
+        ("0.05", 0.05),
+        ("12", 12),
+        ("2013-09-01", "2013-09-01"),  # a date stays as written: it hashes, compares and serialises
+        ("'1e-3'", "1e-3"),
+        ("1e", "1e"),
+    ],
+)
+def test_params_yaml_reads_values_as_dvc_writes_them(text: str, value: Any) -> None:
+    read = load_yaml(f"key: {text}")["key"]
+    assert (read, type(read)) == (value, type(value))
+
+
+def test_a_date_written_unquoted_is_a_valid_cutoff(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("split:\n  cutoff: 2013-09-01\n", encoding="utf-8")
+    assert load_params(path, ["split"]).split.cutoff == dt.date(2013, 9, 1)
 
 
 def test_boolean_fields_still_take_booleans(tmp_path: Path) -> None:

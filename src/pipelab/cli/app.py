@@ -33,11 +33,12 @@ def _flags_without_placeholder(params: list[Parameter]) -> list[Parameter]:
 
 
 def _internal_error(ctx: Context, err: Exception) -> typer.Exit:
-    """A bug, not bad input: one line and exit 1; the traceback only with --verbose or PIPELAB_DEBUG=1."""
+    """A bug, not bad input: one line and exit 3 (1 means a regression to compare, seeds and sweep);
+    the traceback only with --verbose or PIPELAB_DEBUG=1."""
     if ctx.meta.get(VERBOSE) or os.environ.get("PIPELAB_DEBUG") == "1":
         raise err
     first = str(err).splitlines()[0] if str(err) else ""
-    return fail(f"internal error: {type(err).__name__}: {first} (rerun with `pipelab --verbose` for the traceback)", 1)
+    return fail(f"internal error: {type(err).__name__}: {first} (rerun with `pipelab --verbose` for the traceback)", 3)
 
 
 class Command(TyperCommand):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from pipelab.errors import PipelabError
+from pipelab.params import load_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +93,7 @@ class Side:
         return self._parsed(path, json.loads, json.JSONDecodeError, "JSON")
 
     def yaml(self, path: str) -> Any:
-        return self._parsed(path, yaml.safe_load, yaml.YAMLError, "YAML")
+        return self._parsed(path, load_yaml, yaml.YAMLError, "YAML")
 
     def listdir(self, path: str) -> list[str]:
         """Files directly in a directory (sorted paths), empty when the directory is absent."""

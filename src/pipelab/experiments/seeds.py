@@ -31,7 +31,7 @@ from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.sweep import dvc, error_line, require_head
-from pipelab.params import SCALARS, SECTIONS, validate_params
+from pipelab.params import SCALARS, SECTIONS, load_yaml, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
 
@@ -98,7 +98,7 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
         if key.split(".")[0] not in SECTIONS:
             raise SeedsError(f"-S {item}: {key.split('.')[0]!r} is not a params section ({', '.join(SECTIONS)})")
         try:
-            value = yaml.safe_load(text)
+            value = load_yaml(text)
         except yaml.YAMLError:
             raise SeedsError(f"-S {item}: VALUE is not valid YAML") from None
         settings.append(Setting(key, value, f"{key}={text}"))

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipelab import registry
 from pipelab.errors import PipelabError, RegistryError
-from pipelab.params import SECTIONS, ModularSection
+from pipelab.params import SECTIONS, ModularSection, load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,7 +76,7 @@ def parse_dimension(key: str, spec: str, source: str = OPTION) -> Dimension:
     if not key or not sep or kind not in KINDS or not rest:
         raise SweepError(f"{where}: {_syntax(source)}")
     if kind == "choice":
-        choices = tuple(yaml.safe_load(c) for c in rest.split(","))
+        choices = tuple(load_yaml(c) for c in rest.split(","))
         if len(set(map(repr, choices))) != len(choices) or len(choices) < 2:
             raise SweepError(f"{where}: give at least two different choices")
         return Dimension(key, "choice", choices, source)
@@ -101,7 +101,7 @@ def parse_space(items: Sequence[str], space_file: Path | None) -> list[Dimension
         pairs.append((key.strip(), spec.strip(), OPTION))
     if space_file is not None:
         try:
-            raw = yaml.safe_load(space_file.read_text(encoding="utf-8"))
+            raw = load_yaml(space_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
             raise SweepError(f"{space_file}: cannot read the space file ({type(err).__name__})") from None
         if not isinstance(raw, dict):
