@@ -144,6 +144,22 @@ def test_pr_comment_command_reads_the_report_and_the_environment(github: FakeGit
     assert no_token.stderr == "error: GITHUB_TOKEN is not set\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--api", "notaurl"], "--api 'notaurl': expected an http(s) URL such as https://api.github.com"),
+        (["--number", "0"], "--number 0: a pull request number is 1 or more"),
+        (["--repository", "ab"], "--repository 'ab': expected owner/name"),
+    ],
+)
+def test_pr_comment_refuses_bad_options_in_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    report = tmp_path / "report.md"
+    report.write_text("# pipelab compare\n", encoding="utf-8")
+    env = {"GITHUB_TOKEN": "secret", "GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7"}
+    result = CliRunner(env=env).invoke(app, ["pr-comment", str(report), *args])
+    assert (result.exit_code, result.stderr) == (2, f"error: {message}\n")
+
+
 # --- the workflow runs the same entry point as the local test --------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -167,6 +168,12 @@ def pr_comment(
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
         raise fail("GITHUB_TOKEN is not set")
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
+        raise fail(f"--repository {repository!r}: expected owner/name")
+    if number < 1:
+        raise fail(f"--number {number}: a pull request number is 1 or more")
+    if not api.startswith(("https://", "http://")):
+        raise fail(f"--api {api!r}: expected an http(s) URL such as https://api.github.com")
     with file_errors(report):
         body = report.read_text(encoding="utf-8")
     if link:
