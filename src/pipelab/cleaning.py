@@ -28,6 +28,11 @@ def airport_zones(airports: pd.DataFrame, extra: Mapping[str, str]) -> dict[str,
     return zones
 
 
+def zone_names(zones: pd.Series) -> pd.Series:
+    """Zone names as a text column: None (not NaN) where unknown, as the contracts' `str` type says."""
+    return zones.astype(object).where(zones.notna(), None)
+
+
 def local_clock(dates: pd.Series, hhmm: pd.Series) -> pd.Series:
     """Naive local timestamps from a date and an HHMM clock value (2400 = next midnight)."""
     values = hhmm.astype("float64")
@@ -53,8 +58,7 @@ def clean_flights(flights: pd.DataFrame, airports: pd.DataFrame, extra_zones: Ma
     out = flights.copy()
     dates = pd.to_datetime(pd.DataFrame({"year": out["year"], "month": out["month"], "day": out["day"]}))
     origin_zone, dest_zone = out["origin"].map(zones), out["dest"].map(zones)
-    out["origin_tzone"] = origin_zone.astype(object).where(origin_zone.notna(), None)
-    out["dest_tzone"] = dest_zone.astype(object).where(dest_zone.notna(), None)
+    out["origin_tzone"], out["dest_tzone"] = zone_names(origin_zone), zone_names(dest_zone)
     out["origin_tz_known"] = origin_zone.notna()
     out["dest_tz_known"] = dest_zone.notna()
     out["sched_dep_local"] = local_clock(dates, out["sched_dep_time"]).astype("datetime64[us]")
@@ -86,12 +90,10 @@ def clean_weather(weather: pd.DataFrame, airports: pd.DataFrame, extra_zones: Ma
     Each reading keeps the local hour it was recorded under and its origin's zone, so the
     clean_weather contract can check that time_hour is that hour in UTC.
     """
-    zones = airport_zones(airports, extra_zones)
-    out = weather.drop(columns=["year", "month", "day", "hour"]).copy()
-    parts = weather[["year", "month", "day", "hour"]].astype("int64")
-    out["local_hour"] = pd.to_datetime(parts).astype("datetime64[us]")
-    zone = out["origin"].map(zones)
-    out["origin_tzone"] = zone.astype(object).where(zone.notna(), None)
+    parts = ["year", "month", "day", "hour"]
+    out = weather.drop(columns=parts)
+    out["local_hour"] = pd.to_datetime(weather[parts].astype("int64")).astype("datetime64[us]")
+    out["origin_tzone"] = zone_names(out["origin"].map(airport_zones(airports, extra_zones)))
     out["wind_gust"] = out["wind_gust"].fillna(out["wind_speed"])
     return out[CLEAN_WEATHER.fixed_columns].sort_values(["origin", "time_hour"], kind="stable").reset_index(drop=True)
 

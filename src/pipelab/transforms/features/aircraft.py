@@ -33,12 +33,13 @@ def aircraft_features(inputs: FeatureInputs, config: ModuleConfig) -> FeatureBlo
     planes = inputs.planes.set_index("tailnum")
     lookup = planes.reindex(f["tailnum"])
     lookup.index = f.index
-    built_later = (lookup["year"].astype("float64") > f["year"].astype("float64")).fillna(False).astype(bool)
+    flown, built = f["year"].astype("float64"), lookup["year"].astype("float64")
+    built_later = (built > flown).fillna(False).astype(bool)
     known = f["tailnum"].isin(planes.index) & ~built_later
     lookup = lookup.where(known)
     frame = pd.DataFrame(
         {
-            "aircraft__age": (f["year"].astype("float64") - lookup["year"].astype("float64")),
+            "aircraft__age": flown - built.where(known),
             "aircraft__seats": lookup["seats"].astype("float64"),
             "aircraft__engines": lookup["engines"].astype("float64"),
             "aircraft__engine": lookup["engine"].astype(object),
