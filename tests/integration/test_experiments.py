@@ -171,7 +171,26 @@ def test_each_side_is_what_its_revision_produced_not_the_workspace(work: Path, l
     assert metric(compare_json(work, "main", "flat"), "roc_auc")[1] == 0.5
     slower = float(exp_show(work)["slower"]["roc_auc"])
     assert metric(compare_json(work, "flat", "slower"), "roc_auc") == (0.5, slower)
-    assert metric(compare_json(work, "main", "workspace"), "roc_auc")[1] == 0.999
+    dvc(work, "exp", "apply", "slower")  # the workspace now holds slower's params and results, uncommitted
+    assert metric(compare_json(work, "main", "workspace"), "roc_auc")[1] == slower
+
+
+def test_a_workspace_not_reproduced_after_a_change_is_refused_naming_the_stale_stages(work: Path) -> None:
+    params = work / "params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("name: hgb", "name: logistic", 1), "utf-8")
+    proc = pipelab(work, "compare", "main", "workspace", "--no-plots")
+    assert proc.returncode == 2, describe(proc)
+    assert proc.stderr.strip() == (
+        "error: workspace: stale results, `dvc status` lists train (params.yaml: model); "
+        "run `dvc repro` (or `dvc exp run`) first, or compare a commit or experiment"
+    )
+    git(work, "checkout", "--", "params.yaml")
+    scores = work / "metrics/scores.json"
+    scores.write_text(json.dumps(json.loads(scores.read_text(encoding="utf-8")) | {"roc_auc": 0.999}), "utf-8")
+    proc = pipelab(work, "compare", "main", "workspace", "--no-plots")
+    assert proc.returncode == 2, describe(proc)
+    assert "lists evaluate (metrics/scores.json modified), report (metrics/scores.json modified);" in proc.stderr
+    assert pipelab(work, "compare", "main", "HEAD", "--no-plots").returncode == 0  # committed sides are unaffected
 
 
 # --- DVC's own grid sweep: the queue ------------------------------------------------------------

@@ -15,7 +15,7 @@ from pipelab.experiments.compare import CompareError, build_report, flatten, par
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, write_plots
-from pipelab.experiments.revisions import Intent
+from pipelab.experiments.revisions import Intent, stale_stages
 from pipelab.experiments.seeds import parse_change
 from pipelab.experiments.snapshot import Curve, Snapshot, source_hashes
 from pipelab.io import dumps_json
@@ -450,3 +450,21 @@ def test_missing_probabilities_become_nulls_not_invalid_json() -> None:
 )
 def test_table_cells_are_formatted_for_reading(value: object, text: str) -> None:
     assert fmt(value) == text
+
+
+def test_stale_stages_name_what_changed_and_ignore_files_only_absent() -> None:
+    status: dict[str, Any] = {
+        "ingest": [{"changed outs": {"data/raw": "not in cache"}}],  # a fresh clone, nothing pulled
+        "validate": [{"changed deps": {"data/raw": "deleted"}}],
+        "clean": [{"changed deps": {"src/pipelab/cleaning.py": "modified", "data/validated": "deleted"}}],
+        "train": [{"changed deps": {"params.yaml": {"seed": "modified", "model": "modified"}}}, "changed command"],
+        "evaluate": [{"changed outs": {"metrics/scores.json": "modified"}}],
+        "report": [{"changed deps": {f"reports/{n}.py": "new" for n in "abcde"}}],
+    }
+    assert stale_stages(status) == [
+        "clean (src/pipelab/cleaning.py modified)",
+        "train (params.yaml: model, seed; changed command)",
+        "evaluate (metrics/scores.json modified)",
+        "report (reports/a.py new; reports/b.py new; reports/c.py new, +2 more)",
+    ]
+    assert stale_stages({}) == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +112,37 @@ class Side:
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+# What `dvc status` says of a file that is merely absent here (not checked out, not pulled): the
+# workspace's results are still the ones dvc.lock records, read from the cache or remote.
+ABSENT = frozenset({"deleted", "not in cache"})
+REASONS_SHOWN = 3
+
+
+def stale_stages(status: Mapping[str, Any]) -> list[str]:
+    """Each stage `dvc status` finds changed, with why ("train (params.yaml: model)"); [] when up to date.
+
+    Comparing such a workspace would pair the new params or code with the old results.
+    Files that are only absent do not count (a fresh clone before `dvc pull`).
+    """
+    stale = []
+    for stage, entries in status.items():
+        reasons: list[str] = []
+        for entry in entries:
+            if isinstance(entry, str):  # "changed command", "always changed"
+                reasons.append(entry)
+                continue
+            for changes in entry.values():
+                for path, state in changes.items():
+                    if isinstance(state, Mapping):  # params: section -> state
+                        reasons.append(f"{path}: {', '.join(sorted(state))}")
+                    elif state not in ABSENT:
+                        reasons.append(f"{path} {state}")
+        if reasons:
+            more = f", +{len(reasons) - REASONS_SHOWN} more" if len(reasons) > REASONS_SHOWN else ""
+            stale.append(f"{stage} ({'; '.join(reasons[:REASONS_SHOWN])}{more})")
+    return stale
+
+
 def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
     """The side's intent and the revision to open (None: the workspace)."""
     from dvc.scm import RevError, resolve_rev
@@ -119,6 +150,12 @@ def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
     if not label.strip():
         raise RevisionError(f"empty revision {label!r}: name a branch, tag, commit, DVC experiment or `{WORKSPACE}`")
     if label == WORKSPACE:
+        stale = stale_stages(repo.status())
+        if stale:
+            raise RevisionError(
+                f"{WORKSPACE}: stale results, `dvc status` lists {', '.join(stale)}; "
+                "run `dvc repro` (or `dvc exp run`) first, or compare a commit or experiment"
+            )
         head = repo.scm.get_rev()
         subject = repo.scm.resolve_commit(head).message.strip().splitlines()[0]
         dirty = " (with uncommitted changes)" if repo.scm.is_dirty(untracked_files=False) else ""
