@@ -3,9 +3,10 @@
 Joins weather (origin + scheduled hour), planes (tail number) and airports (destination),
 computes the feature groups listed in `features.groups`, and labels `late` by
 `target.late_minutes`; `target.cancelled` decides whether cancelled and diverted flights
-are excluded or count as late. The table is validated against the features contract and
-its distributions compared with the reference profile (drift). Writes data/features/
-(by month), its manifest and its profile.
+are excluded or count as late. The table is validated against the features contract, its
+distributions compared with the reference profile (drift), and the share of flights each
+join found (`<group>__known`, overall and per origin) judged (coverage). Writes
+data/features/ (by month), its manifest and its profile.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES
 from pipelab.contracts.raw import RAW_AIRPORTS
 from pipelab.drift import PROFILE, REFERENCE, profile, psi, read_profile
-from pipelab.features import build_features
+from pipelab.features import build_features, coverage
 from pipelab.stage import StageContext, StageSpec, run_stage
 
 SPEC = StageSpec(
@@ -43,7 +44,8 @@ def run(ctx: StageContext) -> None:
     for name, value in counts.items():
         ctx.count(f"flights_{name}", value)
     reference = read_profile(ctx.input(REFERENCE))
-    table = ctx.validate(table, FEATURES, drift=(psi(reference, table), REFERENCE.as_posix()))
+    drift = (psi(reference, table), REFERENCE.as_posix())
+    table = ctx.validate(table, FEATURES, drift=drift, coverage=coverage(table))
     ctx.log.info(
         "%d rows, %d features from groups %s; late rate %.3f",
         len(table),

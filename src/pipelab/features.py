@@ -11,12 +11,14 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab import registry
+from pipelab.contracts import Coverage
 from pipelab.errors import DataError, ParamsError
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, TargetParams
 from pipelab.telemetry import measure_module
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
+KNOWN = "__known"  # `<group>__known`: 1 where the group's join found data for the flight, else 0
 ID_COLUMNS = ["row_id", "month", "sched_date", "sched_dep_utc", "carrier", "origin", "dest", "sched_dep_hour"]
 
 
@@ -82,3 +84,18 @@ def build_features(
         id_columns=ID_COLUMNS,
     )
     return table, manifest, counts
+
+
+def coverage(table: pd.DataFrame) -> dict[str, Coverage]:
+    """Per group with a `<group>__known` column: the share of flights its join found, overall and per origin."""
+    found = {}
+    for column in (c for c in table.columns if c.endswith(KNOWN)):
+        known = table[column].astype("float64")
+        by_origin = known.groupby(table["origin"].astype("string"), observed=True).agg(["mean", "size"]).sort_index()
+        found[column.removesuffix(KNOWN)] = Coverage(
+            share=round(float(known.mean()), 6) if len(known) else 1.0,  # no flights: min_rows judges that
+            rows=len(known),
+            by_origin={str(k): round(float(v), 6) for k, v in by_origin["mean"].items()},
+            rows_by_origin={str(k): int(v) for k, v in by_origin["size"].items()},
+        )
+    return found

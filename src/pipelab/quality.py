@@ -18,6 +18,8 @@ from pipelab.contracts import CONTRACTS, DatasetQuality, latest
 from pipelab.params import QualityParams
 from pipelab.telemetry import measure_module
 
+ORIGINS_SHOWN = 10  # a page lists the lowest-covered origins; a source of hundreds would drown it
+
 
 def run_checks(quality: DatasetQuality, params: QualityParams) -> DatasetQuality:
     """`quality` with the findings of every check in `quality.checks`."""
@@ -57,6 +59,11 @@ def metrics(qualities: list[DatasetQuality]) -> dict[str, Any]:
         if q.drift:
             entry["drift_psi_max"] = max(q.drift.values())
             entry["drift_psi"] = dict(sorted(q.drift.items()))
+        if q.coverage:
+            entry["coverage"] = {group: c.share for group, c in sorted(q.coverage.items())}
+            entry["coverage_lowest_origin"] = {
+                group: min(c.by_origin.values()) for group, c in sorted(q.coverage.items()) if c.by_origin
+            }
         out[q.dataset] = entry
     return out
 
@@ -76,6 +83,16 @@ def read_summaries(files: Iterable[Path]) -> list[DatasetQuality]:
     stored = [io.read_metadata(path, "quality") for path in files]
     found = [DatasetQuality.model_validate(summary) for summary in stored if summary is not None]
     return sorted(found, key=lambda q: (order.get(q.dataset, len(order)), q.dataset))
+
+
+def _coverage_rows(quality: DatasetQuality) -> list[dict[str, Any]]:
+    rows = []
+    for group, c in sorted(quality.coverage.items()):
+        origins = sorted(c.by_origin.items(), key=lambda item: (item[1], item[0]))
+        shown = ", ".join(f"{o} {share:.1%} ({c.rows_by_origin.get(o, 0):,})" for o, share in origins[:ORIGINS_SHOWN])
+        shown += f", +{len(origins) - ORIGINS_SHOWN} more" if len(origins) > ORIGINS_SHOWN else ""
+        rows.append({"group": group, "overall": f"{c.share:.1%} of {c.rows:,}", "by origin, lowest first": shown})
+    return rows
 
 
 def markdown(quality: DatasetQuality) -> str:
@@ -110,6 +127,7 @@ def markdown(quality: DatasetQuality) -> str:
             "Quality gates", [{"check": f.check, "severity": f.severity, "finding": f.message} for f in q.findings]
         ),
         *_section(f"Drift against `{q.drift_reference}`", [{"feature": k, "PSI": round(v, 4)} for k, v in drift]),
+        *_section("Join coverage (share of rows each join found: `<group>__known`)", _coverage_rows(q)),
     ]
     if decisions:
         lines += ["## Decisions about the real data", "", *(f"- {d}" for d in decisions), ""]

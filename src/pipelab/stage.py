@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from packaging.version import Version
 
 from pipelab import io, registry
-from pipelab.contracts import Contract, DatasetQuality, adapt, conform, latest, names, validate_table
+from pipelab.contracts import Contract, Coverage, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
 from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
 from pipelab.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
@@ -199,14 +199,19 @@ class StageContext:
         return frame
 
     def validate(
-        self, frame: pd.DataFrame, contract: Contract, drift: tuple[dict[str, float], str] | None = None
+        self,
+        frame: pd.DataFrame,
+        contract: Contract,
+        drift: tuple[dict[str, float], str] | None = None,
+        coverage: dict[str, Coverage] | None = None,
     ) -> pd.DataFrame:
         """The valid rows of `frame`; failing rows go to data/quarantine/<contract>.parquet at commit.
 
         Foreign keys are checked against the datasets this stage validated before (validate
         the referenced tables first). The checks in `quality.checks` judge the result; an
         error finding stops the stage here, before anything downstream can use the data.
-        `drift` is (PSI per feature, the reference profile it was measured against).
+        `drift` is (PSI per feature, the reference profile it was measured against);
+        `coverage` the share of rows each join found, for the `coverage` check.
         """
         if contract.name not in self.spec.validates:
             raise RuntimeError(f"stage {self.spec.name} validates {contract.name} without declaring it")
@@ -215,6 +220,8 @@ class StageContext:
         quality = result.quality
         if drift is not None:
             quality = quality.model_copy(update={"drift": drift[0], "drift_reference": drift[1]})
+        if coverage is not None:
+            quality = quality.model_copy(update={"coverage": coverage})
         quality = run_checks(quality, self.params.quality)
         self.validated[contract.name] = (result.quarantine, quality)
         self.valid[contract.name] = result.valid

@@ -6,7 +6,11 @@ and what the raw contracts expect. `clean_flight_table` runs the real `clean_fli
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from pipelab.cleaning import clean_flights, clean_weather
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.manifest import Manifest
 from pipelab.sources.coerce import coerce_table
 
-FLIGHTS_SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "flights_small"
+REPO = Path(__file__).resolve().parents[2]
+FLIGHTS_SMALL = REPO / "tests" / "fixtures" / "flights_small"
 
 Row = Mapping[str, Any]
 
@@ -179,3 +185,29 @@ def model_table(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, Manifest]:
         id_columns=["row_id", "carrier", "origin", "sched_dep_hour"],
     )
     return table, manifest
+
+
+def run_stages_on_small(
+    tmp_path: Path, stages: tuple[str, ...], edit: Callable[[Path], None]
+) -> subprocess.CompletedProcess[str]:
+    """The real stage scripts, one after another, on a copy of flights_small that `edit` changes first.
+
+    Runs in `tmp_path` (its own params.yaml: the repository's, with the `files` source, and
+    the committed drift reference); stops at the first stage that fails and returns its process.
+    """
+    shutil.copytree(REPO / "data" / "reference", tmp_path / "data" / "reference")
+    tables = tmp_path / "tables"
+    shutil.copytree(FLIGHTS_SMALL, tables)
+    edit(tables)
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["data"] = {"source": "files", "path": "tables"}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PIPELAB_DEBUG"}
+    for stage in stages:
+        script = REPO / "stages" / f"{stage}.py"
+        done = subprocess.run(
+            [sys.executable, script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode:
+            break
+    return done

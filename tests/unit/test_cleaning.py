@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, require_rows_kept, to_utc
 from pipelab.contracts import conform, validate_table
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
 from pipelab.errors import DataError
-from tests.unit.builders import AIRPORTS, clean_flight_table, flight, raw_airports, raw_flights, raw_weather, read_small
+from tests.unit.builders import (
+    AIRPORTS,
+    clean_flight_table,
+    flight,
+    raw_airports,
+    raw_flights,
+    raw_weather,
+    read_small,
+    run_stages_on_small,
+)
 
 NY = "America/New_York"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _utc(text: str) -> pd.Timestamp:
@@ -297,19 +300,13 @@ def test_flights_small_weather_is_all_at_its_local_hour() -> None:
 
 def test_clean_stops_on_weather_written_in_local_time_naming_the_rule(tmp_path: Path) -> None:
     """The real stages on the fixture, its weather `time_hour` rewritten as R's write.csv gives it: local, no zone."""
-    shutil.copytree(REPO / "tests" / "fixtures" / "flights_small", tmp_path / "tables")
-    weather = pd.read_csv(tmp_path / "tables" / "weather.csv")
-    local = pd.to_datetime(weather[["year", "month", "day", "hour"]])
-    weather.assign(time_hour=local.dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(tmp_path / "tables" / "weather.csv")
-    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
-    params["data"] = {"source": "files", "path": "tables"}
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "PIPELAB_DEBUG"}
-    for stage in ("ingest", "validate", "clean"):
-        script = REPO / "stages" / f"{stage}.py"
-        done = subprocess.run(
-            [sys.executable, script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
-        )
+
+    def local_times(tables: Path) -> None:
+        weather = pd.read_csv(tables / "weather.csv")
+        local = pd.to_datetime(weather[["year", "month", "day", "hour"]])
+        weather.assign(time_hour=local.dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(tables / "weather.csv")
+
+    done = run_stages_on_small(tmp_path, ("ingest", "validate", "clean"), local_times)
     assert done.returncode == 2
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
     assert "clean_weather: 1,719 of 1,719 rows quarantined (100.000%)" in line

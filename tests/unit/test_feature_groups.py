@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,7 +23,15 @@ from pipelab.transforms.features.congestion import CongestionConfig, congestion_
 from pipelab.transforms.features.route import route_features
 from pipelab.transforms.features.schedule import schedule_features
 from pipelab.transforms.features.weather import weather_features
-from tests.unit.builders import clean_flight_table, clean_weather_table, flight, raw_airports, raw_planes, read_small
+from tests.unit.builders import (
+    clean_flight_table,
+    clean_weather_table,
+    flight,
+    raw_airports,
+    raw_planes,
+    read_small,
+    run_stages_on_small,
+)
 
 ALL_GROUPS = ["calendar", "schedule", "weather", "aircraft", "route", "congestion"]
 CANCELLED: dict[str, Any] = {"dep_time": None, "dep_delay": None, "arr_time": None, "arr_delay": None}
@@ -414,3 +424,36 @@ def test_flights_small_population_reconciles() -> None:
     assert table["row_id"].is_unique
     assert table[TARGET].isin([0, 1]).all()
     assert set(manifest.features) < set(table.columns)
+
+
+def _weather_at_ewr_only(tables: Path) -> None:
+    weather = pd.read_csv(tables / "weather.csv")
+    weather[weather["origin"] == "EWR"].to_csv(tables / "weather.csv", index=False)
+
+
+def _weather_origins_in_lower_case(tables: Path) -> None:
+    weather = pd.read_csv(tables / "weather.csv")
+    weather.assign(origin=weather["origin"].str.lower()).to_csv(tables / "weather.csv", index=False)
+
+
+@pytest.mark.parametrize(
+    ("edit", "shares"),
+    [
+        (_weather_at_ewr_only, "at JFK 0.0%, at LGA 0.0%, overall 37.2%"),
+        (_weather_origins_in_lower_case, "at EWR 0.0%, at JFK 0.0%, at LGA 0.0%, overall 0.0%"),
+    ],
+)
+def test_features_stops_when_weather_covers_too_few_flights(
+    tmp_path: Path, edit: Callable[[Path], None], shares: str
+) -> None:
+    """The real stages on the fixture: every stage before features succeeds, as it did before the coverage check."""
+    done = run_stages_on_small(tmp_path, ("ingest", "validate", "clean", "features"), edit)
+    assert done.returncode == 2, done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+    assert line == (
+        "error: features: quality gate tripped: features: weather data found for too few flights: "
+        f"{shares} < quality.coverage.min_share 50.0%; is the weather table complete, with the same key spelling? "
+        "(`weather__known`) (limits: params.yaml `quality`)"
+    )
+    assert (tmp_path / "data" / "clean").is_dir()
+    assert not (tmp_path / "data" / "features").exists()

@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 
 from pipelab import drift, io, quality, registry
+from pipelab.checks.coverage import CoverageConfig
 from pipelab.checks.drift import DriftConfig
 from pipelab.checks.min_rows import MinRowsConfig
 from pipelab.checks.quarantine_share import QuarantineShareConfig
 from pipelab.checks.rule_counts import Limits, RuleCountsConfig
-from pipelab.contracts import DatasetQuality, Finding
+from pipelab.contracts import Coverage, DatasetQuality, Finding
 from pipelab.errors import DataError
+from pipelab.features import coverage
 from pipelab.params import QualityParams
 
 
@@ -150,6 +152,135 @@ def test_rule_counts_knows_implicit_rules() -> None:
     )
     flights = summary(dataset="raw_flights", errors={"duplicate_key": 2})
     assert [f.check for f in check("rule_counts", flights, config)] == ["rule_counts"]
+
+
+def test_rule_counts_share_limits_scale_with_the_rows_in() -> None:
+    config = RuleCountsConfig(
+        thresholds={"raw_weather": {"wind_speed_range": Limits(warn_share=0.005, error_share=0.02)}}
+    )
+    found = check("rule_counts", summary(), config)  # 8 of 1,000 = 0.8%
+    assert [(f.severity, f.value, f.threshold) for f in found] == [("warn", 8, 0.005)]
+    assert found[0].message == (
+        "raw_weather: 8 of 1,000 rows (0.80%) fail wind_speed_range > "
+        "quality.rule_counts.thresholds.raw_weather.wind_speed_range.warn_share 0.50%"
+    )
+    smaller = summary(rows_in=300, rows_valid=290)  # 8 of 300 = 2.7%: the same count now errs
+    assert [f.severity for f in check("rule_counts", smaller, config)] == ["error"]
+    assert check("rule_counts", summary(rows_in=10_000, rows_valid=9_990), config) == []
+
+
+def test_rule_counts_an_error_by_share_wins_over_a_warning_by_count() -> None:
+    limits = Limits(warn_if=1, error_share=0.005)
+    found = check("rule_counts", summary(), RuleCountsConfig(thresholds={"raw_weather": {"wind_speed_range": limits}}))
+    assert [(f.severity, f.threshold) for f in found] == [("error", 0.005)]
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({}, "set warn_if, error_if, warn_share or error_share"),
+        ({"warn_share": 0.5, "error_share": 0.1}, "warn_share 0.5 must not exceed error_share 0.1"),
+        ({"error_share": 1.5}, "less than or equal to 1"),
+    ],
+)
+def test_rule_counts_limits_refuse_what_could_never_apply(limits: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Limits(**limits)
+
+
+# --- coverage ------------------------------------------------------------------------------------------
+
+
+def covered(by_origin: dict[str, tuple[int, float]]) -> Coverage:
+    """Coverage from origin -> (flights, share known)."""
+    rows = sum(n for n, _ in by_origin.values())
+    share = sum(n * s for n, s in by_origin.values()) / rows
+    return Coverage(
+        share=share,
+        rows=rows,
+        by_origin={o: s for o, (_, s) in by_origin.items()},
+        rows_by_origin={o: n for o, (n, _) in by_origin.items()},
+    )
+
+
+def test_coverage_is_measured_per_known_column_overall_and_per_origin() -> None:
+    table = pd.DataFrame(
+        {
+            "origin": ["EWR", "EWR", "JFK", "JFK", "JFK", "LGA"],
+            "weather__known": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0],
+            "aircraft__known": [1.0] * 6,
+            "weather__temp": [1.0] * 6,
+        }
+    )
+    found = coverage(table)
+    assert sorted(found) == ["aircraft", "weather"]
+    assert found["weather"] == Coverage(
+        share=0.666667,
+        rows=6,
+        by_origin={"EWR": 1.0, "JFK": 0.333333, "LGA": 1.0},
+        rows_by_origin={"EWR": 2, "JFK": 3, "LGA": 1},
+    )
+    assert found["aircraft"].share == 1.0
+    assert coverage(table.iloc[:0])["weather"] == Coverage(share=1.0, rows=0)
+    assert coverage(table[["origin", "weather__temp"]]) == {}
+
+
+def test_coverage_fails_a_join_missing_at_one_origin_though_the_overall_share_passes() -> None:
+    weather = covered({"EWR": (1000, 0.99), "JFK": (1000, 0.99), "LGA": (1000, 0.0)})  # 66% overall
+    found = check("coverage", summary(dataset="features", coverage={"weather": weather}), CoverageConfig())
+    assert [(f.severity, f.value, f.threshold) for f in found] == [("error", 0.0, 0.5)]
+    assert found[0].message == (
+        "features: weather data found for too few flights: at LGA 0.0% < quality.coverage.min_share 50.0% "
+        "(overall 66.0%); is the weather table complete, with the same key spelling? (`weather__known`)"
+    )
+    nowhere = covered({"EWR": (1000, 0.99), "JFK": (1000, 0.0), "LGA": (1000, 0.0)})
+    found = check("coverage", summary(dataset="features", coverage={"weather": nowhere}), CoverageConfig())
+    assert found[0].message.startswith(
+        "features: weather data found for too few flights: at JFK 0.0%, at LGA 0.0%, overall 33.0% < "
+        "quality.coverage.min_share 50.0%; is"
+    )
+
+
+def test_coverage_warns_between_the_limits_and_is_quiet_above_them() -> None:
+    aircraft = covered({"EWR": (1000, 0.96), "JFK": (1000, 0.86), "LGA": (1000, 0.65)})
+    found = check("coverage", summary(dataset="features", coverage={"aircraft": aircraft}), CoverageConfig())
+    assert [(f.severity, f.value, f.threshold) for f in found] == [("warn", 0.65, 0.7)]
+    assert "at LGA 65.0% < quality.coverage.warn_share 70.0% (overall 82.3%); is the aircraft table" in found[0].message
+    quiet = CoverageConfig(warn_share=0.6, min_share=0.5)
+    assert check("coverage", summary(dataset="features", coverage={"aircraft": aircraft}), quiet) == []
+    assert check("coverage", summary(), CoverageConfig()) == []  # a dataset without joins
+
+
+def test_coverage_judges_small_origins_only_within_the_overall_share_and_groups_have_own_limits() -> None:
+    weather = covered({"EWR": (5000, 1.0), "SMALL": (20, 0.0)})
+    assert check("coverage", summary(dataset="features", coverage={"weather": weather}), CoverageConfig()) == []
+    strict = CoverageConfig(min_origin_rows=10)
+    assert [
+        f.severity for f in check("coverage", summary(dataset="features", coverage={"weather": weather}), strict)
+    ] == ["error"]
+    aircraft = covered({"EWR": (1000, 0.0)})
+    lenient = CoverageConfig(groups={"aircraft": 0.0})  # in place of both limits: no warning either
+    assert check("coverage", summary(dataset="features", coverage={"aircraft": aircraft}), lenient) == []
+    own = check(
+        "coverage",
+        summary(dataset="features", coverage={"weather": weather}),
+        CoverageConfig(groups={"weather": 0.999}),
+    )
+    assert [(f.severity, f.threshold) for f in own] == [("error", 0.999)]
+    assert "overall 99.6% < quality.coverage.groups.weather 99.9%" in own[0].message
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"groups": {"wether": 0.5}}, r"unknown feature group\(s\) wether; groups: .*weather"),
+        ({"min_share": 0.8, "warn_share": 0.7}, "min_share 0.8 must not exceed warn_share 0.7"),
+        ({"groups": {"weather": 2.0}}, "shares must be between 0 and 1"),
+    ],
+)
+def test_coverage_config_refuses_unknown_groups_and_crossed_limits(config: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CoverageConfig(**config)
 
 
 # --- drift ---------------------------------------------------------------------------------------------
@@ -299,6 +430,9 @@ def test_metrics_are_flat_numbers_per_dataset() -> None:
         "drift_psi_max": 0.4,
         "drift_psi": {"a": 0.1, "b": 0.4},
     }
+    joined = summary(coverage={"weather": covered({"EWR": (10, 1.0), "JFK": (10, 0.5)})})
+    assert quality.metrics([joined])["raw_weather"]["coverage"] == {"weather": 0.75}
+    assert quality.metrics([joined])["raw_weather"]["coverage_lowest_origin"] == {"weather": 0.5}
 
 
 def test_markdown_page_reconciles_and_shows_decisions_of_the_contract() -> None:
@@ -310,6 +444,23 @@ def test_markdown_page_reconciles_and_shows_decisions_of_the_contract() -> None:
     assert "1,048 mph wind" in text  # a decision recorded in the raw_weather contract
     broken = quality.markdown(summary(rows_valid=5))
     assert "(DOES NOT RECONCILE)" in broken
+    assert "Join coverage" not in text
+
+
+def test_markdown_page_shows_join_coverage_lowest_origin_first() -> None:
+    many = {f"A{i:02d}": (10, 1.0 - i / 100) for i in range(12)}
+    text = quality.markdown(
+        summary(coverage={"weather": covered({"EWR": (30, 1.0), "JFK": (10, 0.5)}), "w2": covered(many)})
+    )
+    assert "## Join coverage (share of rows each join found: `<group>__known`)" in text
+    weather = next(line for line in text.splitlines() if line.startswith("| weather "))
+    assert [cell.strip() for cell in weather.strip("|").split("|")] == [
+        "weather",
+        "87.5% of 40",
+        "JFK 50.0% (10), EWR 100.0% (30)",
+    ]
+    assert "A11 89.0% (10), A10 90.0% (10)" in text
+    assert ", +2 more |" in text
 
 
 def test_read_summaries_in_pipeline_order_skipping_files_without_one(tmp_path: Path) -> None:

@@ -12,16 +12,21 @@ from pipelab.registry import register
 
 
 class Limits(ModuleConfig):
-    """Rows failing one rule: at least `warn_if` warns, at least `error_if` fails the stage."""
+    """Rows failing one rule, as a count (`warn_if`, `error_if`: at least) or a share of the rows in
+    (`warn_share`, `error_share`: more than). A share holds for a fixture and for millions of rows alike.
+    """
 
     warn_if: int | None = Field(None, ge=1)
     error_if: int | None = Field(None, ge=1)
+    warn_share: float | None = Field(None, ge=0.0, le=1.0)
+    error_share: float | None = Field(None, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Limits:
-        if self.warn_if is None and self.error_if is None:
-            raise ValueError("set warn_if, error_if or both (limits without either never apply)")
+        if all(limit is None for limit in (self.warn_if, self.error_if, self.warn_share, self.error_share)):
+            raise ValueError("set warn_if, error_if, warn_share or error_share (limits without any never apply)")
         warn_within_error(("warn_if", self.warn_if), ("error_if", self.error_if))
+        warn_within_error(("warn_share", self.warn_share), ("error_share", self.error_share))
         return self
 
 
@@ -55,19 +60,26 @@ class RuleCountsConfig(ModuleConfig):
 @register(
     "check",
     "rule_counts",
+    version="1.1.0",
     config=RuleCountsConfig,
     failure_modes=("limits name rules of the current contract version: renamed rules must be renamed here",),
 )
 def rule_counts(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
-    """Warn or fail when a rule's failing rows reach its `warn_if` / `error_if` limit."""
+    """Warn or fail when a rule's failing rows reach its count limit or pass its share limit."""
     assert isinstance(config, RuleCountsConfig)
     found = []
     for rule, limits in sorted(config.thresholds.get(quality.dataset, {}).items()):
         failing = quality.failing(rule)
-        trip = tripped(failing, ("error_if", limits.error_if), ("warn_if", limits.warn_if), inclusive=True)
+        share = failing / quality.rows_in if quality.rows_in else 0.0
+        by_count = tripped(failing, ("error_if", limits.error_if), ("warn_if", limits.warn_if), inclusive=True)
+        by_share = tripped(share, ("error_share", limits.error_share), ("warn_share", limits.warn_share))
+        trip = by_share if by_count is None or (by_share and by_share.severity == "error") else by_count
         if trip is None:
             continue
         where = f"quality.rule_counts.thresholds.{quality.dataset}.{rule}.{trip.setting}"
-        message = f"{failing:,} row(s) fail {rule} >= {where} {trip.limit:,}"
+        if trip.setting.endswith("_share"):
+            message = f"{failing:,} of {quality.rows_in:,} rows ({share:.2%}) fail {rule} > {where} {trip.limit:.2%}"
+        else:
+            message = f"{failing:,} row(s) fail {rule} >= {where} {trip.limit:,}"
         found.append(finding("rule_counts", quality, trip, message=message, value=failing))
     return found

@@ -7,7 +7,7 @@ every version, `validation` quarantines failing rows, `migrations` reads old dat
 
 from pipelab.contracts.migrations import adapt, migration
 from pipelab.contracts.model import Column, Contract, ForeignKey, Rule
-from pipelab.contracts.quality import DatasetQuality, Finding
+from pipelab.contracts.quality import Coverage, DatasetQuality, Finding
 from pipelab.contracts.structure import conform
 from pipelab.contracts.validation import ValidationResult, validate_table
 from pipelab.contracts.versions import CONTRACTS, VALIDATED, get, history, latest, names
@@ -17,6 +17,7 @@ __all__ = [
     "VALIDATED",
     "Column",
     "Contract",
+    "Coverage",
     "DatasetQuality",
     "Finding",
     "ForeignKey",

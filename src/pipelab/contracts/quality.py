@@ -26,6 +26,21 @@ class Finding(BaseModel):
     threshold: float
 
 
+class Coverage(BaseModel):
+    """How many rows a join found data for (a feature group's `<group>__known`), overall and per origin.
+
+    Per origin because a source can cover one airport and not another (weather for EWR only):
+    the overall share then hides an airport with none.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    share: float  # rows known / rows
+    rows: int
+    by_origin: dict[str, float] = Field(default_factory=dict)  # origin -> share known
+    rows_by_origin: dict[str, int] = Field(default_factory=dict)
+
+
 class DatasetQuality(BaseModel):
     """Row counts and rule failures of one validated dataset; rows in = valid + quarantined + duplicates."""
 
@@ -43,6 +58,7 @@ class DatasetQuality(BaseModel):
     examples: dict[str, list[str]] = Field(default_factory=dict)  # warn rule -> a few offending rows
     drift: dict[str, float] = Field(default_factory=dict)  # feature -> population stability index
     drift_reference: str | None = None  # the profile drift was measured against
+    coverage: dict[str, Coverage] = Field(default_factory=dict)  # feature group -> share its join found
     findings: tuple[Finding, ...] = ()
 
     @property
