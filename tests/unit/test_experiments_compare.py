@@ -354,6 +354,9 @@ def test_drift_values_are_measurements_not_failed_checks() -> None:
         "- `features`: 0 of 3 features above the limit on `main`, 1 on `exp`; largest change `temp` 0 → 0.31." in text
     )
     assert table_rows(text, "| table | feature |") == ["| features | temp | 0 | 0.31 ⚠️ | +0.31 |"]
+    fewer = snap("fewer", {"roc_auc": 0.7}, params=params, quality=quality({"seats": 0.0, "temp": 0.4}, 1))
+    text = markdown(build_report(base, fewer, GATES, "g"))  # a feature group switched off: each side its own count
+    assert "- `features`: 0 of 3 features above the limit on `main`, 1 of 2 on `fewer`;" in text
     report = report_of(base, target)
     assert [(c["group"], c["key"]) for c in report["failed_checks"]] == [
         ("raw_weather", "quarantined_by_rule.wind_speed_range")

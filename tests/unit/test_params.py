@@ -160,7 +160,8 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
         "quality",
         {"checks": [], "rule_counts": {"thresholds": {"raw_weather": {"wind_speed_range": {}}}}},
         [
-            "quality.rule_counts.thresholds.raw_weather.wind_speed_range: set warn_if, error_if, warn_share or error_share"
+            "quality.rule_counts.thresholds.raw_weather.wind_speed_range: "
+            "set warn_if, error_if, warn_share or error_share"
         ],
     ),
     ("quality", {"checks": [], "drift": {"warn_psi": 0}}, ["quality.drift.warn_psi = 0", "greater than 0"]),
@@ -567,6 +568,6 @@ def test_an_unknown_key_inside_a_mapping_of_settings_lists_the_allowed_ones(tmp_
     thresholds = {"raw_weather": {"wind_speed_range": {"warn_iff": 1}}}
     message = error_of(tmp_path, "quality", {"checks": [], "rule_counts": {"thresholds": thresholds}})
     assert (
-        "quality.rule_counts.thresholds.raw_weather.wind_speed_range.warn_iff: unknown key; allowed: error_if, error_share, warn_if, warn_share"
-        in message
+        "quality.rule_counts.thresholds.raw_weather.wind_speed_range.warn_iff: unknown key; "
+        "allowed: error_if, error_share, warn_if, warn_share" in message
     )

@@ -208,10 +208,13 @@ def _drift(report: Report, b: str, t: str) -> list[str]:
             if largest is not None
             else "no value changed"
         )
-        lines.append(
-            f"- `{name}`: {sum(a for a, _ in above)} of {len(features)} features above the limit on {b}, "
-            f"{sum(a for _, a in above)} on {t}; {change}."
+        on_base, on_target = (sum(c.base is not None for c in features), sum(c.target is not None for c in features))
+        counts = f"{sum(a for a, _ in above)} of {on_base} features above the limit on {b}, " + (
+            f"{sum(a for _, a in above)} on {t}"
+            if on_base == on_target
+            else f"{sum(a for _, a in above)} of {on_target} on {t}"
         )
+        lines.append(f"- `{name}`: {counts}; {change}.")
     lines.append("")
     rows = []
     for c in sorted(report.drifted, key=lambda c: (-(c.target or 0.0), c.group, c.key)):
