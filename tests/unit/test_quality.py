@@ -275,7 +275,7 @@ def test_coverage_judges_small_origins_only_within_the_overall_share_and_groups_
     [
         ({"groups": {"wether": 0.5}}, r"unknown feature group\(s\) wether; groups: .*weather"),
         ({"min_share": 0.8, "warn_share": 0.7}, "min_share 0.8 must not exceed warn_share 0.7"),
-        ({"groups": {"weather": 2.0}}, "shares must be between 0 and 1"),
+        ({"groups": {"weather": 2.0}}, "groups.weather\n  Input should be less than or equal to 1"),
     ],
 )
 def test_coverage_config_refuses_unknown_groups_and_crossed_limits(config: dict[str, Any], message: str) -> None:

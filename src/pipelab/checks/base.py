@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import Field
 
 from pipelab.contracts import DatasetQuality, Finding, names
 from pipelab.contracts.model import Severity
 from pipelab.params import ModuleConfig
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]  # a share of rows, as limits per dataset or group take it
 
 
 class QualityCheck(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from pipelab import registry
-from pipelab.checks.base import Trip, finding, warn_within_error
+from pipelab.checks.base import Share, Trip, finding, warn_within_error
 from pipelab.contracts import Coverage, DatasetQuality, Finding
 from pipelab.params import ModuleConfig
 from pipelab.registry import register
@@ -22,7 +22,7 @@ class CoverageConfig(ModuleConfig):
 
     min_share: float = Field(0.5, ge=0.0, le=1.0, description="below this share (overall or at an origin): error")
     warn_share: float = Field(0.7, ge=0.0, le=1.0, description="below this share: warning")
-    groups: dict[str, float] = Field(
+    groups: dict[str, Share] = Field(
         default_factory=dict, description="feature group -> its own limit, in place of min_share and warn_share"
     )
     min_origin_rows: int = Field(
@@ -36,8 +36,6 @@ class CoverageConfig(ModuleConfig):
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown feature group(s) {', '.join(unknown)}; groups: {', '.join(sorted(known))}")
-        if any(not 0.0 <= v <= 1.0 for v in value.values()):
-            raise ValueError("shares must be between 0 and 1")
         return value
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from pipelab.checks.base import finding, known_datasets, tripped, warn_within_error
+from pipelab.checks.base import Share, finding, known_datasets, tripped, warn_within_error
 from pipelab.contracts import DatasetQuality, Finding
 from pipelab.params import ModuleConfig
 from pipelab.registry import register
@@ -15,14 +15,12 @@ class QuarantineShareConfig(ModuleConfig):
 
     max_share: float = Field(0.05, ge=0.0, le=1.0, description="above this share: error")
     warn_share: float = Field(0.0, ge=0.0, le=1.0, description="above this share: warning")
-    datasets: dict[str, float] = Field(default_factory=dict, description="dataset -> its own max_share")
+    datasets: dict[str, Share] = Field(default_factory=dict, description="dataset -> its own max_share")
 
     @field_validator("datasets")
     @classmethod
     def _datasets_exist(cls, value: dict[str, float]) -> dict[str, float]:
         known_datasets(dict(value))
-        if any(not 0.0 <= v <= 1.0 for v in value.values()):
-            raise ValueError("shares must be between 0 and 1")
         return value
 
     @model_validator(mode="after")
