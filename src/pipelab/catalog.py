@@ -12,7 +12,7 @@ import json
 import re
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic.fields import FieldInfo
@@ -41,7 +41,11 @@ KIND_SECTIONS = {
 
 
 def _type_name(annotation: Any) -> str:
-    """`int`, `dict[str, Limits]`: the annotation without module paths."""
+    """`int`, `dict[str, Limits]`: the annotation without module paths, bounds (`Annotated`) shown apart."""
+    if get_origin(annotation) is Annotated:
+        return _type_name(get_args(annotation)[0])
+    if get_origin(annotation) is dict:
+        return f"dict[{', '.join(_type_name(arg) for arg in get_args(annotation))}]"
     text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
     return text or re.sub(r"\b[a-z_][a-z0-9_]*\.", "", str(annotation))
 

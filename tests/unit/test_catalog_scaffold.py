@@ -130,3 +130,13 @@ def test_new_cli_reports_errors_on_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert result.output.startswith("error: pipelab new: kind 'source'")
+
+
+def test_config_types_read_without_module_paths_or_pydantic_internals() -> None:
+    from pipelab.checks.base import Share
+    from pipelab.checks.rule_counts import Limits
+
+    assert catalog._type_name(dict[str, Share]) == "dict[str, float]"
+    assert catalog._type_name(dict[str, dict[str, Limits]]) == "dict[str, dict[str, Limits]]"
+    assert catalog._type_name(int | None) == "int | None"
+    assert catalog._type_name(float) == "float"
