@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipelab.cli import app
-from tests.integration import REPO, commit_all, git, init_git
+from tests.integration import REPO, commit_all, git, init_git, set_git_identity
 
 SCORES = {"roc_auc": 0.70, "average_precision": 0.40, "log_loss": 0.50, "brier": 0.20, "n_test": 100}
 PARAMS = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.1, "max_iter": 200}}}
@@ -192,6 +192,48 @@ def test_each_revision_is_read_as_committed_never_from_the_workspace(
     assert (roc["base"], roc["target"]) == (0.70, 0.99)
     assert data["target"]["kind"] == "workspace"
     assert data["target"]["message"] == "HEAD: baseline (with uncommitted changes)"
+
+
+def test_an_experiment_name_on_two_baselines_is_ambiguous_and_its_commit_or_ref_picks_one(
+    runner: CliRunner, tiny: Path, tmp_path: Path
+) -> None:
+    """As `pipelab seeds` names its runs on every HEAD: the name alone picks only the one on HEAD."""
+    from dvc.repo import Repo
+
+    work = tmp_path / "work"
+    git(tiny.parent, "clone", "-q", tiny, work)
+    set_git_identity(work)
+    baselines = []
+    for roc in (0.71, 0.72):
+        baselines.append(git(work, "rev-parse", "HEAD").stdout.strip())
+        write_side(work, SCORES | {"roc_auc": roc})
+        with Repo(str(work)) as repo:
+            repo.experiments.save(name="seeds-head-s1")
+        commit_all(work, f"the commit after roc_auc {roc}")
+    listed = git(work, "for-each-ref", "--format=%(objectname) %(refname)", "refs/exps").stdout.splitlines()
+    # refs/exps/<baseline sha[:2]>/<baseline sha[2:]>/<name>, in ref order as the error lists them
+    commits, refs = zip(*(line.split() for line in listed if line.endswith("/seeds-head-s1")), strict=True)
+    bases = ["".join(ref.split("/")[2:4]) for ref in refs]
+    assert sorted(bases) == sorted(baselines)
+    candidates = ", ".join(
+        f"{sha[:7]} (baseline {base[:7]}, {ref})" for sha, base, ref in zip(commits, bases, refs, strict=True)
+    )
+    result = compare(runner, work, "v1", "seeds-head-s1")
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result) == (
+        "error: ambiguous experiment name 'seeds-head-s1': 2 experiments have it, on baselines other than HEAD: "
+        f"{candidates}; name one by its commit or full ref instead, e.g. {commits[0][:7]}"
+    )
+    for label in (commits[0][:7], refs[0]):
+        picked = compare(runner, work, "v1", label, "--json", "--no-plots")
+        assert picked.exit_code == 0, picked.output
+        target = json.loads(picked.stdout)["target"]
+        assert (target["kind"], target["name"], target["rev"]) == ("experiment", "seeds-head-s1", commits[0])
+    git(work, "checkout", "-q", baselines[1])
+    on_head = compare(runner, work, "v1", "seeds-head-s1", "--json", "--no-plots")
+    assert on_head.exit_code == 0, on_head.output
+    roc = next(m for m in json.loads(on_head.stdout)["metrics"] if m["key"] == "roc_auc")
+    assert roc["target"] == 0.72
 
 
 # --- sweep: refused before any trial ------------------------------------------------------------

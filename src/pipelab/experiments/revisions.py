@@ -163,12 +163,32 @@ def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
     try:
         sha = resolve_rev(repo.scm, label)
     except RevError:
-        raise RevisionError(
-            f"unknown revision or experiment {label!r}: not a branch, tag, commit or DVC experiment name here"
-        ) from None
+        raise _unresolved(repo.scm, label) from None
     name = repo.experiments.get_exact_name([sha]).get(sha) or None
     message = repo.scm.resolve_commit(sha).message.strip()
     return Intent(label, "experiment" if name else "commit", sha, name, message), sha
+
+
+def _unresolved(scm: Any, label: str) -> RevisionError:
+    """Why `label` names no single revision: unknown, or an experiment name on several baselines.
+
+    DVC takes the experiment on HEAD's commit when there is one, and otherwise refuses a name
+    that experiments on several commits share (as `pipelab seeds` names its runs on every
+    HEAD); its experiment commit or full ref (`refs/exps/...`) still names each one.
+    """
+    from dvc.repo.experiments.utils import exp_refs_by_names
+
+    refs = sorted(exp_refs_by_names(scm, {label}).get(label, []), key=str)
+    if len(refs) < 2:
+        return RevisionError(
+            f"unknown revision or experiment {label!r}: not a branch, tag, commit or DVC experiment name here"
+        )
+    commits = [scm.get_ref(str(ref))[:7] for ref in refs]
+    candidates = ", ".join(f"{c} (baseline {r.baseline_sha[:7]}, {r})" for c, r in zip(commits, refs, strict=True))
+    return RevisionError(
+        f"ambiguous experiment name {label!r}: {len(refs)} experiments have it, on baselines other than HEAD: "
+        f"{candidates}; name one by its commit or full ref instead, e.g. {commits[0]}"
+    )
 
 
 @contextmanager
