@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipelab.cli import app
-from pipelab.experiments.github import MARKER, MAX_BODY, GitHubError, comment_body, upsert_comment
+from pipelab.experiments.github import MARKER, MAX_BODY, GitHubError, artifact_links, comment_body, upsert_comment
 
 REPO = Path(__file__).resolve().parents[2]
 PR = 7
@@ -127,17 +127,80 @@ def test_a_report_over_githubs_limit_is_cut_with_a_pointer_to_the_artifacts() ->
     assert body.endswith("the whole report is in the workflow run's artifacts.\n")
 
 
+# --- relative links: the files beside the report are in the run's artifacts, not on GitHub ------------
+
+RUN = "https://github.com/o/r/actions/runs/9"
+AT_RUN = f"in the [run's artifacts]({RUN})"
+
+
+@pytest.mark.parametrize(
+    ("url", "where"), [(RUN, AT_RUN), ("", "in the run's artifacts")], ids=["with --link", "without"]
+)
+def test_the_plots_line_of_the_report_becomes_text_and_file_names(url: str, where: str) -> None:
+    plots = "## Plots\n\n![roc](roc.svg) ([SVG](roc.svg), [PNG](roc.png))\n"  # as render.markdown writes it
+    assert artifact_links(plots, url) == (
+        f"## Plots\n\nroc ({where}: `roc.svg`) (SVG ({where}: `roc.svg`), PNG ({where}: `roc.png`))\n"
+    )
+
+
+def test_reference_style_links_are_rewritten_and_their_relative_definitions_dropped() -> None:
+    report = (
+        "Full ![ROC curve][roc], collapsed [PR][], shortcut [Calib], web [docs][home].\n"
+        "\n"
+        '[roc]: plots/roc.svg "ROC"\n'
+        "[pr]: <plots/p r.png>\n"
+        "  [calib]: plots/calibration.svg\n"
+        "[home]: https://example.org/docs\n"
+    )
+    assert artifact_links(report, RUN) == (
+        f"Full ROC curve ({AT_RUN}: `plots/roc.svg`), collapsed PR ({AT_RUN}: `plots/p r.png`), "
+        f"shortcut Calib ({AT_RUN}: `plots/calibration.svg`), web [docs][home].\n"
+        "\n"
+        "[home]: https://example.org/docs\n"
+    )
+
+
+def test_links_in_a_table_keep_the_row_a_row() -> None:
+    table = '| plot | file |\n|---|---|\n| ROC | ![roc](roc.svg) |\n| notes | [why](notes/why.md "title") |\n'
+    assert artifact_links(table, "") == (
+        "| plot | file |\n|---|---|\n"
+        "| ROC | roc (in the run's artifacts: `roc.svg`) |\n"
+        "| notes | why (in the run's artifacts: `notes/why.md`) |\n"
+    )
+
+
+def test_absolute_urls_anchors_code_and_plain_text_are_left_as_they_are() -> None:
+    kept = (
+        "# pipelab compare: `main` → `exp`\n\n"
+        "See [the docs](https://example.org/a_(b)), [http](http://example.org), [host](//cdn.example.org/x.png),\n"
+        "![dot](data:image/png;base64,iVBORw0KGgo=), [mail](mailto:a@example.org), [top](#plots),\n"
+        "`![not a link](roc.svg)`, ``[x](y.md)``, \\[escaped](roc.svg), [brackets] and [empty]().\n\n"
+        "| metric | `main` | `exp` | change |\n|---|---|---|---|\n| roc_auc | 0.7 | 0.6 | -0.1 (-14.3%) |\n\n"
+        "    pipelab seeds -S 'features.groups=[calendar,schedule]'\n"
+    )
+    assert artifact_links(kept, RUN) == kept
+
+
+def test_an_image_inside_a_link_loses_its_relative_source_and_no_link_nests_in_another() -> None:
+    assert artifact_links("[![roc](roc.png)](https://example.org)", RUN) == (
+        "[roc (in the run's artifacts: `roc.png`)](https://example.org)"
+    )
+    assert artifact_links("[![roc](roc.png)](roc.svg)", RUN) == (
+        f"roc (in the run's artifacts: `roc.png`) ({AT_RUN}: `roc.svg`)"
+    )
+
+
 def test_pr_comment_command_reads_the_report_and_the_environment(github: FakeGitHub, tmp_path: Path) -> None:
     report = tmp_path / "report.md"
-    report.write_text("# pipelab compare\n", encoding="utf-8")
+    report.write_text("# pipelab compare\n\n![roc](roc.svg)\n", encoding="utf-8")
     env = {"GITHUB_TOKEN": "secret", "GITHUB_REPOSITORY": "o/r", "PR_NUMBER": str(PR), "GITHUB_API_URL": github.url}
     runner = CliRunner(env=env)
     result = runner.invoke(app, ["pr-comment", str(report), "--link", "https://ci.example/run/1"])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"created comment 1000 on o/r#{PR}\n"
-    assert (
-        github.comments[0]["body"]
-        == f"{MARKER}\n# pipelab compare\n\nPlots and `report.json`: [workflow run](https://ci.example/run/1)\n"
+    assert github.comments[0]["body"] == (
+        f"{MARKER}\n# pipelab compare\n\nroc (in the [run's artifacts](https://ci.example/run/1): `roc.svg`)\n"
+        "\nPlots and `report.json`: [workflow run](https://ci.example/run/1)\n"
     )
     no_token = CliRunner(env={**env, "GITHUB_TOKEN": ""}).invoke(app, ["pr-comment", str(report)])
     assert no_token.exit_code == 2

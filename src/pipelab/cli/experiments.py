@@ -162,8 +162,11 @@ def pr_comment(
     link: Annotated[str, typer.Option(help="URL of the run's artifacts (plots, report.json)")] = "",
     api: Annotated[str, typer.Option(envvar="GITHUB_API_URL")] = "https://api.github.com",
 ) -> None:
-    """Post REPORT on the pull request as one comment, updated in place (token: $GITHUB_TOKEN)."""
-    from pipelab.experiments.github import upsert_comment
+    """Post REPORT on the pull request as one comment, updated in place (token: $GITHUB_TOKEN).
+
+    Links to files beside REPORT (the plots) become their names in the run's artifacts, at --link.
+    """
+    from pipelab.experiments.github import artifact_links, upsert_comment
 
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
@@ -175,7 +178,7 @@ def pr_comment(
     if not api.startswith(("https://", "http://")):
         raise fail(f"--api {api!r}: expected an http(s) URL such as https://api.github.com")
     with file_errors(report):
-        body = report.read_text(encoding="utf-8")
+        body = artifact_links(report.read_text(encoding="utf-8"), link)
     if link:
         body += f"\nPlots and `report.json`: [workflow run]({link})\n"
     try:

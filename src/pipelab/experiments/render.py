@@ -1,7 +1,8 @@
 """The comparison for people: one Markdown report, and plot overlays rendered locally (matplotlib, Agg).
 
 Failing gates come first, so a reviewer sees what blocks the merge before anything else.
-Plots are SVG and PNG files beside the report, linked relatively: nothing is uploaded.
+Plots are SVG and PNG files beside the report, linked relatively: nothing is uploaded
+(the pull-request comment names them in the run's artifacts instead: `github.artifact_links`).
 """
 
 from __future__ import annotations
