@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -213,27 +214,60 @@ def test_header_names_with_spaces_after_the_commas_are_read(tmp_path: Path) -> N
     assert identifiers["ignored_columns"] == [" extra"]
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "carrier;name\nAA;American\n",
-            "carrier, name (the header is one field, 'carrier;name': separated by ';', not commas?)",
-        ),
-        (
-            "carrier\tname\nAA\tAmerican\n",
-            "carrier, name (the header is one field, 'carrier\\tname': separated by '\\t', not commas?)",
-        ),
-        ("Carrier,name\nAA,American\n", "carrier (columns the contract does not name: 'Carrier')"),
-    ],
-    ids=["semicolons", "tabs", "capitalised"],
-)
-def test_a_missing_column_says_what_the_header_has_instead(tmp_path: Path, text: str, message: str) -> None:
+def test_a_missing_column_says_what_the_header_has_instead(tmp_path: Path) -> None:
     path = tmp_path / "airlines.csv"
-    path.write_text(text, encoding="utf-8")
+    path.write_text("Carrier,name\nAA,American\n", encoding="utf-8")
     with pytest.raises(DataError) as err:
         typed_table(read_table_file(path), "airlines", "airlines.csv", {})
-    assert str(err.value) == f"airlines.csv (raw_airlines v1.0.0): missing required column(s): {message}"
+    assert str(err.value) == (
+        "airlines.csv (raw_airlines v1.0.0): missing required column(s): carrier "
+        "(columns the contract does not name: 'Carrier')"
+    )
+
+
+SEMICOLONS = "separated by ';', not commas"
+COMMA_SEPARATOR = "re-export it with ',' as the separator, or save it as Parquet"
+DECIMAL_POINT = "re-export it with ',' as the separator and '.' as the decimal point, or save it as Parquet"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "flights.csv",
+            "year;month;dep_delay\n2013;1;2,5\n",
+            f"{SEMICOLONS}, with decimal commas (e.g. '2,5'); {DECIMAL_POINT}",
+        ),
+        (
+            "flights.csv",
+            "year;month;dep_delay\n2013;1;NA\n2013;1;\n2013;2;-12,75\n",
+            f"{SEMICOLONS}, with decimal commas (e.g. '-12,75'); {DECIMAL_POINT}",
+        ),
+        ("airlines.csv", "carrier;name\nAA;American\n", f"{SEMICOLONS}; {COMMA_SEPARATOR}"),
+        ("flights.csv", "year;month\n2013;1\n2013\n", f"{SEMICOLONS}; {COMMA_SEPARATOR}"),
+    ],
+    ids=["decimal commas", "decimal commas after missing values", "no decimals", "ragged"],
+)
+def test_a_semicolon_separated_csv_says_so_with_its_decimal_commas(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """As European Excel writes CSV: with decimal commas the rows have more fields than the one-field header."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(("separator", "shown"), [("\t", "'\\t'"), ("|", "'|'")], ids=["tabs", "pipes"])
+def test_a_csv_of_other_separators_says_which(tmp_path: Path, separator: str, shown: str) -> None:
+    path = tmp_path / "weather.csv.gz"
+    path.write_bytes(gzip.compress(f"origin{separator}temp\nEWR{separator}3,5\n".encode()))
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == (
+        f"{path}: separated by {shown}, not commas, with decimal commas (e.g. '3,5'); {DECIMAL_POINT}"
+    )
 
 
 def test_parquet_written_with_a_column_as_its_index_keeps_it(tmp_path: Path) -> None:
@@ -473,6 +507,18 @@ def _trailing_comma_on_data_rows(tables: Path) -> str:
     return "tables/flights.csv: malformed CSV (Error tokenizing data. C error: Expected 19 fields in line 2, saw 20)"
 
 
+def _semicolons_and_decimal_commas(tables: Path) -> str:
+    """flights.csv as European Excel saves it."""
+    path = tables / "flights.csv"
+    path.write_text(
+        re.sub(r"(\d)\.(\d)", r"\1,\2", path.read_text(encoding="utf-8").replace(",", ";")), encoding="utf-8"
+    )
+    return (
+        "tables/flights.csv: separated by ';', not commas, with decimal commas (e.g. '517,0'); "
+        "re-export it with ',' as the separator and '.' as the decimal point, or save it as Parquet"
+    )
+
+
 def _bool_delays_in_parquet(tables: Path) -> str:
     frame = pd.read_csv(tables / "flights.csv")
     frame.assign(dep_delay=frame["dep_delay"] > 0).to_parquet(tables / "flights.parquet")
@@ -483,7 +529,9 @@ def _bool_delays_in_parquet(tables: Path) -> str:
     )
 
 
-@pytest.mark.parametrize("break_flights", [_not_gzip, _trailing_comma_on_data_rows, _bool_delays_in_parquet])
+@pytest.mark.parametrize(
+    "break_flights", [_not_gzip, _trailing_comma_on_data_rows, _semicolons_and_decimal_commas, _bool_delays_in_parquet]
+)
 def test_ingest_stage_stops_on_bad_flights_with_one_line_and_exit_code_2(tmp_path: Path, break_flights: Any) -> None:
     _write_small_tables(tmp_path / "tables")
     problem = break_flights(tmp_path / "tables")

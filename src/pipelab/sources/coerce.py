@@ -63,9 +63,10 @@ def ignored_columns(frame: pd.DataFrame, contract: Contract) -> list[str]:
 
 
 def _missing_hint(names: list[str], contract: Contract) -> str:
-    """What the header has instead: a header of one field holding separators, or the unknown names."""
-    if len(names) == 1 and (separator := next((s for s in (";", "\t", "|") if s in names[0]), None)):
-        return f" (the header is one field, {names[0]!r}: separated by {separator!r}, not commas?)"
+    """What the header has instead: the names the contract does not know (often a misspelt one).
+
+    (A CSV not separated by commas is refused earlier, where the files source reads it.)
+    """
     unknown = [n for n in names if n not in contract.fixed_columns]
     return f" (columns the contract does not name: {', '.join(map(repr, unknown))})" if unknown else ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,6 +21,9 @@ from pipelab.tables import TABLES
 SUFFIXES = (".parquet", *CSV_SUFFIXES)
 # What a broken .gz or .zip raises, at open or mid-stream (bad header, truncation, bad data, bad CRC).
 ARCHIVE_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
+SEPARATORS = (";", "\t", "|")  # what a header of one comma-less field holds when the file is not comma-separated
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+SNIFFED_ROWS = 1000  # rows searched for a decimal comma: a number column can start with missing values
 
 
 def table_directory(path: str, root: Path | None = None) -> Path:
@@ -54,6 +58,23 @@ def _check_zip(path: Path) -> None:
             raise DataError(f"{path}: cannot unpack {names[0]} ({err})") from None
 
 
+def _check_separator(path: Path, header: list[str]) -> None:
+    """A header read as one field holding `;`, tabs or `|`: the file is not comma-separated; say so.
+
+    Checked on the header line alone, before any row is parsed as commas: decimal commas in the
+    rows (`2013;1;2,5`, as European Excel writes) would otherwise make more fields than the
+    header's one and stop the read as a malformed CSV, without a word about the separator.
+    """
+    separator = next((s for s in SEPARATORS if s in str(header[0])), None) if len(header) == 1 else None
+    if separator is None:
+        return
+    rows = pd.read_csv(path, encoding="utf-8-sig", sep=separator, nrows=SNIFFED_ROWS, dtype=str, on_bad_lines="skip")
+    decimal = next((v for v in map(str, rows.stack()) if DECIMAL_COMMA.fullmatch(v)), None)
+    found = f"separated by {separator!r}, not commas" + (f", with decimal commas (e.g. {decimal!r})" if decimal else "")
+    fix = "re-export it with ',' as the separator" + (" and '.' as the decimal point" if decimal else "")
+    raise DataError(f"{path}: {found}; {fix}, or save it as Parquet")
+
+
 def read_table_file(path: Path) -> pd.DataFrame:
     """Read one CSV (UTF-8, optional BOM; plain, gzipped or zipped) or Parquet file; bad ones stop with one line."""
     if path.stat().st_size == 0:
@@ -66,10 +87,11 @@ def read_table_file(path: Path) -> pd.DataFrame:
         try:
             if path.suffix == ".zip":
                 _check_zip(path)
+            header = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
+            _check_separator(path, header)
             # Header and first data row as plain fields: a first row with more fields than the header
             # stops here, where read_csv would silently make its first field(s) the index.
-            head = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=2, dtype=str)
-            header = head.iloc[0].tolist()
+            pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=2, dtype=str)
             repeated = sorted({str(h) for h in header if header.count(h) > 1})
             if repeated:
                 raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
@@ -90,6 +112,7 @@ def read_table_file(path: Path) -> pd.DataFrame:
     failure_modes=(
         "data.path missing, or a table file missing or ambiguous (both .csv and .parquet)",
         "0-byte, non-UTF-8, malformed CSV, broken .gz/.zip (or a zip not of one file), unreadable Parquet",
+        "CSV separated by ';', tabs or '|' (decimal commas named), not commas",
         "missing or duplicated column, value not a number (or a bool, time or duration), fraction in an integer column",
     ),
 )
