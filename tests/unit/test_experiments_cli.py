@@ -248,6 +248,7 @@ def test_an_experiment_name_on_two_baselines_is_ambiguous_and_its_commit_or_ref_
         (["--space", "model.hgb.learning_rate=log:0.01..0.3", "--metric", "auc"], "--metric auc: not a number"),
         (["--space", "model.hgb.learning_rate=log:0.01..0.3", "--metric", "n_test"], "no direction in metrics/gates"),
         (["--space", "model.hgb.learning_rate=log:0.01..0.3", "--study", "a b"], "--study 'a b': use letters"),
+        (["--space", "model.logistic.C=log:0.01..10"], "--space model.logistic.C: no trial uses model.logistic, as"),
     ],
 )
 def test_sweep_refuses_bad_input_before_any_trial(runner: CliRunner, tiny: Path, args: list[str], message: str) -> None:

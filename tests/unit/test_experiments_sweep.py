@@ -8,17 +8,26 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import optuna
 import pytest
 import yaml
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
+from pydantic import ValidationError
 
 from pipelab.experiments import sweep
-from pipelab.experiments.space import Dimension, SweepError, check_dimension, parse_dimension, parse_space
+from pipelab.experiments.space import (
+    SELECTORS,
+    Dimension,
+    SweepError,
+    check_dimension,
+    parse_dimension,
+    parse_space,
+)
 from pipelab.experiments.sweep import Plan, Result
+from pipelab.params import SECTIONS, ModularSection
 from tests.integration import REPO, commit_all, init_git
 
 
@@ -112,6 +121,82 @@ def test_space_file_and_options_combine_and_a_key_twice_is_refused(tmp_path: Pat
         parse_space([], space_file)
     with pytest.raises(SweepError, match=r"no search space"):
         parse_space([], None)
+
+
+# --- a module's keys only count when its section selects it -------------------------------------
+
+UNUSED = "so every trial would run the same"
+
+
+@pytest.mark.parametrize(
+    ("space", "params", "message"),
+    [
+        (
+            ["model.logistic.C=log:0.01..10", "model.hgb.max_iter=int:50..300", "model.logistic.max_iter=int:100..900"],
+            {"model": {"name": "hgb"}},
+            "--space model.logistic.C, model.logistic.max_iter: no trial uses model.logistic, as every trial keeps "
+            f"HEAD's model.name, hgb (model.name is not in the space), {UNUSED}; search it too with "
+            "--space model.name=choice:hgb,logistic, or set model.name: logistic in params.yaml and commit it",
+        ),
+        (
+            ["model.baseline.min_flights=int:10..50"],
+            {"seed": 1},  # no model.name: the stages train the schema's default, hgb
+            "--space model.baseline.min_flights: no trial uses model.baseline, as every trial keeps HEAD's "
+            f"model.name, hgb (model.name is not in the space), {UNUSED}; "
+            "search it too with --space model.name=choice:hgb,baseline,",
+        ),
+        (
+            ["model.name=choice:hgb,baseline", "model.logistic.C=log:0.01..10"],
+            {"model": {"name": "logistic"}},
+            "--space model.logistic.C: no trial uses model.logistic, as no choice of "
+            f"--space model.name=choice:hgb,baseline is logistic, {UNUSED}; add it to the choices",
+        ),
+        (
+            ["features.congestion.origin_hour=choice:true,false"],
+            {"features": {"groups": ["calendar", "weather"]}},
+            "--space features.congestion.origin_hour: no trial uses features.congestion, as features.groups at HEAD "
+            f"(calendar, weather) lacks congestion, {UNUSED}; add congestion to features.groups in params.yaml",
+        ),
+        (
+            ["clean.impute.max_gap=int:0..6"],
+            {"clean": {"missing": "drop"}},
+            "--space clean.impute.max_gap: no trial uses clean.impute, as every trial keeps HEAD's clean.missing, drop",
+        ),
+    ],
+)
+def test_keys_of_a_module_no_trial_selects_are_refused(space: list[str], params: dict[str, Any], message: str) -> None:
+    with pytest.raises(SweepError) as err:
+        sweep.check_active(parse_space(space, None), params)
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_each_modular_section_has_the_selector_that_names_its_modules_in_use() -> None:
+    """SELECTORS mirrors the schema: the field whose values must be registered modules of the section's kind."""
+    assert set(SELECTORS) == {name for name, model in SECTIONS.items() if issubclass(model, ModularSection)}
+    for section, name in SELECTORS.items():
+        model = SECTIONS[section]
+        assert issubclass(model, ModularSection)
+        value = ["nope"] if model.model_fields[name].annotation == list[str] else "nope"
+        with pytest.raises(ValidationError) as err:
+            model.model_validate({name: value})
+        problems = [e["msg"] for e in err.value.errors() if e["loc"][0] == name]
+        assert len(problems) == 1
+        assert problems[0].startswith(f"Value error, unknown {model.module_kind} 'nope'")
+
+
+@pytest.mark.parametrize(
+    ("space", "params"),
+    [
+        (["model.hgb.max_iter=int:50..300", "evaluate.threshold=float:0.3..0.7"], {"model": {"name": "hgb"}}),
+        (["model.logistic.C=log:0.01..10"], {"model": {"name": "logistic"}}),
+        (["model.name=choice:hgb,logistic", "model.logistic.C=log:0.01..10"], {"model": {"name": "hgb"}}),
+        (["features.congestion.origin_hour=choice:true,false"], {"features": {"groups": ["calendar", "congestion"]}}),
+        (["quality.drift.warn_psi=float:0.1..0.3"], {"quality": {"checks": ["drift"]}}),
+    ],
+)
+def test_keys_of_a_module_some_trial_selects_are_searched(space: list[str], params: dict[str, Any]) -> None:
+    sweep.check_active(parse_space(space, None), params)
 
 
 # --- space-file errors name the file ------------------------------------------------------------

@@ -285,6 +285,16 @@ def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def lookup(params: Any, key: str) -> tuple[bool, Any]:
+    """`(True, value)` for a dotted key of a raw params mapping, `(False, None)` where the file lacks it."""
+    node = params
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
 def param_changes(base: Mapping[str, Any], target: Mapping[str, Any]) -> list[ParamChange]:
     """Only the params whose value differs, was added or was removed."""
     before, after = flatten(base), flatten(target)

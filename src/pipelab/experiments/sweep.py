@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic_core import PydanticUndefined
 
 from pipelab.errors import PipelabError
-from pipelab.experiments.compare import set_param
+from pipelab.experiments.compare import lookup, set_param
 from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space
+from pipelab.experiments.space import SELECTORS, Dimension, SweepError, check_dimension, owner, parse_space
 
 if TYPE_CHECKING:
     import optuna
@@ -60,14 +60,47 @@ class Plan:
 
 def _committed(params: Any, key: str) -> Any:
     """`key` in HEAD's params.yaml, or the schema's default (what the stages use) when it is absent."""
-    node = params
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            model, name = owner(key)
-            default = model.model_fields[name].get_default(call_default_factory=True)
-            return None if default is PydanticUndefined else default
-        node = node[part]
-    return node
+    present, value = lookup(params, key)
+    if present:
+        return value
+    model, name = owner(key)
+    default = model.model_fields[name].get_default(call_default_factory=True)
+    return None if default is PydanticUndefined else default
+
+
+def check_active(dimensions: Sequence[Dimension], params: Any) -> None:
+    """Refuse keys of a module no trial uses (`model.logistic.C` while every trial trains hgb): the
+    stages read a module's sub-section only when its section selects it, so all trials would be the same."""
+    searched = {d.key: d for d in dimensions}
+    unused: dict[tuple[str, str], list[Dimension]] = {}
+    for dim in dimensions:
+        parts = dim.key.split(".")
+        if len(parts) != 3 or parts[0] not in SELECTORS:
+            continue
+        selector, module = f"{parts[0]}.{SELECTORS[parts[0]]}", parts[1]
+        chosen = searched[selector].values if selector in searched else (_committed(params, selector),)
+        if not any(module == value or (isinstance(value, list) and module in value) for value in chosen):
+            unused.setdefault((selector, module), []).append(dim)
+    if not unused:
+        return
+    (selector, module), dims = next(iter(unused.items()))
+    if selector in searched:
+        choices = searched[selector]
+        why, fix = f"no choice of {choices.source} {selector}={choices.spec} is {module}", "add it to the choices"
+    elif isinstance(value := _committed(params, selector), list):
+        why = f"{selector} at HEAD ({', '.join(map(str, value))}) lacks {module}"
+        fix = f"add {module} to {selector} in params.yaml and commit it"
+    else:
+        why = f"every trial keeps HEAD's {selector}, {value} ({selector} is not in the space)"
+        fix = (
+            f"search it too with --space {selector}=choice:{value},{module}, "
+            f"or set {selector}: {module} in params.yaml and commit it"
+        )
+    keys = ", ".join(d.key for d in dims)
+    raise SweepError(
+        f"{dims[0].source} {keys}: no trial uses {selector.split('.')[0]}.{module}, as {why}, "
+        f"so every trial would run the same; {fix}"
+    )
 
 
 def _git_status(root: Path, paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -175,6 +208,7 @@ def plan(
             direction = "maximize" if gate.direction == "higher" else "minimize"
         params = head.yaml("params.yaml")
         commit = head.intent.rev
+    check_active(dimensions, params)
     require_head(root, "every trial starts from the committed params and is judged against HEAD", SweepError)
     committed = {d.key: _committed(params, d.key) for d in dimensions}
     return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]), committed, commit)
