@@ -1,4 +1,4 @@
-"""`pipelab compare` and `pipelab sweep` on a tiny git + DVC repository (files only, no pipeline).
+"""`pipelab compare`, `pipelab sweep` and `pipelab seeds` on a tiny git + DVC repository (files only, no pipeline).
 
 Each branch holds one kind of side: better, worse, a loosened gates file, a metric that
 is text, a missing metric, no metrics at all. The pipeline itself runs in the integration tests.
@@ -256,6 +256,44 @@ def test_sweep_refuses_bad_input_before_any_trial(runner: CliRunner, tiny: Path,
     assert result.exit_code == 2, result.output
     assert message in one_error_line(result)
     assert not (tiny / "sweeps").exists()
+
+
+# --- seeds: refused before any run -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of `tiny` whose HEAD has the repository's whole params.yaml (seeds validates every section)."""
+    repo = tmp_path_factory.mktemp("seeded") / "repo"
+    git(tiny, "clone", "-q", str(tiny), str(repo))
+    set_git_identity(repo)
+    shutil.copy(REPO / "params.yaml", repo / "params.yaml")
+    commit_all(repo, "the repository's params")
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["model.name=hgb"], "-S model.name=hgb: HEAD already has this value; nothing to compare"),
+        (
+            ["model.name=hgb", "model.hgb.learning_rate=0.0476"],
+            "-S model.name=hgb -S model.hgb.learning_rate=0.0476: HEAD already has these values; nothing to compare",
+        ),
+        (
+            ["model.logistic.penalty=l1"],
+            "-S model.logistic.penalty=l1: model.logistic.penalty: unknown key; allowed: C, ",
+        ),
+        (["+model.name=logistic"], "-S +model.name=logistic: HEAD's params.yaml has model.name; change it with -S "),
+    ],
+)
+def test_seeds_refuses_bad_input_before_any_run(
+    runner: CliRunner, seeded: Path, change: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["seeds", *(a for c in change for a in ("-S", c)), "--root", str(seeded)])
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result).startswith(f"error: {message}")
+    assert result.stdout == ""
 
 
 def test_an_output_that_cannot_be_written_is_one_line(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:

@@ -145,6 +145,9 @@ def test_the_seeds_command_replays_the_target_params_exactly() -> None:
         "split.cutoff": "2013-10-01",  # quoted, so YAML does not read a date
         "split.label": "true",  # nor a bool
     }
+    # keys main's params.yaml lacks are added with `+`, as `dvc exp run -S` (and so `pipelab seeds`) requires
+    assert {s.key for s in change if s.prefix == "+"} == {s.key for s in change} - {"model.hgb.learning_rate"}
+    assert "-S model.hgb.learning_rate=1.0e-05 -S +model.hgb.max_depth=null" in report.replication.command
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,16 @@ def test_a_change_is_read_as_dvc_reads_set_param() -> None:
         (["modle.name=hgb"], "-S modle.name=hgb: 'modle' is not a params section (data, clean, target"),
         (["model.name=[hgb"], "-S model.name=[hgb: VALUE is not valid YAML"),
         (["model.name=hgb", "model.name=logistic"], "-S: model.name given more than once"),
+        (["+model.name=hgb", "++model.name=logistic"], "-S: model.name given more than once"),
+        (
+            ["~model.hgb.max_depth"],
+            "-S ~model.hgb.max_depth: seeds cannot remove a param; set the value to compare: "
+            "-S model.hgb.max_depth=VALUE",
+        ),
+        (["~model.name=hgb"], "-S ~model.name=hgb: seeds cannot remove a param; set the value to compare: -S model"),
+        (["+++model.name=hgb"], "-S +++model.name=hgb: expected KEY=VALUE, +KEY=VALUE (a key params.yaml lacks) or ++"),
+        (["+model.logistic.C"], "-S +model.logistic.C: expected KEY=VALUE, +KEY=VALUE"),
+        (["++seed=3"], "-S ++seed=3: the seed is what varies"),
     ],
 )
 def test_a_bad_change_is_refused_in_one_line(items: list[str], message: str) -> None:
@@ -93,6 +103,77 @@ def test_a_change_the_params_schema_refuses_names_its_option(item: str, message:
 
 def test_a_valid_change_passes_the_schema() -> None:
     check_change(PARAMS, parse_change(["model.name=logistic", "model.logistic.C=0.5"]))
+
+
+# HEAD's params without a logistic sub-section: its keys are new, as `dvc exp run -S +KEY=VALUE` adds them
+NO_LOGISTIC = {**PARAMS, "model": {k: v for k, v in PARAMS["model"].items() if k != "logistic"}}
+
+
+def test_a_key_params_yaml_lacks_is_added_with_plus_as_dvc_adds_it() -> None:
+    change = parse_change(["model.name=logistic", "+model.logistic.C=0.5", "++model.logistic.max_iter=900"])
+    assert [(s.key, s.value, s.text, s.prefix) for s in change] == [
+        ("model.name", "logistic", "model.name=logistic", ""),
+        ("model.logistic.C", 0.5, "+model.logistic.C=0.5", "+"),
+        ("model.logistic.max_iter", 900, "++model.logistic.max_iter=900", "++"),
+    ]
+    check_change(NO_LOGISTIC, change)
+    check_change(NO_LOGISTIC, parse_change(["++model.name=logistic"]))  # ++: the key may exist too
+    assert with_change(NO_LOGISTIC, change)["model"]["logistic"] == {"C": 0.5, "max_iter": 900}
+    same = ["model.name=logistic", "++model.logistic.C=0.5", "+model.logistic.max_iter=900"]
+    assert changed_runs(same) == changed_runs([s.text for s in change])  # the same params, the same runs
+
+
+def changed_runs(change: list[str]) -> set[str]:
+    return {r.name for r in plan(change).replicates if r.changed}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            "model.logistic.C=0.5",
+            "-S model.logistic.C=0.5: HEAD's params.yaml has no model.logistic.C; add it with -S +model.logistic.C=0.5",
+        ),
+        (
+            "+model.name=logistic",
+            "-S +model.name=logistic: HEAD's params.yaml has model.name; change it with -S model.name=logistic",
+        ),
+        (
+            "+model.logistic.penalty=l1",
+            "-S +model.logistic.penalty=l1: model.logistic.penalty: unknown key; allowed: C, ",
+        ),
+        ("++model.hgb.nope=1", "-S ++model.hgb.nope=1: model.hgb.nope: unknown key; allowed: "),
+        ("+model.logistic.C=-1", "-S +model.logistic.C=-1: model.logistic.C = -1: Input should be greater than 0"),
+    ],
+)
+def test_a_key_dvc_would_not_set_or_the_schema_forbids_is_refused_before_any_run(item: str, message: str) -> None:
+    with pytest.raises(SeedsError) as err:
+        check_change(NO_LOGISTIC, parse_change([item]))
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (["model.name=hgb"], "-S model.name=hgb: HEAD already has this value; nothing to compare"),
+        (["++model.name=hgb"], "-S ++model.name=hgb: HEAD already has this value; nothing to compare"),
+        (
+            ["model.hgb.learning_rate=4.76e-2", "model.hgb.max_depth=null"],
+            "-S model.hgb.learning_rate=4.76e-2 -S model.hgb.max_depth=null: HEAD already has these values; "
+            "nothing to compare",
+        ),
+    ],
+)
+def test_a_change_to_heads_own_values_is_refused_before_any_run(items: list[str], message: str) -> None:
+    with pytest.raises(SeedsError) as err:
+        check_change(PARAMS, parse_change(items))
+    assert str(err.value) == message
+
+
+def test_a_change_with_one_real_setting_among_heads_values_runs() -> None:
+    check_change(PARAMS, parse_change(["model.name=hgb", "model.hgb.max_depth=6"]))
+    check_change(NO_LOGISTIC, parse_change(["model.name=hgb", "+model.logistic.C=1.0"]))  # a new key is a change
 
 
 def test_a_date_or_an_exponent_is_read_as_dvc_writes_it_and_names_the_runs() -> None:

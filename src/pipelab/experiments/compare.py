@@ -336,7 +336,9 @@ def replication(base: Intent, params: list[ParamChange], changed_sources: list[s
         return Replication(None, f"params removed on the target ({', '.join(removed)}) cannot be replayed with `-S`")
     if not settings:
         return Replication(None, "no params other than the seed changed: the difference is seed noise or the data")
-    command = " ".join(["pipelab seeds", *(f"-S {shlex.quote(set_param(p.key, p.target))}" for p in settings)])
+    # `+KEY=VALUE` for a key BASE's params.yaml lacks: `dvc exp run -S KEY=VALUE` only changes existing keys
+    options = [("+" if p.status == "added" else "") + set_param(p.key, p.target) for p in settings]
+    command = " ".join(["pipelab seeds", *(f"-S {shlex.quote(option)}" for option in options)])
     where = f"`{base.label}`" if base.label == base.short else f"`{base.label}` ({base.short})"
     return Replication(command, f"from a clean checkout of {where}")
 

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from pipelab.errors import DataError, ParamsError, PipelabError
-from pipelab.experiments.compare import SEED_KEY, set_param
+from pipelab.experiments.compare import SEED_KEY, lookup, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
@@ -46,7 +46,8 @@ class Setting:
 
     key: str
     value: Any
-    text: str  # KEY=VALUE, passed on to `dvc exp run -S` unchanged
+    text: str  # [+|++]KEY=VALUE, passed on to `dvc exp run -S` unchanged
+    prefix: str = ""  # DVC's (Hydra's) `+`: KEY is new to params.yaml; `++`: new or not; none: KEY must exist
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,20 @@ class Plan:
 
 
 def parse_change(items: Sequence[str]) -> list[Setting]:
-    """`KEY=VALUE` options (VALUE read as YAML, like `dvc exp run -S`); the seed is not a change."""
+    """`KEY=VALUE`, `+KEY=VALUE` or `++KEY=VALUE` options as `dvc exp run -S` takes them (VALUE read as YAML);
+    the seed is not a change, and removing a key (`~KEY`) is not one seeds can replay."""
     if not items:
         raise SeedsError("no change: give -S KEY=VALUE (e.g. -S model.name=logistic)")
     settings: list[Setting] = []
     for item in items:
         key, sep, text = item.partition("=")
         key, text = key.strip(), text.strip()
-        if not sep or not key:
-            raise SeedsError(f"-S {item}: expected KEY=VALUE")
+        if key.startswith("~"):
+            raise SeedsError(f"-S {item}: seeds cannot remove a param; set the value to compare: -S {key[1:]}=VALUE")
+        prefix = "++" if key.startswith("++") else "+" if key.startswith("+") else ""
+        key = key.removeprefix(prefix)
+        if not sep or not key or key.startswith("+"):
+            raise SeedsError(f"-S {item}: expected KEY=VALUE, +KEY=VALUE (a key params.yaml lacks) or ++KEY=VALUE")
         if key == SEED_KEY:
             raise SeedsError(f"-S {item}: the seed is what varies; list seeds with --seeds")
         if key.split(".")[0] not in SECTIONS:
@@ -101,7 +107,7 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
             value = load_yaml(text)
         except yaml.YAMLError:
             raise SeedsError(f"-S {item}: VALUE is not valid YAML") from None
-        settings.append(Setting(key, value, f"{key}={text}"))
+        settings.append(Setting(key, value, f"{prefix}{key}={text}", prefix))
     keys = [s.key for s in settings]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
@@ -140,17 +146,31 @@ def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[
 
 
 def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None:
-    """Refuse a change the params schema does not allow, naming the option that breaks it."""
+    """Refuse a change the params schema does not allow, one `dvc exp run -S` would refuse at its first run
+    (KEY must be in HEAD's params.yaml, +KEY must not), or one that changes nothing."""
     for setting in settings:
         section = setting.key.split(".")[0]
         try:
             validate_params(with_change(params, [setting]), [section], f"-S {setting.text}")
         except ParamsError as err:
             raise SeedsError(str(err)) from None
+        present, _ = lookup(params, setting.key)
+        if present and setting.prefix == "+":
+            raise SeedsError(
+                f"-S {setting.text}: HEAD's params.yaml has {setting.key}; change it with -S {setting.text[1:]}"
+            )
+        if not present and not setting.prefix:
+            raise SeedsError(
+                f"-S {setting.text}: HEAD's params.yaml has no {setting.key}; add it with -S +{setting.text}"
+            )
     try:
         validate_params(with_change(params, settings), [*SCALARS, *SECTIONS], "-S")
     except ParamsError as err:
         raise SeedsError(str(err)) from None
+    if all(lookup(params, s.key) == (True, s.value) for s in settings):
+        options = " ".join(f"-S {s.text}" for s in settings)
+        values = "this value" if len(settings) == 1 else "these values"
+        raise SeedsError(f"{options}: HEAD already has {values}; nothing to compare")
 
 
 def check_data_path(root: Path, params: Mapping[str, Any]) -> None:
