@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ import pandas as pd
 import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
 
 from tests.integration import (
     CACHED_OUTS,
@@ -34,6 +38,7 @@ from tests.integration import (
     output,
     run,
     set_git_identity,
+    subprocess_env,
 )
 from tests.integration.conftest import Baseline
 
@@ -348,6 +353,70 @@ def test_pipelab_seeds_judges_means_over_seeds_reuses_its_runs_and_refuses_stale
     assert unreproduced.stderr == (
         f"{why}src/pipelab/training.py committed but not what dvc.lock records (run `dvc repro` and commit dvc.lock)\n"
     )
+
+
+# --- Ctrl-C during pipelab sweep and pipelab seeds ---------------------------------------------------
+
+
+def ctrl_c_while_running(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`pipelab ARGS` started as a shell starts a job (its own process group), and Ctrl-C pressed (SIGINT to
+    that group, as the terminal sends it) a few seconds after DVC made its temporary copy of the repository.
+
+    Returns the finished command and the temporary copies seen while it ran.
+    """
+    command = [str(VENV_BIN / "pipelab"), *args]
+    proc = subprocess.Popen(
+        command,
+        cwd=repo,
+        env=subprocess_env(repo),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    copies: list[str] = []
+    deadline = time.monotonic() + 300
+    while not copies and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        copies = sorted(p.name for p in (repo / ".dvc/tmp/exps/standalone").glob("tmp*"))
+    time.sleep(3)  # a stage is running: a run takes about 14 s on the fixture
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr), copies
+
+
+def assert_no_run_left(repo: Path, experiment: str) -> None:
+    """No temporary copy, no experiment `dvc exp show` calls running, none by that name, the workspace as it was."""
+    assert not list((repo / ".dvc/tmp/exps/standalone").glob("tmp*"))
+    shown = exp_show(repo)
+    assert experiment not in shown
+    assert not [name for name, row in shown.items() if row.get("State") == "Running"], shown
+    assert git(repo, "status", "--porcelain", "--untracked-files=no").stdout == ""
+
+
+def test_ctrl_c_stops_a_sweep_trial_or_a_seeds_run_and_leaves_nothing_running(work: Path) -> None:
+    space = ["--space", "model.hgb.learning_rate=log:0.05..0.3"]
+    sweep, copies = ctrl_c_while_running(work, "sweep", *space, "--trials", "2", "--study", "stop")
+    assert copies, describe(sweep)  # DVC was running the trial when Ctrl-C came
+    assert sweep.returncode == 130, describe(sweep)
+    assert sweep.stderr.splitlines()[-1:] == [
+        "error: interrupted: trial 0 stopped and marked failed; study kept in sweeps/stop.jsonl"
+    ], describe(sweep)
+    assert_no_run_left(work, "stop-0")
+    storage = JournalStorage(JournalFileBackend(str(work / "sweeps/stop.jsonl")))
+    assert [t.state for t in optuna.load_study(study_name="stop", storage=storage).trials] == [TrialState.FAIL]
+
+    head_seed = load_yaml(work / "params.yaml")["seed"]
+    seeds, copies = ctrl_c_while_running(
+        work, "seeds", "-S", "model.hgb.learning_rate=0.2", "--seeds", f"{head_seed},7"
+    )
+    assert copies, describe(seeds)
+    assert seeds.returncode == 130, describe(seeds)
+    assert seeds.stderr.splitlines()[-1:] == [
+        "error: interrupted: HEAD, seed 7 (seeds-head-s7) stopped; finished runs are kept and reused when the "
+        "command runs again"
+    ], describe(seeds)
+    assert_no_run_left(work, "seeds-head-s7")
 
 
 # --- rollback ------------------------------------------------------------------------------------

@@ -296,6 +296,22 @@ def test_seeds_refuses_bad_input_before_any_run(
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command", ["sweep", "seeds"])
+def test_ctrl_c_exits_130_with_one_line(
+    runner: CliRunner, seeded: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from pipelab.experiments import seeds, sweep
+
+    def interrupted(*args: Any) -> Any:
+        raise sweep.RunInterruptedError("interrupted: run 0 stopped")
+
+    monkeypatch.setattr(sweep if command == "sweep" else seeds, "run", interrupted)
+    args = ["--space", "model.hgb.learning_rate=log:0.01..0.3"] if command == "sweep" else ["-S", "model.name=logistic"]
+    result = runner.invoke(app, [command, *args, "--root", str(seeded)])
+    assert result.exit_code == 130, result.output
+    assert one_error_line(result) == "error: interrupted: run 0 stopped"
+
+
 def test_an_output_that_cannot_be_written_is_one_line(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("", encoding="utf-8")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pipelab.experiments import seeds, sweep
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.seeds import (
     Plan,
@@ -289,3 +290,23 @@ def test_no_gated_metric_in_every_replicate_is_an_error() -> None:
     with pytest.raises(SeedsError) as err:
         summarize(p, runs)
     assert str(err.value) == "no metric of gates.yaml is a number in every replicate's metrics/scores.json"
+
+
+def test_ctrl_c_during_a_run_says_which_run_stopped_and_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(root: Path, name: str, message: str, sets: list[str]) -> Any:
+        raise sweep.RunInterruptedError(left=[Path(".dvc/tmp/exps/standalone/tmpcopy")])
+
+    monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: None)
+    monkeypatch.setattr(seeds, "exp_run", interrupted)
+    lines: list[str] = []
+    with pytest.raises(sweep.RunInterruptedError) as err:
+        seeds.run(plan(["model.name=logistic"]), lines.append)
+    assert lines == [
+        "HEAD, seed 2013: HEAD's committed results",
+        "HEAD, seed 1: dvc exp run --temp -n seeds-head-s1 -S seed=1",
+    ]
+    assert str(err.value) == (
+        "interrupted: HEAD, seed 1 (seeds-head-s1) stopped; finished runs are kept and reused when the command "
+        "runs again; remove what DVC left with `rm -rf .dvc/tmp/exps/standalone/tmpcopy`"
+    )
+    assert err.value.exit_code == 130

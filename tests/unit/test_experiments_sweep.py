@@ -5,8 +5,14 @@ whether the best trial is applied (only when it beats HEAD), and the checks `pla
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -343,6 +349,9 @@ class FakeDvc:
             (root / "sweeps" / "s.jsonl").write_text("older journal\n", encoding="utf-8")
         return subprocess.CompletedProcess(args, 0, "", "")
 
+    def exp_run(self, root: Path, name: str, message: str, sets: list[str]) -> subprocess.CompletedProcess[str]:
+        return self(root, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s)))
+
     def metric(self, root: Path, name: str, metric: str) -> float | None:
         return self.scores.get(name, {}).get(metric)
 
@@ -351,6 +360,7 @@ class FakeDvc:
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDvc:
     stand_in = FakeDvc()
     monkeypatch.setattr(sweep, "dvc", stand_in)
+    monkeypatch.setattr(sweep, "exp_run", stand_in.exp_run)
     monkeypatch.setattr(sweep, "experiment_metric", stand_in.metric)
     return stand_in
 
@@ -517,3 +527,146 @@ def test_without_a_completed_trial_nothing_is_applied(tmp_path: Path, fake: Fake
         sweep.apply_best(empty)
     assert sweep.workspace_kept(empty) == "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp)"
     assert fake.calls == []
+
+
+# --- Ctrl-C: the run is stopped, DVC's leftovers removed, the trial marked failed ----------------
+
+FAKE_DVC = """
+import json, os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+
+name = sys.argv[sys.argv.index("-n") + 1]
+exps = Path(".dvc/tmp/exps")
+copy = exps / "standalone" / "tmpcopy"
+(copy / "data").mkdir(parents=True)
+info = {"name": name, "root_dir": str(copy.resolve()), "status": 2}
+for folder in (exps / "run" / "rev", exps / "standalone" / "run" / "rev"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rev.run").write_text(json.dumps(info))
+stage = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # in dvc's process group
+
+
+def on_sigint(*_):  # as DVC: the stage fails on the group's SIGINT, then the copy is removed
+    with open("sigints", "a") as fh:
+        fh.write("SIGINT\\n")
+    if name != "stubborn":
+        stage.wait()
+        shutil.rmtree(copy)
+        sys.exit(255)
+
+
+signal.signal(signal.SIGINT, on_sigint)
+Path("ready").write_text(f"{os.getpid()} {stage.pid}")
+while True:
+    time.sleep(0.05)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[Callable[[Path], None]]:
+    """Press Ctrl-C (SIGINT to this process alone, as the terminal's reaches pipelab) once `root/ready` exists."""
+
+    def press(root: Path) -> None:
+        def wait_then_interrupt() -> None:
+            deadline = time.monotonic() + 30
+            while not (root / "ready").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=wait_then_interrupt, daemon=True).start()
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # test runners may ignore SIGINT
+    yield press
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("name", ["s-3", "stubborn"])
+def test_ctrl_c_stops_the_run_once_and_removes_what_dvc_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctrl_c: Callable[[Path], None], name: str
+) -> None:
+    """DVC gets one SIGINT with its stage; one that does not stop in STOP_GRACE is killed, and its copy removed."""
+    (tmp_path / "fake_dvc.py").write_text(FAKE_DVC, encoding="utf-8")
+    monkeypatch.setattr(sweep, "DVC", (sys.executable, str(tmp_path / "fake_dvc.py")))
+    monkeypatch.setattr(sweep, "STOP_GRACE", 1.0 if name == "stubborn" else 20.0)
+    (tmp_path / ".dvc/tmp/exps/run/other").mkdir(parents=True)  # another run's info file is not touched
+    (tmp_path / ".dvc/tmp/exps/run/other/other.run").write_text('{"name": "s-2", "status": 6}', encoding="utf-8")
+    ctrl_c(tmp_path)
+    started = time.monotonic()
+    with pytest.raises(sweep.RunInterruptedError) as err:
+        sweep.exp_run(tmp_path, name, "m", ["model.hgb.learning_rate=0.1"])
+    assert time.monotonic() - started < 10
+    assert err.value.left == ()
+    assert err.value.exit_code == 130
+    assert (tmp_path / "sigints").read_text(encoding="utf-8") == "SIGINT\n"  # exactly one, for the whole group
+    dvc_pid, stage_pid = map(int, (tmp_path / "ready").read_text(encoding="utf-8").split())
+    deadline = time.monotonic() + 5
+    while (alive(dvc_pid) or alive(stage_pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(dvc_pid)
+    assert not alive(stage_pid)
+    exps = tmp_path / ".dvc/tmp/exps"
+    left = sorted(p.relative_to(exps).as_posix() for p in exps.rglob("*"))
+    assert left == ["run", "run/other", "run/other/other.run", "standalone", "standalone/run"]
+
+
+def test_what_cannot_be_removed_is_named_with_the_command_that_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / ".dvc/tmp/exps/standalone/tmpcopy"
+    copy.mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for folder, root_dir in (("standalone/run/a", copy), ("run/b", outside)):  # never anything outside exps
+        (tmp_path / ".dvc/tmp/exps" / folder).mkdir(parents=True)
+        info = {"name": "s-3", "root_dir": str(root_dir), "status": 2}
+        (tmp_path / ".dvc/tmp/exps" / folder / "x.run").write_text(json.dumps(info), encoding="utf-8")
+    (tmp_path / ".dvc/tmp/exps/run/c").mkdir()
+    (tmp_path / ".dvc/tmp/exps/run/c/c.run").write_text("{not json", encoding="utf-8")
+    rmtree = shutil.rmtree
+
+    def refuse_the_copy(path: Path) -> None:
+        if path.name == "tmpcopy":
+            raise PermissionError(13, "Permission denied")
+        rmtree(path)
+
+    monkeypatch.setattr(shutil, "rmtree", refuse_the_copy)
+    left = sweep.remove_leftovers(tmp_path, "s-3")
+    assert left == [Path(".dvc/tmp/exps/standalone/tmpcopy")]
+    assert outside.exists()
+    assert not (tmp_path / ".dvc/tmp/exps/standalone/run/a").exists()
+    assert not (tmp_path / ".dvc/tmp/exps/run/b").exists()
+    assert (tmp_path / ".dvc/tmp/exps/run/c/c.run").exists()
+    message = str(sweep.interrupted("trial 3 stopped", sweep.RunInterruptedError(left=left)))
+    assert message == (
+        "interrupted: trial 3 stopped; remove what DVC left with `rm -rf .dvc/tmp/exps/standalone/tmpcopy`"
+    )
+
+
+@pytest.mark.parametrize("where", ["dvc exp run", "reading the metric"])
+def test_an_interrupted_trial_is_marked_failed_and_a_resumed_study_goes_on(
+    tmp_path: Path, fake: FakeDvc, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    def interrupt_trial_1(root: Path, name: str, *rest: Any) -> Any:
+        if name == "s-1":
+            raise sweep.RunInterruptedError() if where == "dvc exp run" else KeyboardInterrupt
+        return (fake.exp_run if where == "dvc exp run" else fake.metric)(root, name, *rest)
+
+    monkeypatch.setattr(sweep, "exp_run" if where == "dvc exp run" else "experiment_metric", interrupt_trial_1)
+    with pytest.raises(sweep.RunInterruptedError) as err:
+        sweep.run(make_plan(tmp_path, 3, space="log:0.01..0.2"), lambda _: None)
+    assert str(err.value) == "interrupted: trial 1 stopped and marked failed; study kept in sweeps/s.jsonl"
+    storage = JournalStorage(JournalFileBackend(str(tmp_path / "sweeps" / "s.jsonl")))
+    states = [t.state for t in optuna.load_study(study_name="s", storage=storage).trials]
+    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]  # no trial left running
+    lines: list[str] = []
+    resumed = sweep.run(make_plan(tmp_path, 1, space="log:0.01..0.2"), lines.append)
+    assert lines[0].startswith("study 's': 2 earlier trial(s)")
+    assert sorted(t.number for t in resumed.completed) == [0, 2]

@@ -97,7 +97,8 @@ def sweep(
     dvc.lock must be committed: trials start from HEAD and are judged against it. Trials run
     in temporary copies, so the workspace is left as it was, unless --apply-best applies a
     trial that beats HEAD. The study is stored in sweeps/STUDY.jsonl (commit it to share;
-    rerun the command to resume it).
+    rerun the command to resume it). Exit code 0; 1: no trial completed; 2: bad input;
+    130: interrupted (Ctrl-C stops the trial in progress and marks it failed).
     """
     from pipelab.experiments import sweep as sw
 
@@ -116,7 +117,7 @@ def sweep(
         typer.echo(sw.best_table(result))
         typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
     except PipelabError as err:
-        raise fail(str(err)) from None
+        raise fail(str(err), err.exit_code) from None
     if not result.completed:
         raise fail(f"study {study!r}: no trial completed", code=1)
 
@@ -139,7 +140,8 @@ def seeds(
 
     Every run is a `dvc exp run --temp` (the workspace stays as it was); HEAD's committed
     results stand for its own seed, and experiments already run on HEAD are reused. Exit
-    code 0: no gated metric's mean got worse beyond its tolerance; 1: one did; 2: bad input.
+    code 0: no gated metric's mean got worse beyond its tolerance; 1: one did; 2: bad input;
+    130: interrupted (Ctrl-C stops the run in progress; finished runs are kept).
     """
     from pipelab.experiments import seeds as sd
     from pipelab.io import dumps_json
@@ -148,7 +150,7 @@ def seeds(
         plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
         rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr
     except PipelabError as err:
-        raise fail(str(err)) from None
+        raise fail(str(err), err.exit_code) from None
     typer.echo(dumps_json([r.to_json() for r in rows]) if as_json else sd.markdown(plan, rows), nl=not as_json)
     if sd.failing(rows):
         raise typer.Exit(1)

@@ -30,7 +30,7 @@ from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.sweep import dvc, error_line, require_head
+from pipelab.experiments.sweep import RunInterruptedError, error_line, exp_run, interrupted, require_head
 from pipelab.params import SCALARS, SECTIONS, load_yaml, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
@@ -251,9 +251,11 @@ def run(p: Plan, echo: Callable[[str], None]) -> dict[tuple[bool, int], dict[str
         if sha is None:
             sets = [s.text for s in rep.settings(p.change)]
             echo(f"{label}: dvc exp run --temp -n {rep.name} " + " ".join(f"-S {s}" for s in sets))
-            message = f"pipelab seeds: {', '.join(sets)}"
-            options = [a for s in sets for a in ("-S", s)]
-            proc = dvc(p.root, "exp", "run", "--temp", "-n", rep.name, "-m", message, *options)
+            try:
+                proc = exp_run(p.root, rep.name, f"pipelab seeds: {', '.join(sets)}", sets)
+            except (KeyboardInterrupt, RunInterruptedError) as err:
+                stopped = f"{label} ({rep.name}) stopped; finished runs are kept and reused when the command runs again"
+                raise interrupted(stopped, err) from None
             if proc.returncode != 0:
                 raise SeedsError(f"{label}: dvc exp run failed: {error_line(proc)}")
             sha = _experiment_ref(p, rep.name)

@@ -13,8 +13,13 @@ differs from dvc.lock.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +45,9 @@ STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STARTUP_TRIALS = 5  # random trials before TPE models the results
 BEST_SHOWN = 5
 COMMITTED = ("params.yaml", "dvc.lock")  # what every trial must start from, as HEAD has it
+DVC = (sys.executable, "-m", "dvc")  # the dvc of this Python environment
+EXPS_TMP = Path(".dvc", "tmp", "exps")  # where DVC keeps a `--temp` run's copy of the repository and its info files
+STOP_GRACE = 30.0  # seconds DVC gets after Ctrl-C to fail the stage it runs and remove its copy
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,11 @@ class Plan:
     baseline: float  # the metric at HEAD, with the committed params
     committed: Mapping[str, Any] = field(default_factory=dict)  # each searched key's value at HEAD
     head: str = ""  # HEAD's commit: trials record it, and only trials of this commit are ranked
+
+    @property
+    def journal(self) -> Path:
+        """The study's optuna journal, relative to the repository root."""
+        return SWEEPS_DIR / f"{self.study}.jsonl"
 
 
 def _committed(params: Any, key: str) -> Any:
@@ -228,7 +241,7 @@ def _study(p: Plan) -> optuna.Study:
     from optuna.storages.journal import JournalFileBackend
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    journal = p.root / SWEEPS_DIR / f"{p.study}.jsonl"
+    journal = p.root / p.journal
     journal.parent.mkdir(parents=True, exist_ok=True)
     storage = JournalStorage(JournalFileBackend(str(journal)))
     space = {d.key: d.spec for d in p.dimensions}
@@ -251,7 +264,91 @@ def _study(p: Plan) -> optuna.Study:
 
 def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `dvc` of this Python environment in `root`."""
-    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True, text=True, check=False)
+    return subprocess.run([*DVC, *args], cwd=root, capture_output=True, text=True, check=False)
+
+
+class RunInterruptedError(PipelabError):
+    """Ctrl-C during a run: it was stopped and what DVC kept of it removed; exit 130, as shells report SIGINT."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "interrupted", left: Sequence[Path] = ()) -> None:
+        super().__init__(message)
+        self.left = tuple(left)  # what could not be removed
+
+
+def interrupted(stopped: str, err: BaseException) -> RunInterruptedError:
+    """The one line for Ctrl-C: what was stopped, and the command that removes anything left behind."""
+    left = err.left if isinstance(err, RunInterruptedError) else ()
+    tail = f"; remove what DVC left with `rm -rf {shlex.join(map(str, left))}`" if left else ""
+    return RunInterruptedError(f"interrupted: {stopped}{tail}", left)
+
+
+def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """`dvc exp run --temp -n NAME -m MESSAGE -S SET...`; on Ctrl-C, stop it cleanly and raise RunInterruptedError.
+
+    DVC runs in a process group of its own, so the terminal's SIGINT reaches pipelab alone, which passes
+    exactly one on to the group: DVC fails the stage and removes its temporary copy, as on a Ctrl-C of
+    `dvc exp run` itself. (`subprocess.run` SIGKILLs the child 0.25 s after an interrupt: DVC's copy then
+    stayed, shown as "Running" by `dvc exp show` for ever, and `dvc exp remove` does not know it.)
+    """
+    args = [*DVC, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s))]
+    with subprocess.Popen(
+        args,
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate()
+        except KeyboardInterrupt:
+            _stop(proc)
+            raise RunInterruptedError(left=remove_leftovers(root, name)) from None
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """One SIGINT to the run's process group; SIGKILL if it still runs after STOP_GRACE or another Ctrl-C."""
+    _signal_group(proc, signal.SIGINT)
+    try:
+        proc.communicate(timeout=STOP_GRACE)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        _signal_group(proc, signal.SIGKILL)
+        proc.communicate()
+
+
+def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group has ended
+        os.killpg(proc.pid, sig)
+
+
+def remove_leftovers(root: Path, name: str) -> list[Path]:
+    """Remove what DVC keeps of the `--temp` run of experiment `name`: its copy of the repository and its
+    info files; a copy whose info file says running is shown as "Running" by `dvc exp show` until removed.
+
+    Returns what could not be removed.
+    """
+    exps = (root / EXPS_TMP).resolve()
+    left: list[Path] = []
+    for info in sorted([*exps.glob("run/*/*.run"), *exps.glob("standalone/run/*/*.run")]):
+        try:
+            record = json.loads(info.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict) or record.get("name") != name:
+            continue
+        copy = record.get("root_dir")
+        for path in [*([Path(copy).resolve()] if isinstance(copy, str) else []), info.parent]:
+            if exps not in path.parents or not path.exists():  # never outside DVC's temporary directory
+                continue
+            try:
+                shutil.rmtree(path)
+            except OSError:
+                left.append(path.relative_to(root.resolve()))
+    return left
 
 
 def error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -282,12 +379,16 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
         trial = study.ask(distributions)
         name = f"{p.study}-{trial.number}"
         sets = [set_param(key, value) for key, value in trial.params.items()]
-        trial.set_user_attr("experiment", name)
-        trial.set_user_attr("head", p.head)
-        echo(f"trial {trial.number}: dvc exp run --temp -n {name} " + " ".join(f"-S {s}" for s in sets))
-        message = f"pipelab sweep {p.study}, trial {trial.number}: {', '.join(sets)}"
-        proc = dvc(p.root, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s)))
-        value = experiment_metric(p.root, name, p.metric) if proc.returncode == 0 else None
+        try:  # a trial left running in the journal would stay so: a resumed study would see it for ever
+            trial.set_user_attr("experiment", name)
+            trial.set_user_attr("head", p.head)
+            echo(f"trial {trial.number}: dvc exp run --temp -n {name} " + " ".join(f"-S {s}" for s in sets))
+            proc = exp_run(p.root, name, f"pipelab sweep {p.study}, trial {trial.number}: {', '.join(sets)}", sets)
+            value = experiment_metric(p.root, name, p.metric) if proc.returncode == 0 else None
+        except (KeyboardInterrupt, RunInterruptedError) as err:
+            study.tell(trial, state=TrialState.FAIL)
+            stopped = f"trial {trial.number} stopped and marked failed; study kept in {p.journal}"
+            raise interrupted(stopped, err) from None
         if value is None:
             study.tell(trial, state=TrialState.FAIL)
             reason = error_line(proc) if proc.returncode else f"no numeric {p.metric} in {SCORES}"
@@ -365,7 +466,7 @@ def apply_best(result: Result) -> str:
     if winner(result) is None:
         return f"{_no_winner(result)}; nothing applied, the workspace is as it was"
     name, value = _best(result)
-    journal = p.root / SWEEPS_DIR / f"{p.study}.jsonl"
+    journal = p.root / p.journal
     kept = journal.read_bytes()
     proc = dvc(p.root, "exp", "apply", name)
     journal.write_bytes(kept)
