@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,6 +359,13 @@ def test_pipelab_seeds_judges_means_over_seeds_reuses_its_runs_and_refuses_stale
 # --- Ctrl-C during pipelab sweep and pipelab seeds ---------------------------------------------------
 
 
+# A job started in the background (CI's `bash .ci/run &`, nohup) inherits SIGINT ignored, and Python then
+# installs no KeyboardInterrupt handler: run the command as a terminal starts it, SIGINT at its default.
+SIGINT_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def ctrl_c_while_running(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """`pipelab ARGS` started as a shell starts a job (its own process group), and Ctrl-C pressed (SIGINT to
     that group, as the terminal sends it) a few seconds after DVC made its temporary copy of the repository.
@@ -366,7 +374,7 @@ def ctrl_c_while_running(repo: Path, *args: str) -> tuple[subprocess.CompletedPr
     """
     command = [str(VENV_BIN / "pipelab"), *args]
     proc = subprocess.Popen(
-        command,
+        [sys.executable, "-c", SIGINT_AS_FROM_A_TERMINAL, *command],
         cwd=repo,
         env=subprocess_env(repo),
         stdout=subprocess.PIPE,
