@@ -46,6 +46,7 @@ class ModularSection(Section):
     """A section whose keys include one sub-section per registered module of a kind."""
 
     module_kind: ClassVar[str]
+    selector: ClassVar[str]  # the field naming the modules in use: only their sub-sections are read (`config_for`)
     configs: dict[str, ModuleConfig] = Field(default_factory=dict, exclude=True)
 
     def config_for(self, name: str) -> ModuleConfig:
@@ -98,6 +99,7 @@ class CleanParams(ModularSection):
     """How the clean stage handles missing measurements and unknown time zones."""
 
     module_kind: ClassVar[str] = "missing"
+    selector: ClassVar[str] = "missing"
     missing: str = "impute"
     extra_timezones: dict[str, Annotated[str, AfterValidator(_zone_exists)]] = Field(default_factory=dict)
 
@@ -118,6 +120,7 @@ class FeaturesParams(ModularSection):
     """Which feature groups are on."""
 
     module_kind: ClassVar[str] = "feature_group"
+    selector: ClassVar[str] = "groups"
     groups: list[str] = Field(min_length=1)
 
     @field_validator("groups")
@@ -144,6 +147,7 @@ class ModelParams(ModularSection):
     """Which model to train; its hyperparameters live in `model.<name>`."""
 
     module_kind: ClassVar[str] = "model"
+    selector: ClassVar[str] = "name"
     name: str = "hgb"
 
     @field_validator("name")
@@ -166,6 +170,7 @@ class QualityParams(ModularSection):
     """Which quality checks gate every validated dataset; each check's limits live in `quality.<check>`."""
 
     module_kind: ClassVar[str] = "check"
+    selector: ClassVar[str] = "checks"
     checks: list[str] = Field(default_factory=list)
 
     @field_validator("checks")
@@ -178,6 +183,7 @@ class ReportParams(ModularSection):
     """Which analytics tables the report stage writes; each table's settings live in `report.<table>`."""
 
     module_kind: ClassVar[str] = "report"
+    selector: ClassVar[str] = "tables"
     tables: list[str] = Field(min_length=1)
 
     @field_validator("tables")

@@ -25,7 +25,6 @@ from pydantic import ValidationError
 
 from pipelab.experiments import sweep
 from pipelab.experiments.space import (
-    SELECTORS,
     Dimension,
     SweepError,
     check_dimension,
@@ -178,11 +177,12 @@ def test_keys_of_a_module_no_trial_selects_are_refused(space: list[str], params:
 
 
 def test_each_modular_section_has_the_selector_that_names_its_modules_in_use() -> None:
-    """SELECTORS mirrors the schema: the field whose values must be registered modules of the section's kind."""
-    assert set(SELECTORS) == {name for name, model in SECTIONS.items() if issubclass(model, ModularSection)}
-    for section, name in SELECTORS.items():
-        model = SECTIONS[section]
+    """Each modular section's `selector`: the field whose values must be registered modules of the section's kind."""
+    modular = {name: model for name, model in SECTIONS.items() if issubclass(model, ModularSection)}
+    assert set(modular) == {"clean", "features", "model", "quality", "report"}
+    for model in modular.values():
         assert issubclass(model, ModularSection)
+        name = model.selector
         value = ["nope"] if model.model_fields[name].annotation == list[str] else "nope"
         with pytest.raises(ValidationError) as err:
             model.model_validate({name: value})

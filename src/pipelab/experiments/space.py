@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 KINDS = ("float", "log", "int", "choice")
 SYNTAX = "expected KEY=float:LOW..HIGH, KEY=log:LOW..HIGH, KEY=int:LOW..HIGH or KEY=choice:A,B,..."
 OPTION = "--space"  # the source of entries given on the command line; a space file's entries name the file
-# The field of each modular section that names the modules in use: the stages read `SECTION.MODULE.*` only
-# for those (`config_for`). Kept here, not on the schema, which every stage depends on in dvc.lock.
-SELECTORS = {"clean": "missing", "features": "groups", "model": "name", "quality": "checks", "report": "tables"}
 
 
 def _syntax(source: str) -> str:

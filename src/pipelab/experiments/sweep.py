@@ -35,7 +35,8 @@ from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.space import SELECTORS, Dimension, SweepError, check_dimension, owner, parse_space
+from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space
+from pipelab.params import SECTIONS, ModularSection
 
 if TYPE_CHECKING:
     import optuna
@@ -88,9 +89,10 @@ def check_active(dimensions: Sequence[Dimension], params: Any) -> None:
     unused: dict[tuple[str, str], list[Dimension]] = {}
     for dim in dimensions:
         parts = dim.key.split(".")
-        if len(parts) != 3 or parts[0] not in SELECTORS:
+        section = SECTIONS.get(parts[0])
+        if len(parts) != 3 or section is None or not issubclass(section, ModularSection):
             continue
-        selector, module = f"{parts[0]}.{SELECTORS[parts[0]]}", parts[1]
+        selector, module = f"{parts[0]}.{section.selector}", parts[1]
         chosen = searched[selector].values if selector in searched else (_committed(params, selector),)
         if not any(module == value or (isinstance(value, list) and module in value) for value in chosen):
             unused.setdefault((selector, module), []).append(dim)
