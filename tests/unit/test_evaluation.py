@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from pipelab import evaluation
+from pipelab.models.hgb import HGBConfig
 from pipelab.models.logistic import LogisticConfig
 from pipelab.params import EvaluateParams, ModelParams
 from pipelab.training import train_model
@@ -136,6 +139,38 @@ def test_permutation_importance_is_deterministic_for_a_seed() -> None:
     assert first["importance"].is_monotonic_decreasing
     other = evaluation.permutation_importance(model, table, y, params, seed=6)
     assert not np.array_equal(other["importance"].to_numpy(), first["importance"].to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "once"), [("hgb", HGBConfig(max_iter=20), True), ("logistic", LogisticConfig(), False)]
+)
+def test_permutation_importance_transforms_a_sample_once_when_columns_map_one_to_one(
+    name: str, config: HGBConfig | LogisticConfig, once: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hgb's ordinal codes keep one column per input: encoded once, not once per shuffle, and the
+    importances are scikit-learn's on the whole pipeline. Logistic's one-hot columns are not: per shuffle."""
+    from sklearn.inspection import permutation_importance as sk_importance
+
+    table, manifest = model_table(n=300)
+    model = train_model(table, manifest, ModelParams(name=name, configs={name: config}), seed=1)
+    y = table["late"].to_numpy(dtype="int64")
+    params = EvaluateParams(importance_sample=300, importance_repeats=3)
+    preprocessing: Any = cast(Pipeline, model.estimator)[0]
+    calls: list[int] = []
+    encode = preprocessing.transform
+
+    def counted(frame: pd.DataFrame) -> Any:
+        calls.append(len(frame))
+        return encode(frame)
+
+    monkeypatch.setattr(preprocessing, "transform", counted)
+    out = evaluation.permutation_importance(model, table, y, params, seed=5)
+    assert calls == ([300] if once else [300] * (1 + 3 * len(model.columns)))  # unshuffled, then each shuffle
+    monkeypatch.undo()
+    expected = sk_importance(model.estimator, table[model.columns], y, scoring="roc_auc", n_repeats=3, random_state=5)
+    by_feature = out.set_index("feature").loc[model.columns]
+    np.testing.assert_array_equal(by_feature["importance"].to_numpy(), expected.importances_mean)
+    np.testing.assert_array_equal(by_feature["std"].to_numpy(), expected.importances_std)
 
 
 def test_permutation_importance_with_one_class_is_zero() -> None:
