@@ -31,7 +31,7 @@ SPEC = StageSpec(
     reports=("reports/demo.md",),
 )
 PARAMS: dict[str, Any] = {"seed": 11, "split": {"cutoff": "2013-10-01"}, "data": {"path": "ext"}}
-WRITTEN = (
+WRITTEN = (  # every path SPEC writes, in declaration order: outs, their provenance, metrics, reports, telemetry
     "data/out",
     "models/note.txt",
     "data/out.provenance.json",
@@ -669,15 +669,7 @@ def test_help_names_the_validated_contracts_and_the_params_a_templated_path_come
 
 
 def test_spec_written_lists_every_path_in_declaration_order() -> None:
-    assert SPEC.written == (
-        "data/out",
-        "models/note.txt",
-        "data/out.provenance.json",
-        "models/note.txt.provenance.json",
-        "metrics/demo.json",
-        "reports/demo.md",
-        "metrics/telemetry/demo.json",
-    )
+    assert SPEC.written == WRITTEN
     assert SPEC.telemetry == "metrics/telemetry/demo.json"
     assert StageSpec.provenance_of("models/model.pkl") == "models/model.pkl.provenance.json"
 
