@@ -285,6 +285,7 @@ def seeded(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-S model.logistic.penalty=l1: model.logistic.penalty: unknown key; allowed: C, ",
         ),
         (["+model.name=logistic"], "-S +model.name=logistic: HEAD's params.yaml has model.name; change it with -S "),
+        (["model.hgb.max_depth=3,6"], "-S model.hgb.max_depth=3,6: several values for model.hgb.max_depth, a grid "),
     ],
 )
 def test_seeds_refuses_bad_input_before_any_run(

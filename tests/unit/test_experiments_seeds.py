@@ -27,6 +27,7 @@ from pipelab.experiments.seeds import (
     summarize,
     with_change,
 )
+from pipelab.experiments.space import Dimension, parse_dimension
 from tests.integration import REPO
 
 PARAMS: dict[str, Any] = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
@@ -66,7 +67,7 @@ def test_a_change_is_read_as_dvc_reads_set_param() -> None:
         (["=3"], "-S =3: expected KEY=VALUE"),
         (["seed=3"], "-S seed=3: the seed is what varies; list seeds with --seeds"),
         (["modle.name=hgb"], "-S modle.name=hgb: 'modle' is not a params section (data, clean, target"),
-        (["model.name=[hgb"], "-S model.name=[hgb: VALUE is not valid YAML"),
+        (["model.name=@hgb"], "-S model.name=@hgb: VALUE is not valid YAML"),
         (["model.name=hgb", "model.name=logistic"], "-S: model.name given more than once"),
         (["+model.name=hgb", "++model.name=logistic"], "-S: model.name given more than once"),
         (
@@ -85,6 +86,69 @@ def test_a_bad_change_is_refused_in_one_line(items: list[str], message: str) -> 
         parse_change(items)
     assert str(err.value).startswith(message)
     assert "\n" not in str(err.value)
+
+
+GRID = "a grid of experiments to dvc exp run -S; seeds compares one change: give one value, or search several with"
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            "model.hgb.max_depth=3,6",
+            f"-S model.hgb.max_depth=3,6: several values for model.hgb.max_depth, {GRID} "
+            "pipelab sweep --space model.hgb.max_depth=choice:3,6",
+        ),
+        (
+            "data.path=a, b",
+            f"-S data.path=a, b: several values for data.path, {GRID} pipelab sweep --space data.path=choice:a,b",
+        ),
+        (
+            "+model.logistic.C=range(1,4)",
+            f"-S +model.logistic.C=range(1,4): several values for model.logistic.C, {GRID} "
+            "pipelab sweep --space model.logistic.C=SPEC (see its --help)",
+        ),
+        ("model.name=choice(hgb,logistic)", "-S model.name=choice(hgb,logistic): several values for model.name, "),
+        ("model.hgb.learning_rate=interval(0.01,0.1)", "-S model.hgb.learning_rate=interval(0.01,0.1): several values"),
+        ("features.groups=[calendar],[weather]", "-S features.groups=[calendar],[weather]: several values for "),
+        ("data.path=glob(*)", "-S data.path=glob(*): several values for data.path, "),
+        (
+            "model.name=hgb#2",
+            "-S model.name=hgb#2: dvc exp run -S cannot parse VALUE; if it is text, quote it: "
+            "-S \"model.name='hgb#2'\"",
+        ),
+        (
+            "++data.path=données",
+            '-S ++data.path=données: dvc exp run -S cannot parse VALUE; if it is text, quote it: -S "++',
+        ),
+        ("model.name=[hgb", "-S model.name=[hgb: dvc exp run -S cannot parse VALUE"),
+    ],
+)
+def test_a_value_dvc_would_not_run_as_one_experiment_is_refused_before_any_run(item: str, message: str) -> None:
+    """DVC reads `3,6` (and choice(), range(), ...) as a grid, which `dvc exp run --temp` refuses after HEAD's runs;
+    data.path=a,b even passed the schema, as text."""
+    with pytest.raises(SeedsError) as err:
+        parse_change([item])
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_the_sweep_a_grid_points_to_searches_its_values() -> None:
+    with pytest.raises(SeedsError) as err:
+        parse_change(["model.hgb.max_depth=3, 6"])
+    key, _, spec = str(err.value).rpartition("--space ")[2].partition("=")
+    assert parse_dimension(key, spec) == Dimension("model.hgb.max_depth", "choice", (3, 6))
+
+
+def test_one_value_with_commas_in_a_list_or_in_quotes_is_one_change() -> None:
+    from dvc.utils.hydra import to_hydra_overrides
+
+    items = ["features.groups=[calendar, weather]", "data.path='a,b'", "++model.name='hgb#2'"]
+    change = parse_change(items)
+    assert [s.text for s in change] == items
+    assert [s.value for s in change] == [["calendar", "weather"], "a,b", "hgb#2"]
+    assert [o.value() for o in to_hydra_overrides(items)] == [s.value for s in change]  # as DVC sets them
+    check_change(PARAMS, change[:2])
 
 
 @pytest.mark.parametrize(

@@ -103,16 +103,42 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
             raise SeedsError(f"-S {item}: the seed is what varies; list seeds with --seeds")
         if key.split(".")[0] not in SECTIONS:
             raise SeedsError(f"-S {item}: {key.split('.')[0]!r} is not a params section ({', '.join(SECTIONS)})")
+        option = f"{prefix}{key}={text}"
+        check_one_value(key, option)
         try:
             value = load_yaml(text)
         except yaml.YAMLError:
             raise SeedsError(f"-S {item}: VALUE is not valid YAML") from None
-        settings.append(Setting(key, value, f"{prefix}{key}={text}", prefix))
+        settings.append(Setting(key, value, option, prefix))
     keys = [s.key for s in settings]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
         raise SeedsError(f"-S: {', '.join(twice)} given more than once")
     return settings
+
+
+def check_one_value(key: str, option: str) -> None:
+    """Refuse an option `[+|++]KEY=VALUE` that `dvc exp run -S` would not run as this one change, read by DVC's
+    own (Hydra) parser: several values (`3,6`, `choice(...)`, `range(...)`: a grid, which DVC runs only with
+    --queue, after HEAD's runs here) or a VALUE it cannot parse (`hgb#2`)."""
+    from dvc.utils.hydra import to_hydra_overrides  # imports Hydra: only when seeds runs
+    from hydra.core.override_parser.types import ValueType
+    from hydra.errors import OverrideParseException
+
+    written, _, text = option.partition("=")
+    try:
+        (override,) = to_hydra_overrides([option])
+    except OverrideParseException:
+        quoted = f"-S \"{written}='{text}'\""
+        raise SeedsError(f"-S {option}: dvc exp run -S cannot parse VALUE; if it is text, quote it: {quoted}") from None
+    if override.is_sweep_override():
+        # `3,6` of plain values: sweep's `choice:` takes the list as written
+        plain = override.value_type is ValueType.SIMPLE_CHOICE_SWEEP and not set(text) & set("[{('\"")
+        spec = "choice:" + ",".join(part.strip() for part in text.split(",")) if plain else "SPEC (see its --help)"
+        raise SeedsError(
+            f"-S {option}: several values for {key}, a grid of experiments to dvc exp run -S; "
+            f"seeds compares one change: give one value, or search several with pipelab sweep --space {key}={spec}"
+        )
 
 
 def parse_seeds(text: str | None, head_seed: int) -> tuple[int, ...]:
