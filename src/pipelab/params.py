@@ -354,6 +354,13 @@ class StageParams:
             raise RuntimeError(f"params section {name!r} was not declared by this stage")
         return self._values[name]
 
+    def reads_as(self, other: StageParams) -> bool:
+        """The same sections with the same values as the stages read them: `1` for a `true` is `true`, and a
+        module's sub-section that only writes out its defaults is the same as none (`config_for`)."""
+        return self._values.keys() == other._values.keys() and all(
+            _same(value, other._values[name]) for name, value in self._values.items()
+        )
+
     @property
     def declared(self) -> dict[str, Any]:
         """Plain, JSON-ready values of every declared section (for provenance)."""
@@ -401,6 +408,13 @@ class StageParams:
     @property
     def report(self) -> ReportParams:
         return self._get("report")  # type: ignore[no-any-return]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, ModularSection) and isinstance(b, ModularSection):
+        modules = a.configs.keys() | b.configs.keys()
+        return a.model_dump() == b.model_dump() and all(a.config_for(m) == b.config_for(m) for m in modules)
+    return bool(a == b)
 
 
 def _configs_dump(section: Section) -> dict[str, Any]:

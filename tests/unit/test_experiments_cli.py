@@ -275,10 +275,10 @@ def seeded(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (["model.name=hgb"], "-S model.name=hgb: HEAD already has this value; nothing to compare"),
+        (["model.name=hgb"], "-S model.name=hgb: the same params as HEAD's once validated; nothing to compare"),
         (
-            ["model.name=hgb", "model.hgb.learning_rate=0.0476"],
-            "-S model.name=hgb -S model.hgb.learning_rate=0.0476: HEAD already has these values; nothing to compare",
+            ["model.name=hgb", "model.hgb.early_stopping=1"],
+            "-S model.name=hgb -S model.hgb.early_stopping=1: the same params as HEAD's once validated; nothing to",
         ),
         (
             ["model.logistic.penalty=l1"],

@@ -218,27 +218,50 @@ def test_a_key_dvc_would_not_set_or_the_schema_forbids_is_refused_before_any_run
     assert "\n" not in str(err.value)
 
 
+# HEAD's params without evaluate.curve_points: the schema's default, 101, stands for it
+NO_CURVE_POINTS = {**PARAMS, "evaluate": {k: v for k, v in PARAMS["evaluate"].items() if k != "curve_points"}}
+NOTHING = "the same params as HEAD's once validated; nothing to compare"
+
+
 @pytest.mark.parametrize(
-    ("items", "message"),
+    ("params", "items"),
     [
-        (["model.name=hgb"], "-S model.name=hgb: HEAD already has this value; nothing to compare"),
-        (["++model.name=hgb"], "-S ++model.name=hgb: HEAD already has this value; nothing to compare"),
-        (
-            ["model.hgb.learning_rate=4.76e-2", "model.hgb.max_depth=null"],
-            "-S model.hgb.learning_rate=4.76e-2 -S model.hgb.max_depth=null: HEAD already has these values; "
-            "nothing to compare",
-        ),
+        (PARAMS, ["model.name=hgb"]),
+        (PARAMS, ["++model.name=hgb"]),
+        (PARAMS, ["model.hgb.learning_rate=4.76e-2", "model.hgb.max_depth=null"]),
+        (PARAMS, ["model.hgb.early_stopping=1", "model.hgb.max_iter='200'", "split.cutoff=2013-10-01"]),
+        (NO_LOGISTIC, ["+model.logistic.C=1.0"]),  # the schema's default for a sub-section HEAD lacks
+        (NO_LOGISTIC, ["+model.logistic.max_iter=500", "++model.logistic.class_weight=null"]),
+        (NO_CURVE_POINTS, ["+evaluate.curve_points=101"]),
     ],
 )
-def test_a_change_to_heads_own_values_is_refused_before_any_run(items: list[str], message: str) -> None:
+def test_a_change_to_what_head_already_means_is_refused_before_any_run(
+    params: dict[str, Any], items: list[str]
+) -> None:
+    """Compared once validated, as the stages read params: `'200'` is HEAD's 200, a default written out is none."""
     with pytest.raises(SeedsError) as err:
-        check_change(PARAMS, parse_change(items))
-    assert str(err.value) == message
+        check_change(params, parse_change(items))
+    assert str(err.value) == " ".join(f"-S {item}" for item in items) + f": {NOTHING}"
 
 
-def test_a_change_with_one_real_setting_among_heads_values_runs() -> None:
-    check_change(PARAMS, parse_change(["model.name=hgb", "model.hgb.max_depth=6"]))
-    check_change(NO_LOGISTIC, parse_change(["model.name=hgb", "+model.logistic.C=1.0"]))  # a new key is a change
+@pytest.mark.parametrize(
+    ("params", "items"),
+    [
+        (PARAMS, ["model.name=hgb", "model.hgb.max_depth=6"]),
+        (PARAMS, ["model.hgb.early_stopping=0"]),
+        (NO_LOGISTIC, ["model.name=hgb", "+model.logistic.C=0.5"]),  # not the default, 1.0
+        (NO_CURVE_POINTS, ["+evaluate.curve_points=51"]),
+    ],
+)
+def test_a_change_with_one_real_setting_among_heads_values_runs(params: dict[str, Any], items: list[str]) -> None:
+    check_change(params, parse_change(items))
+
+
+def test_heads_own_invalid_params_are_named_as_heads_not_the_changes() -> None:
+    broken = {**PARAMS, "target": {**PARAMS["target"], "late_minutes": -1}}
+    with pytest.raises(SeedsError) as err:
+        check_change(broken, parse_change(["model.name=logistic"]))
+    assert str(err.value).startswith("params.yaml at HEAD: target.late_minutes = -1: ")
 
 
 def test_a_date_or_an_exponent_is_read_as_dvc_writes_it_and_names_the_runs() -> None:

@@ -27,6 +27,7 @@ from pipelab.params import (
     load_params,
     load_yaml,
     read_params_file,
+    validate_params,
 )
 from pipelab.transforms.missing import ImputeConfig
 
@@ -538,6 +539,23 @@ def test_declared_is_json_ready_and_includes_module_configs(tmp_path: Path) -> N
     }
     assert "configs" not in declared["model"]
     assert json.loads(json.dumps(declared, allow_nan=False)) == declared
+
+
+def test_params_are_equal_when_only_their_writing_differs() -> None:
+    """`1` for `true`, `'200'` for 200 and a default written out read the same; `declared` stays as written."""
+    plain = validate_params(VALID, ALL, "a")
+    written_out = copy.deepcopy(VALID)
+    written_out["model"]["hgb"] |= {"early_stopping": 1, "max_iter": "200"}
+    written_out["model"]["logistic"] = {"C": 1.0}
+    written_out["evaluate"]["calibration_bins"] = 10
+    other = validate_params(written_out, ALL, "b")
+    assert other.reads_as(plain)
+    assert plain.reads_as(other)
+    assert other.declared != plain.declared  # provenance records the sub-sections params.yaml has
+    written_out["model"]["logistic"] = {"C": 0.5}
+    assert not validate_params(written_out, ALL, "c").reads_as(plain)
+    assert not validate_params(VALID, ["model"], "d").reads_as(plain)  # not the same sections
+    assert not validate_params({**VALID, "seed": 8}, ALL, "e").reads_as(plain)
 
 
 def test_stage_params_built_directly() -> None:

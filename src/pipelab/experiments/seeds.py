@@ -173,7 +173,7 @@ def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[
 
 def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None:
     """Refuse a change the params schema does not allow, one `dvc exp run -S` would refuse at its first run
-    (KEY must be in HEAD's params.yaml, +KEY must not), or one that changes nothing."""
+    (KEY must be in HEAD's params.yaml, +KEY must not), or one that changes nothing once validated."""
     for setting in settings:
         section = setting.key.split(".")[0]
         try:
@@ -190,13 +190,13 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None
                 f"-S {setting.text}: HEAD's params.yaml has no {setting.key}; add it with -S +{setting.text}"
             )
     try:
-        validate_params(with_change(params, settings), [*SCALARS, *SECTIONS], "-S")
+        head = validate_params(params, [*SCALARS, *SECTIONS], "params.yaml at HEAD")
+        changed = validate_params(with_change(params, settings), [*SCALARS, *SECTIONS], "-S")
     except ParamsError as err:
         raise SeedsError(str(err)) from None
-    if all(lookup(params, s.key) == (True, s.value) for s in settings):
+    if changed.reads_as(head):
         options = " ".join(f"-S {s.text}" for s in settings)
-        values = "this value" if len(settings) == 1 else "these values"
-        raise SeedsError(f"{options}: HEAD already has {values}; nothing to compare")
+        raise SeedsError(f"{options}: the same params as HEAD's once validated; nothing to compare")
 
 
 def check_data_path(root: Path, params: Mapping[str, Any]) -> None:
