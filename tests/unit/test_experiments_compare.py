@@ -423,6 +423,14 @@ def test_markdown_of_an_unchanged_comparison_passes() -> None:
     assert "| roc_auc | 0.7 | 0.7 | 0 | unchanged (gated) |" in text
 
 
+def test_each_plot_is_shown_as_its_svg_with_one_link_to_its_png() -> None:
+    same = snap("main", {"roc_auc": 0.7})
+    report = dataclasses.replace(build_report(same, same, GATES, "g"), plots=["roc.svg", "roc.png", "pr.svg", "pr.png"])
+    text = markdown(report)
+    assert "## Plots\n\n![roc](roc.svg) · [PNG](roc.png)\n\n![pr](pr.svg) · [PNG](pr.png)\n\n## Notes" in text
+    assert (text.count("roc.svg"), text.count("roc.png")) == (1, 1)
+
+
 def test_plots_overlay_both_sides_as_svg_and_png(tmp_path: Path) -> None:
     base = snap("main", {}, curves={"ROC": Curve("fpr", "tpr", [(0.0, 0.0), (0.5, 0.7), (1.0, 1.0)])})
     target = snap(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,12 @@ import yaml
 from typer.testing import CliRunner
 
 from pipelab.cli import app
+from pipelab.experiments.compare import build_report
+from pipelab.experiments.gates import Gates
 from pipelab.experiments.github import MARKER, MAX_BODY, GitHubError, artifact_links, comment_body, upsert_comment
+from pipelab.experiments.render import markdown
+from pipelab.experiments.revisions import Intent
+from pipelab.experiments.snapshot import Snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 PR = 7
@@ -136,11 +142,12 @@ AT_RUN = f"in the [run's artifacts]({RUN})"
 @pytest.mark.parametrize(
     ("url", "where"), [(RUN, AT_RUN), ("", "in the run's artifacts")], ids=["with --link", "without"]
 )
-def test_the_plots_line_of_the_report_becomes_text_and_file_names(url: str, where: str) -> None:
-    plots = "## Plots\n\n![roc](roc.svg) ([SVG](roc.svg), [PNG](roc.png))\n"  # as render.markdown writes it
-    assert artifact_links(plots, url) == (
-        f"## Plots\n\nroc ({where}: `roc.svg`) (SVG ({where}: `roc.svg`), PNG ({where}: `roc.png`))\n"
-    )
+def test_the_plots_of_the_report_become_their_names_and_file_names_each_once(url: str, where: str) -> None:
+    intent = Intent("main", "commit", "a" * 40, None, "main")
+    side = Snapshot(intent=intent, params={}, scores={})
+    report = dataclasses.replace(build_report(side, side, Gates(), "g"), plots=["roc.svg", "roc.png"])
+    plots = markdown(report).partition("## Plots")[2]
+    assert artifact_links(plots, url) == f"\n\nroc ({where}: `roc.svg`) · PNG ({where}: `roc.png`)\n"
 
 
 def test_reference_style_links_are_rewritten_and_their_relative_definitions_dropped() -> None:

@@ -291,14 +291,16 @@ def _telemetry(report: Report, b: str, t: str) -> list[str]:
 
 
 def _plots(report: Report) -> list[str]:
+    """Each plot as its own paragraph: the SVG shown, then a link to its PNG (each file named once, which keeps
+    the lines pr-comment turns into file names short)."""
     svgs = [p for p in report.plots if p.endswith(".svg")]
     if not svgs:
         return []
     lines = ["## Plots", ""]
     for svg in svgs:
-        png = svg.removesuffix(".svg") + ".png"
-        lines.append(f"![{svg.removesuffix('.svg')}]({svg}) ([SVG]({svg}), [PNG]({png}))")
-    return [*lines, ""]
+        stem = svg.removesuffix(".svg")
+        lines += [f"![{stem}]({svg}) · [PNG]({stem}.png)", ""]
+    return lines
 
 
 def markdown(report: Report) -> str:
