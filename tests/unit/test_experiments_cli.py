@@ -301,10 +301,10 @@ def test_seeds_refuses_bad_input_before_any_run(
 def test_ctrl_c_exits_130_with_one_line(
     runner: CliRunner, seeded: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
-    from pipelab.experiments import seeds, sweep
+    from pipelab.experiments import runs, seeds, sweep
 
     def interrupted(*args: Any) -> Any:
-        raise sweep.RunInterruptedError("interrupted: run 0 stopped")
+        raise runs.RunInterruptedError("interrupted: run 0 stopped")
 
     monkeypatch.setattr(sweep if command == "sweep" else seeds, "run", interrupted)
     args = ["--space", "model.hgb.learning_rate=log:0.01..0.3"] if command == "sweep" else ["-S", "model.name=logistic"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelab.experiments import seeds, sweep
+from pipelab.experiments import runs, seeds
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.seeds import (
     Plan,
@@ -381,12 +381,12 @@ def test_no_gated_metric_in_every_replicate_is_an_error() -> None:
 
 def test_ctrl_c_during_a_run_says_which_run_stopped_and_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(root: Path, name: str, message: str, sets: list[str]) -> Any:
-        raise sweep.RunInterruptedError(left=[Path(".dvc/tmp/exps/standalone/tmpcopy")])
+        raise runs.RunInterruptedError(left=[Path(".dvc/tmp/exps/standalone/tmpcopy")])
 
     monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: None)
     monkeypatch.setattr(seeds, "exp_run", interrupted)
     lines: list[str] = []
-    with pytest.raises(sweep.RunInterruptedError) as err:
+    with pytest.raises(runs.RunInterruptedError) as err:
         seeds.run(plan(["model.name=logistic"]), lines.append)
     assert lines == [
         "HEAD, seed 2013: HEAD's committed results",

@@ -29,8 +29,9 @@ from pipelab.experiments.compare import SEED_KEY, lookup, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
+from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, interrupted
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.sweep import RunInterruptedError, error_line, exp_run, interrupted, require_head
+from pipelab.experiments.sweep import require_head
 from pipelab.params import SCALARS, SECTIONS, load_yaml, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
