@@ -1,10 +1,13 @@
-"""cli.py: `pipelab run-info` and `pipelab check-params`, driven through typer's CliRunner."""
+"""cli.py: `pipelab run-info` and `pipelab check-params`, driven through typer's CliRunner; errors as one line."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -510,6 +513,25 @@ def test_an_unexpected_error_is_one_line_exit_3_and_verbose_shows_it(
     for args, env in ((["--verbose"], {}), ([], {"PIPELAB_DEBUG": "1"})):
         result = runner.invoke(app, [*args, "run-info", "--root", str(root)], env=env)
         assert isinstance(result.exception, RuntimeError)
+
+
+def test_an_error_on_a_closed_terminal_keeps_its_exit_code(tmp_path: Path) -> None:
+    """A closed terminal (what SIGHUP means) refuses writes: the error line is lost, but the exit code must still
+    tell; it was 1, which means a regression."""
+    master, terminal = os.openpty()
+    os.close(master)  # the terminal window is gone
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from pipelab.cli import app; app()", "sweep", "--study", "a b"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+    assert proc.returncode == 2
 
 
 # --- help ----------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -106,8 +107,12 @@ def _options(
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print `error: <message>` on stderr; raise the returned Exit to leave with `code`."""
-    typer.echo(f"error: {message}", err=True)
+    """Print `error: <message>` on stderr; raise the returned Exit to leave with `code`.
+
+    A closed terminal (SIGHUP) refuses the line: the code must still tell, not become 1 (a regression).
+    """
+    with contextlib.suppress(OSError):
+        typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
