@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -359,22 +360,26 @@ def test_pipelab_seeds_judges_means_over_seeds_reuses_its_runs_and_refuses_stale
 # --- Ctrl-C during pipelab sweep and pipelab seeds ---------------------------------------------------
 
 
-# A job started in the background (CI's `bash .ci/run &`, nohup) inherits SIGINT ignored, and Python then
-# installs no KeyboardInterrupt handler: run the command as a terminal starts it, SIGINT at its default.
-SIGINT_AS_FROM_A_TERMINAL = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+# A job started in the background (CI's `bash .ci/run &`) inherits SIGINT ignored, and Python then installs no
+# KeyboardInterrupt handler; under nohup SIGHUP is ignored too, which pipelab respects: run the command as a
+# terminal starts it, SIGINT and SIGHUP at their defaults.
+SIGNALS_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.signal(signal.SIGHUP, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
 )
 
 
-def ctrl_c_while_running(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """`pipelab ARGS` started as a shell starts a job (its own process group), and Ctrl-C pressed (SIGINT to
-    that group, as the terminal sends it) a few seconds after DVC made its temporary copy of the repository.
+def stopped_while_running(
+    repo: Path, stop: Callable[[int], None], *args: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`pipelab ARGS` started as a shell starts a job (its own process group), and `stop(pid)` called a few
+    seconds after DVC made its temporary copy of the repository.
 
     Returns the finished command and the temporary copies seen while it ran.
     """
     command = [str(VENV_BIN / "pipelab"), *args]
     proc = subprocess.Popen(
-        [sys.executable, "-c", SIGINT_AS_FROM_A_TERMINAL, *command],
+        [sys.executable, "-c", SIGNALS_AS_FROM_A_TERMINAL, *command],
         cwd=repo,
         env=subprocess_env(repo),
         stdout=subprocess.PIPE,
@@ -388,9 +393,27 @@ def ctrl_c_while_running(repo: Path, *args: str) -> tuple[subprocess.CompletedPr
         time.sleep(0.1)
         copies = sorted(p.name for p in (repo / ".dvc/tmp/exps/standalone").glob("tmp*"))
     time.sleep(3)  # a stage is running: a run takes about 14 s on the fixture
-    os.killpg(proc.pid, signal.SIGINT)
+    stop(proc.pid)
     stdout, stderr = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr), copies
+
+
+def ctrl_c(pid: int) -> None:
+    """Ctrl-C: the terminal sends SIGINT to the foreground job's process group."""
+    os.killpg(pid, signal.SIGINT)
+
+
+def terminal_closed(pid: int) -> None:
+    """A closed terminal: the shell sends SIGHUP to its jobs, and the kernel again to the foreground job once the
+    shell has exited."""
+    os.killpg(pid, signal.SIGHUP)
+    time.sleep(0.2)
+    os.killpg(pid, signal.SIGHUP)
+
+
+def kill(pid: int) -> None:
+    """`kill PID`: SIGTERM to pipelab alone."""
+    os.kill(pid, signal.SIGTERM)
 
 
 def assert_no_run_left(repo: Path, experiment: str) -> None:
@@ -404,7 +427,7 @@ def assert_no_run_left(repo: Path, experiment: str) -> None:
 
 def test_ctrl_c_stops_a_sweep_trial_or_a_seeds_run_and_leaves_nothing_running(work: Path) -> None:
     space = ["--space", "model.hgb.learning_rate=log:0.05..0.3"]
-    sweep, copies = ctrl_c_while_running(work, "sweep", *space, "--trials", "2", "--study", "stop")
+    sweep, copies = stopped_while_running(work, ctrl_c, "sweep", *space, "--trials", "2", "--study", "stop")
     assert copies, describe(sweep)  # DVC was running the trial when Ctrl-C came
     assert sweep.returncode == 130, describe(sweep)
     assert sweep.stderr.splitlines()[-1:] == [
@@ -415,8 +438,8 @@ def test_ctrl_c_stops_a_sweep_trial_or_a_seeds_run_and_leaves_nothing_running(wo
     assert [t.state for t in optuna.load_study(study_name="stop", storage=storage).trials] == [TrialState.FAIL]
 
     head_seed = load_yaml(work / "params.yaml")["seed"]
-    seeds, copies = ctrl_c_while_running(
-        work, "seeds", "-S", "model.hgb.learning_rate=0.2", "--seeds", f"{head_seed},7"
+    seeds, copies = stopped_while_running(
+        work, ctrl_c, "seeds", "-S", "model.hgb.learning_rate=0.2", "--seeds", f"{head_seed},7"
     )
     assert copies, describe(seeds)
     assert seeds.returncode == 130, describe(seeds)
@@ -425,6 +448,32 @@ def test_ctrl_c_stops_a_sweep_trial_or_a_seeds_run_and_leaves_nothing_running(wo
         "command runs again"
     ], describe(seeds)
     assert_no_run_left(work, "seeds-head-s7")
+
+
+@pytest.mark.parametrize(("command", "stop", "signum"), [("sweep", kill, 15), ("seeds", terminal_closed, 1)])
+def test_sigterm_or_a_closed_terminal_stops_the_run_as_ctrl_c_does(
+    work: Path, command: str, stop: Callable[[int], None], signum: int
+) -> None:
+    """DVC stops only on SIGINT: it gets one, whatever stopped pipelab, and a second SIGHUP (the kernel's, after the
+    shell's) does not kill it before it has removed its copy."""
+    name = signal.Signals(signum).name
+    if command == "sweep":
+        args = ["sweep", "--space", "model.hgb.learning_rate=log:0.05..0.3", "--trials", "2", "--study", "stop"]
+        experiment, stopped = "stop-0", "trial 0 stopped and marked failed; study kept in sweeps/stop.jsonl"
+    else:
+        head_seed = load_yaml(work / "params.yaml")["seed"]
+        args = ["seeds", "-S", "model.hgb.learning_rate=0.2", "--seeds", f"{head_seed},7"]
+        experiment = "seeds-head-s7"
+        stopped = "HEAD, seed 7 (seeds-head-s7) stopped; finished runs are kept and reused when the command runs again"
+    proc, copies = stopped_while_running(work, stop, *args)
+    assert copies, describe(proc)
+    assert proc.returncode == 128 + signum, describe(proc)
+    assert proc.stderr.splitlines()[-1:] == [f"error: interrupted by {name}: {stopped}"], describe(proc)
+    assert_no_run_left(work, experiment)
+    if command == "sweep":
+        storage = JournalStorage(JournalFileBackend(str(work / "sweeps/stop.jsonl")))
+        (trial,) = optuna.load_study(study_name="stop", storage=storage).trials
+        assert (trial.state, trial.user_attrs["fail_reason"]) == (TrialState.FAIL, f"interrupted by {name}")
 
 
 # --- rollback ------------------------------------------------------------------------------------

@@ -7,7 +7,11 @@ is text, a missing metric, no metrics at all. The pipeline itself runs in the in
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +315,34 @@ def test_ctrl_c_exits_130_with_one_line(
     result = runner.invoke(app, [command, *args, "--root", str(seeded)])
     assert result.exit_code == 130, result.output
     assert one_error_line(result) == "error: interrupted: run 0 stopped"
+
+
+@pytest.fixture
+def default_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP at their defaults (kill the process), as a shell starts a command."""
+    previous = {sig: signal.signal(sig, signal.SIG_DFL) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    yield
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+@pytest.mark.usefixtures("default_signals")
+@pytest.mark.parametrize(("command", "sig"), [("sweep", signal.SIGTERM), ("seeds", signal.SIGHUP)])
+def test_sigterm_or_sighup_before_any_run_exits_128_plus_its_number_with_one_line(
+    runner: CliRunner, seeded: Path, monkeypatch: pytest.MonkeyPatch, command: str, sig: signal.Signals
+) -> None:
+    from pipelab.experiments import seeds, sweep
+
+    def signalled(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), sig)
+        time.sleep(5)  # the signal ends this
+        raise AssertionError(f"{sig.name} did not stop the command")
+
+    monkeypatch.setattr(sweep if command == "sweep" else seeds, "plan", signalled)
+    args = ["--space", "model.hgb.learning_rate=log:0.01..0.3"] if command == "sweep" else ["-S", "model.name=logistic"]
+    result = runner.invoke(app, [command, *args, "--root", str(seeded)])
+    assert result.exit_code == 128 + sig, result.output
+    assert one_error_line(result) == f"error: interrupted by {sig.name}"
 
 
 def test_an_output_that_cannot_be_written_is_one_line(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""experiments/runs.py: Ctrl-C stops a dvc run as a Ctrl-C of dvc itself does, and what DVC kept of it is removed."""
+"""experiments/runs.py: Ctrl-C, SIGTERM and SIGHUP stop a dvc run as a Ctrl-C of dvc itself does, and what DVC kept
+of it is removed."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def on_sigint(*_):  # as DVC: the stage fails on the group's SIGINT, then the co
         fh.write("SIGINT\\n")
     if name != "stubborn":
         stage.wait()
+        time.sleep(3 if name == "slow" else 0)  # time for another signal to reach pipelab
         shutil.rmtree(copy)
+        Path("cleaned").write_text("")
         sys.exit(255)
 
 
@@ -56,34 +59,49 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def ctrl_c() -> Iterator[Callable[[Path], None]]:
-    """Press Ctrl-C (SIGINT to this process alone, as the terminal's reaches pipelab) once `root/ready` exists."""
+def send() -> Iterator[Callable[..., None]]:
+    """Send SIGNALS to this process alone (as the terminal's Ctrl-C reaches pipelab): the first once `root/ready`
+    exists, each other once the fake dvc has logged its SIGINT. Dispositions start at their defaults."""
 
-    def press(root: Path) -> None:
-        def wait_then_interrupt() -> None:
-            deadline = time.monotonic() + 30
-            while not (root / "ready").exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            os.kill(os.getpid(), signal.SIGINT)
+    def signal_when_ready(root: Path, *signals: signal.Signals) -> None:
+        def wait_then_signal() -> None:
+            for path, sig in zip([root / "ready", *[root / "sigints"] * (len(signals) - 1)], signals, strict=True):
+                deadline = time.monotonic() + 30
+                while not path.exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                os.kill(os.getpid(), sig)
 
-        threading.Thread(target=wait_then_interrupt, daemon=True).start()
+        threading.Thread(target=wait_then_signal, daemon=True).start()
 
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # test runners may ignore SIGINT
-    yield press
-    signal.signal(signal.SIGINT, previous)
+    previous = {sig: signal.getsignal(sig) for sig in runs.STOP_SIGNALS}  # test runners may ignore SIGINT
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    yield signal_when_ready
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def use_fake_dvc(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (root / "fake_dvc.py").write_text(FAKE_DVC, encoding="utf-8")
+    monkeypatch.setattr(runs, "DVC", (sys.executable, str(root / "fake_dvc.py")))
+
+
+def exps_left(root: Path) -> list[str]:
+    exps = root / ".dvc/tmp/exps"
+    return sorted(p.relative_to(exps).as_posix() for p in exps.rglob("*"))
 
 
 @pytest.mark.parametrize("name", ["s-3", "stubborn"])
 def test_ctrl_c_stops_the_run_once_and_removes_what_dvc_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctrl_c: Callable[[Path], None], name: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, send: Callable[..., None], name: str
 ) -> None:
     """DVC gets one SIGINT with its stage; one that does not stop in STOP_GRACE is killed, and its copy removed."""
-    (tmp_path / "fake_dvc.py").write_text(FAKE_DVC, encoding="utf-8")
-    monkeypatch.setattr(runs, "DVC", (sys.executable, str(tmp_path / "fake_dvc.py")))
+    use_fake_dvc(tmp_path, monkeypatch)
     monkeypatch.setattr(runs, "STOP_GRACE", 1.0 if name == "stubborn" else 20.0)
     (tmp_path / ".dvc/tmp/exps/run/other").mkdir(parents=True)  # another run's info file is not touched
     (tmp_path / ".dvc/tmp/exps/run/other/other.run").write_text('{"name": "s-2", "status": 6}', encoding="utf-8")
-    ctrl_c(tmp_path)
+    send(tmp_path, signal.SIGINT)
     started = time.monotonic()
     with pytest.raises(runs.RunInterruptedError) as err:
         runs.exp_run(tmp_path, name, "m", ["model.hgb.learning_rate=0.1"])
@@ -97,9 +115,7 @@ def test_ctrl_c_stops_the_run_once_and_removes_what_dvc_left(
         time.sleep(0.05)
     assert not alive(dvc_pid)
     assert not alive(stage_pid)
-    exps = tmp_path / ".dvc/tmp/exps"
-    left = sorted(p.relative_to(exps).as_posix() for p in exps.rglob("*"))
-    assert left == ["run", "run/other", "run/other/other.run", "standalone", "standalone/run"]
+    assert exps_left(tmp_path) == ["run", "run/other", "run/other/other.run", "standalone", "standalone/run"]
 
 
 def test_what_cannot_be_removed_is_named_with_the_command_that_removes_it(
@@ -133,3 +149,60 @@ def test_what_cannot_be_removed_is_named_with_the_command_that_removes_it(
     assert message == (
         "interrupted: trial 3 stopped; remove what DVC left with `rm -rf .dvc/tmp/exps/standalone/tmpcopy`"
     )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_stops_the_run_with_one_sigint_and_exits_128_plus_its_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, send: Callable[..., None], sig: signal.Signals
+) -> None:
+    """DVC catches neither SIGTERM nor SIGHUP (it would die and leave its copy): it gets SIGINT, as on Ctrl-C."""
+    use_fake_dvc(tmp_path, monkeypatch)
+    send(tmp_path, sig)
+    with pytest.raises(runs.RunInterruptedError) as err, runs.stop_signals():
+        runs.exp_run(tmp_path, "s-3", "m", ["model.hgb.learning_rate=0.1"])
+    assert (str(err.value), err.value.exit_code) == (f"interrupted by {sig.name}", 128 + sig)
+    assert (tmp_path / "sigints").read_text(encoding="utf-8") == "SIGINT\n"
+    assert (tmp_path / "cleaned").exists()  # DVC's own clean-up ran
+    assert exps_left(tmp_path) == ["run", "standalone", "standalone/run"]
+
+
+@pytest.mark.parametrize(
+    ("signals", "killed"),
+    [
+        ((signal.SIGHUP, signal.SIGHUP), False),
+        ((signal.SIGTERM, signal.SIGHUP), False),
+        ((signal.SIGTERM, signal.SIGTERM), True),
+        ((signal.SIGHUP, signal.SIGINT), True),
+        ((signal.SIGINT, signal.SIGINT), True),
+    ],
+)
+def test_another_ctrl_c_or_sigterm_kills_the_run_but_another_sighup_lets_dvc_clean_up(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    send: Callable[..., None],
+    signals: tuple[signal.Signals, ...],
+    killed: bool,
+) -> None:
+    """A closed terminal sends SIGHUP twice (the shell to its jobs, the kernel once the shell has gone); pressing
+    Ctrl-C again or `kill` again means now. Either way the command ends as the first signal says."""
+    use_fake_dvc(tmp_path, monkeypatch)
+    send(tmp_path, *signals)
+    with pytest.raises(runs.RunInterruptedError) as err, runs.stop_signals():
+        runs.exp_run(tmp_path, "slow", "m", ["model.hgb.learning_rate=0.1"])
+    assert err.value.exit_code == 128 + signals[0]
+    assert (tmp_path / "sigints").read_text(encoding="utf-8") == "SIGINT\n"
+    assert (tmp_path / "cleaned").exists() is not killed
+    assert exps_left(tmp_path) == ["run", "standalone", "standalone/run"]  # what a killed DVC left is removed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGINT])
+def test_a_signal_the_command_was_started_to_ignore_stays_ignored(sig: signal.Signals) -> None:
+    """`nohup` ignores SIGHUP so that a sweep outlives its terminal; a background job ignores the terminal's SIGINT."""
+    previous = signal.signal(sig, signal.SIG_IGN)
+    try:
+        with runs.stop_signals():
+            os.kill(os.getpid(), sig)
+            time.sleep(0.1)  # a handler would raise here
+        assert signal.getsignal(sig) == signal.SIG_IGN
+    finally:
+        signal.signal(sig, previous)

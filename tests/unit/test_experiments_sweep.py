@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any, Literal
@@ -526,22 +527,32 @@ def test_without_a_completed_trial_nothing_is_applied(tmp_path: Path, fake: Fake
 # --- Ctrl-C: the trial marked failed --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["dvc exp run", "reading the metric"])
+@pytest.mark.parametrize(
+    ("where", "stop", "why"),
+    [
+        ("dvc exp run", runs.RunInterruptedError(), "interrupted"),
+        ("dvc exp run", runs.RunInterruptedError(signum=signal.SIGTERM), "interrupted by SIGTERM"),
+        ("reading the metric", KeyboardInterrupt(), "interrupted"),
+        ("reading the metric", runs.Stop(signal.SIGHUP), "interrupted by SIGHUP"),
+    ],
+)
 def test_an_interrupted_trial_is_marked_failed_and_a_resumed_study_goes_on(
-    tmp_path: Path, fake: FakeDvc, monkeypatch: pytest.MonkeyPatch, where: str
+    tmp_path: Path, fake: FakeDvc, monkeypatch: pytest.MonkeyPatch, *, where: str, stop: BaseException, why: str
 ) -> None:
     def interrupt_trial_1(root: Path, name: str, *rest: Any) -> Any:
         if name == "s-1":
-            raise runs.RunInterruptedError() if where == "dvc exp run" else KeyboardInterrupt
+            raise stop
         return (fake.exp_run if where == "dvc exp run" else fake.metric)(root, name, *rest)
 
     monkeypatch.setattr(sweep, "exp_run" if where == "dvc exp run" else "experiment_metric", interrupt_trial_1)
     with pytest.raises(runs.RunInterruptedError) as err:
         sweep.run(make_plan(tmp_path, 3, space="log:0.01..0.2"), lambda _: None)
-    assert str(err.value) == "interrupted: trial 1 stopped and marked failed; study kept in sweeps/s.jsonl"
+    assert str(err.value) == f"{why}: trial 1 stopped and marked failed; study kept in sweeps/s.jsonl"
+    assert err.value.exit_code == {"interrupted": 130, "interrupted by SIGTERM": 143, "interrupted by SIGHUP": 129}[why]
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "sweeps" / "s.jsonl")))
-    states = [t.state for t in optuna.load_study(study_name="s", storage=storage).trials]
-    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]  # no trial left running
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+    assert trials[1].user_attrs["fail_reason"] == why
     lines: list[str] = []
     resumed = sweep.run(make_plan(tmp_path, 1, space="log:0.01..0.2"), lines.append)
     assert lines[0].startswith("study 's': 2 earlier trial(s)")

@@ -98,24 +98,27 @@ def sweep(
     in temporary copies, so the workspace is left as it was, unless --apply-best applies a
     trial that beats HEAD. The study is stored in sweeps/STUDY.jsonl (commit it to share;
     rerun the command to resume it). Exit code 0; 1: no trial completed; 2: bad input;
-    130: interrupted (Ctrl-C stops the trial in progress and marks it failed).
+    130: interrupted (Ctrl-C stops the trial in progress and marks it failed; SIGTERM
+    and SIGHUP do too, and exit 143 and 129).
     """
     from pipelab.experiments import sweep as sw
+    from pipelab.experiments.runs import stop_signals
 
     try:
-        plan = sw.plan(
-            root,
-            space=space or [],
-            space_file=space_file,
-            trials=trials,
-            metric=metric,
-            direction=direction,
-            study=study,
-            seed=seed,
-        )
-        result = sw.run(plan, typer.echo)
-        typer.echo(sw.best_table(result))
-        typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
+        with stop_signals():
+            plan = sw.plan(
+                root,
+                space=space or [],
+                space_file=space_file,
+                trials=trials,
+                metric=metric,
+                direction=direction,
+                study=study,
+                seed=seed,
+            )
+            result = sw.run(plan, typer.echo)
+            typer.echo(sw.best_table(result))
+            typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
     except PipelabError as err:
         raise fail(str(err), err.exit_code) from None
     if not result.completed:
@@ -141,14 +144,17 @@ def seeds(
     Every run is a `dvc exp run --temp` (the workspace stays as it was); HEAD's committed
     results stand for its own seed, and experiments already run on HEAD are reused. Exit
     code 0: no gated metric's mean got worse beyond its tolerance; 1: one did; 2: bad input;
-    130: interrupted (Ctrl-C stops the run in progress; finished runs are kept).
+    130: interrupted (Ctrl-C stops the run in progress; finished runs are kept; SIGTERM and
+    SIGHUP do the same and exit 143 and 129).
     """
     from pipelab.experiments import seeds as sd
+    from pipelab.experiments.runs import stop_signals
     from pipelab.io import dumps_json
 
     try:
-        plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
-        rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr
+        with stop_signals():
+            plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
+            rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr
     except PipelabError as err:
         raise fail(str(err), err.exit_code) from None
     typer.echo(dumps_json([r.to_json() for r in rows]) if as_json else sd.markdown(plan, rows), nl=not as_json)

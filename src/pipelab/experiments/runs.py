@@ -4,7 +4,9 @@ DVC runs in a process group of its own, so the terminal's SIGINT reaches pipelab
 passes exactly one on to the group: DVC fails the stage and removes its temporary copy, as on a
 Ctrl-C of `dvc exp run` itself. (`subprocess.run` SIGKILLs the child 0.25 s after an interrupt:
 DVC's copy then stayed, shown as "Running" by `dvc exp show` for ever, and `dvc exp remove` does
-not know it.)
+not know it.) Within `stop_signals`, SIGTERM (`kill`, a service manager) and SIGHUP (a closed
+terminal) stop pipelab the same way: DVC handles neither, and pipelab dying on them left its
+trial running in the study's journal.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from pipelab.errors import PipelabError
 
 DVC = (sys.executable, "-m", "dvc")  # the dvc of this Python environment
 EXPS_TMP = Path(".dvc", "tmp", "exps")  # where DVC keeps a `--temp` run's copy of the repository and its info files
 STOP_GRACE = 30.0  # seconds DVC gets after Ctrl-C to fail the stage it runs and remove its copy
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -32,25 +38,89 @@ def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*DVC, *args], cwd=root, capture_output=True, text=True, check=False)
 
 
+class Stop(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the code runs as Ctrl-C raises KeyboardInterrupt: one path stops a run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 class RunInterruptedError(PipelabError):
-    """Ctrl-C during a run: it was stopped and what DVC kept of it removed; exit 130, as shells report SIGINT."""
+    """A run stopped by Ctrl-C, SIGTERM or SIGHUP, and what DVC kept of it removed; exit 128 + the signal's
+    number (130 for Ctrl-C), as shells report a command a signal ended."""
 
-    exit_code = 130
+    exit_code = 128 + signal.SIGINT
 
-    def __init__(self, message: str = "interrupted", left: Sequence[Path] = ()) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", left: Sequence[Path] = (), signum: int = signal.SIGINT) -> None:
+        super().__init__(message or _stopped_by(signum))
         self.left = tuple(left)  # what could not be removed
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+def _signum(err: BaseException) -> int:
+    return err.signum if isinstance(err, Stop | RunInterruptedError) else signal.SIGINT
+
+
+def _stopped_by(signum: int) -> str:
+    return "interrupted" if signum == signal.SIGINT else f"interrupted by {signal.Signals(signum).name}"
+
+
+def stop_reason(err: BaseException) -> str:
+    """What stopped a run, for the record: `interrupted` (Ctrl-C), `interrupted by SIGTERM`, ..."""
+    return _stopped_by(_signum(err))
 
 
 def interrupted(stopped: str, err: BaseException) -> RunInterruptedError:
-    """The one line for Ctrl-C: what was stopped, and the command that removes anything left behind."""
+    """The one line for a stop: what was stopped, and the command that removes anything left behind."""
     left = err.left if isinstance(err, RunInterruptedError) else ()
     tail = f"; remove what DVC left with `rm -rf {shlex.join(map(str, left))}`" if left else ""
-    return RunInterruptedError(f"interrupted: {stopped}{tail}", left)
+    return RunInterruptedError(f"{stop_reason(err)}: {stopped}{tail}", left, _signum(err))
+
+
+@dataclass
+class _Stopping:
+    signum: int | None = None  # the signal that is stopping the command
+    group: int | None = None  # the dvc process group being stopped
+
+
+_STOPPING = _Stopping()
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    """The first stop signal raises; later ones never interrupt the clean-up. A repeated Ctrl-C or SIGTERM kills
+    the dvc being stopped; SIGHUP does not, as a closed terminal sends it twice (the shell, then the kernel)."""
+    if _STOPPING.signum is None:
+        _STOPPING.signum = signum
+        raise Stop(signum)
+    if signum != signal.SIGHUP and _STOPPING.group is not None:
+        _signal_group(_STOPPING.group, signal.SIGKILL)
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """Stop on Ctrl-C, SIGTERM or SIGHUP as on Ctrl-C; what ends the block that way becomes RunInterruptedError.
+
+    A signal the command was started to ignore stays ignored: SIGHUP under `nohup`, SIGINT in a background job.
+    """
+    taken = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    taken = {sig: handler for sig, handler in taken.items() if handler in (signal.SIG_DFL, signal.default_int_handler)}
+    _STOPPING.signum = None
+    for sig in taken:
+        signal.signal(sig, _on_stop_signal)
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        raise RunInterruptedError(signum=_signum(err)) from None
+    finally:
+        for sig, handler in taken.items():
+            signal.signal(sig, handler)
+        _STOPPING.signum = None
 
 
 def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    """`dvc exp run --temp -n NAME -m MESSAGE -S SET...`; on Ctrl-C, stop it cleanly and raise RunInterruptedError."""
+    """`dvc exp run --temp -n NAME -m MESSAGE -S SET...`; on a stop, stop it cleanly and raise RunInterruptedError."""
     args = [*DVC, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s))]
     with subprocess.Popen(
         args,
@@ -63,25 +133,33 @@ def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subproc
     ) as proc:
         try:
             stdout, stderr = proc.communicate()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             _stop(proc)
-            raise RunInterruptedError(left=remove_leftovers(root, name)) from None
+            raise RunInterruptedError(left=remove_leftovers(root, name), signum=_signum(err)) from None
     return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
-    """One SIGINT to the run's process group; SIGKILL if it still runs after STOP_GRACE or another Ctrl-C."""
-    _signal_group(proc, signal.SIGINT)
+    """One SIGINT to the run's process group, whatever stopped pipelab; SIGKILL if it still runs after STOP_GRACE
+    or on another Ctrl-C (or SIGTERM)."""
+    _STOPPING.group = proc.pid
     try:
-        proc.communicate(timeout=STOP_GRACE)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        _signal_group(proc, signal.SIGKILL)
-        proc.communicate()
+        _signal_group(proc.pid, signal.SIGINT)
+        try:
+            proc.communicate(timeout=STOP_GRACE)
+        except (
+            subprocess.TimeoutExpired,
+            KeyboardInterrupt,
+        ):  # KeyboardInterrupt: Ctrl-C, outside stop_signals
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    finally:
+        _STOPPING.group = None
 
 
-def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+def _signal_group(group: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):  # the group has ended
-        os.killpg(proc.pid, sig)
+        os.killpg(group, sig)
 
 
 def remove_leftovers(root: Path, name: str) -> list[Path]:

@@ -28,7 +28,7 @@ from pipelab.experiments.compare import lookup, set_param
 from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
-from pipelab.experiments.runs import RunInterruptedError, dvc, error_line, exp_run, interrupted
+from pipelab.experiments.runs import RunInterruptedError, dvc, error_line, exp_run, interrupted, stop_reason
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space
 from pipelab.params import SECTIONS, ModularSection
@@ -285,6 +285,7 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
             proc = exp_run(p.root, name, f"pipelab sweep {p.study}, trial {trial.number}: {', '.join(sets)}", sets)
             value = experiment_metric(p.root, name, p.metric) if proc.returncode == 0 else None
         except (KeyboardInterrupt, RunInterruptedError) as err:
+            trial.set_user_attr("fail_reason", stop_reason(err))
             study.tell(trial, state=TrialState.FAIL)
             stopped = f"trial {trial.number} stopped and marked failed; study kept in {p.journal}"
             raise interrupted(stopped, err) from None
