@@ -8,6 +8,7 @@ import json
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from optuna.storages.journal import JournalFileBackend
 from pydantic import ValidationError
 
 from pipelab.experiments import runs, sweep
+from pipelab.experiments.owners import Owner
 from pipelab.experiments.space import (
     Dimension,
     SweepError,
@@ -395,6 +397,7 @@ def test_trials_run_as_named_experiments_and_a_resumed_study_continues(tmp_path:
     failed = [t for t in stored.trials if t.state == optuna.trial.TrialState.FAIL]
     assert len(finished) + len(failed) == 7
     assert all(t.params["model.hgb.learning_rate"] > 0.25 for t in failed)
+    assert all(t.user_attrs["fail_reason"] == "error: train: boom" for t in failed)
     assert all(f"trial {t.number} failed: error: train: boom" in lines for t in failed)
     table = sweep.best_table(resumed)
     assert f"| 1 | {finished[0].number} | `s-{finished[0].number}` |" in table
@@ -449,6 +452,48 @@ def test_apply_best_applies_a_winner_and_keeps_the_journal(tmp_path: Path, fake:
     assert fake.calls[-1] == ("exp", "apply", best)
     assert message.startswith(f"applied {best} to the workspace: roc_auc ")
     assert (tmp_path / "sweeps" / "s.jsonl").read_bytes() == journal
+
+
+# --- trials left running by sweeps that have ended ----------------------------------------------
+
+
+def test_a_resumed_sweep_fails_the_trials_of_sweeps_that_ended_and_leaves_the_others(
+    tmp_path: Path, fake: FakeDvc
+) -> None:
+    """A RUNNING trial may belong to a sweep in another terminal: only one whose sweep is gone is failed."""
+    sweep.run(make_plan(tmp_path, 1, space="log:0.01..0.2"), lambda _: None)
+    storage = JournalStorage(JournalFileBackend(str(tmp_path / "sweeps" / "s.jsonl")))
+    study = optuna.load_study(study_name="s", storage=storage)
+    distributions: dict[str, optuna.distributions.BaseDistribution] = {
+        "model.hgb.learning_rate": optuna.distributions.FloatDistribution(0.01, 0.2, log=True)
+    }
+    mine = Owner.this_process()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    gone = Owner(mine.host, int(ended.stdout), mine.started)
+    owners: list[object] = [
+        gone.record(),  # killed: its pid has ended
+        mine.record(),  # still running, as a sweep in another terminal
+        Owner("elsewhere", 1, "").record(),  # another host: cannot be asked
+        None,  # an older pipelab recorded none
+    ]
+    for owner in owners:
+        trial = study.ask(distributions)
+        if owner is not None:
+            trial.set_user_attr("owner", owner)
+    lines: list[str] = []
+    sweep.run(make_plan(tmp_path, 1, space="log:0.01..0.2"), lines.append)
+    tell = "`optuna tell --storage sweeps/s.jsonl --study-name s --trial-number {} --state fail` fails it"
+    assert lines[1:5] == [
+        f"trial 1 marked failed: its sweep ({gone}) has ended",
+        f"trial 2 left running: its sweep (pid {mine.pid} on {mine.host}) still runs",
+        "trial 3 left running: its sweep (pid 1 on elsewhere) ran on another host; once that sweep has ended, "
+        + tell.format(3),
+        "trial 4 left running: it records no sweep (an older pipelab's); once that sweep has ended, " + tell.format(4),
+    ]
+    resumed = optuna.load_study(study_name="s", storage=storage).trials
+    assert [t.state.name for t in resumed] == ["COMPLETE", "FAIL", "RUNNING", "RUNNING", "RUNNING", "COMPLETE"]
+    assert resumed[1].user_attrs["fail_reason"] == f"its sweep (pid {gone.pid} on {mine.host}) ended while it ran"
+    assert Owner.recorded(resumed[5].user_attrs["owner"]) == mine  # every trial records its sweep
 
 
 # --- apply only a trial that beats HEAD, in the study's direction -------------------------------

@@ -83,6 +83,8 @@ def interrupted(stopped: str, err: BaseException) -> RunInterruptedError:
 class _Stopping:
     signum: int | None = None  # the signal that is stopping the command
     group: int | None = None  # the dvc process group being stopped
+    held: bool = False  # within `held`: the first stop signal waits until the block ends
+    pending: bool = False  # it arrived there
 
 
 _STOPPING = _Stopping()
@@ -93,7 +95,9 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     the dvc being stopped; SIGHUP does not, as a closed terminal sends it twice (the shell, then the kernel)."""
     if _STOPPING.signum is None:
         _STOPPING.signum = signum
-        raise Stop(signum)
+        _STOPPING.pending = _STOPPING.held
+        if not _STOPPING.held:
+            raise Stop(signum)
     if signum != signal.SIGHUP and _STOPPING.group is not None:
         _signal_group(_STOPPING.group, signal.SIGKILL)
 
@@ -106,7 +110,7 @@ def stop_signals() -> Iterator[None]:
     """
     taken = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     taken = {sig: handler for sig, handler in taken.items() if handler in (signal.SIG_DFL, signal.default_int_handler)}
-    _STOPPING.signum = None
+    _STOPPING.signum, _STOPPING.pending = None, False
     for sig in taken:
         signal.signal(sig, _on_stop_signal)
     try:
@@ -116,7 +120,20 @@ def stop_signals() -> Iterator[None]:
     finally:
         for sig, handler in taken.items():
             signal.signal(sig, handler)
-        _STOPPING.signum = None
+        _STOPPING.signum, _STOPPING.pending = None, False
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """A stop signal (within stop_signals) that arrives in the block is raised when it ends, not inside it."""
+    _STOPPING.held = True
+    try:
+        yield
+    finally:
+        _STOPPING.held = False
+    if _STOPPING.pending and _STOPPING.signum is not None:
+        _STOPPING.pending = False
+        raise Stop(_STOPPING.signum)
 
 
 def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subprocess.CompletedProcess[str]:

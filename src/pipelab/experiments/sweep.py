@@ -31,10 +31,12 @@ from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.runs import RunInterruptedError, dvc, error_line, exp_run, interrupted, stop_reason
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space
+from pipelab.experiments.trials import ask, fail, fail_orphans
 from pipelab.params import SECTIONS, ModularSection
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.storages import BaseStorage
 
 SWEEPS_DIR = Path("sweeps")
 STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -228,7 +230,7 @@ class Result:
     elsewhere: int = 0  # completed trials of the study run from other commits: not ranked
 
 
-def _study(p: Plan) -> optuna.Study:
+def _study(p: Plan) -> tuple[optuna.Study, BaseStorage]:
     """Create the study, or resume it when its space, metric and direction are the same."""
     import optuna
     from optuna.storages import JournalStorage
@@ -253,7 +255,7 @@ def _study(p: Plan) -> optuna.Study:
         study.set_user_attr("metric", p.metric)
     # A resumed study gets a fresh seed, so its random start does not repeat earlier trials.
     study.sampler = optuna.samplers.TPESampler(seed=p.seed + len(study.trials), n_startup_trials=STARTUP_TRIALS)
-    return study
+    return study, storage
 
 
 def experiment_metric(root: Path, name: str, metric: str) -> float | None:
@@ -271,27 +273,28 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
     """Run `p.trials` trials, each `dvc exp run --temp -n <study>-<n> -S ...`, and tell optuna the metric."""
     from optuna.trial import TrialState
 
-    study = _study(p)
+    study, storage = _study(p)
     distributions = {d.key: d.distribution() for d in p.dimensions}
     echo(f"study {p.study!r}: {len(study.trials)} earlier trial(s); {p.direction} {p.metric} (HEAD: {p.baseline:.6g})")
+    for line in fail_orphans(study, storage, p.journal):
+        echo(line)
     for _ in range(p.trials):
-        trial = study.ask(distributions)
+        trial = ask(study, distributions)
         name = f"{p.study}-{trial.number}"
         sets = [set_param(key, value) for key, value in trial.params.items()]
-        try:  # a trial left running in the journal would stay so: a resumed study would see it for ever
+        try:  # a trial left running in the journal would stay so until a resumed sweep finds its sweep gone
             trial.set_user_attr("experiment", name)
             trial.set_user_attr("head", p.head)
             echo(f"trial {trial.number}: dvc exp run --temp -n {name} " + " ".join(f"-S {s}" for s in sets))
             proc = exp_run(p.root, name, f"pipelab sweep {p.study}, trial {trial.number}: {', '.join(sets)}", sets)
             value = experiment_metric(p.root, name, p.metric) if proc.returncode == 0 else None
         except (KeyboardInterrupt, RunInterruptedError) as err:
-            trial.set_user_attr("fail_reason", stop_reason(err))
-            study.tell(trial, state=TrialState.FAIL)
+            fail(study, storage, trial.number, stop_reason(err))
             stopped = f"trial {trial.number} stopped and marked failed; study kept in {p.journal}"
             raise interrupted(stopped, err) from None
         if value is None:
-            study.tell(trial, state=TrialState.FAIL)
             reason = error_line(proc) if proc.returncode else f"no numeric {p.metric} in {SCORES}"
+            fail(study, storage, trial.number, reason)
             echo(f"trial {trial.number} failed: {reason}")
             continue
         study.tell(trial, value)
