@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -559,6 +560,52 @@ def test_a_best_trial_that_beats_head_is_applied(
         "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp); "
         f"hgb-1 beats HEAD (roc_auc {best:.6g} vs {head:.6g}): `dvc exp apply hgb-1` takes it"
     )
+
+
+FAKE_APPLY = """
+import signal, sys, time
+from collections.abc import Callable
+from pathlib import Path
+
+Path("sweeps/s.jsonl").write_text("older journal\\n")  # an experiment's commit has the journal its trial saw
+Path("params.yaml").write_text("half applied\\n")
+
+
+def on_sigint(*_):  # as DVC on Ctrl-C: it restores HEAD, which takes longer than subprocess.run's 0.25 s
+    with open("sigints", "a") as fh:
+        fh.write("SIGINT\\n")
+    time.sleep(1)
+    Path("head-restored").write_text("")
+    sys.exit(252)
+
+
+signal.signal(signal.SIGINT, on_sigint)
+Path("ready").write_text("")
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_ctrl_c_during_apply_best_stops_dvc_exp_apply_as_its_own_ctrl_c_does_and_keeps_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, send: Callable[..., None]
+) -> None:
+    """`dvc exp apply` detaches HEAD while it works: SIGKILLed, it could leave it so; it gets one SIGINT instead."""
+    (tmp_path / "fake_dvc.py").write_text(FAKE_APPLY, encoding="utf-8")
+    monkeypatch.setattr(runs, "DVC", (sys.executable, str(tmp_path / "fake_dvc.py")))
+    result = Result(make_plan(tmp_path, 0, baseline=0.69), [finished(1, 0.70), finished(0, 0.68)])
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "sweeps" / "s.jsonl").write_text("journal\n", encoding="utf-8")
+    send(tmp_path, signal.SIGINT)
+    with pytest.raises(runs.RunInterruptedError) as err, runs.stop_signals():
+        sweep.apply_best(result)
+    assert str(err.value) == (
+        "interrupted: dvc exp apply hgb-1 stopped, perhaps part-way (`git status` and `dvc status` show what it "
+        "changed); study kept in sweeps/s.jsonl"
+    )
+    assert err.value.exit_code == 130
+    assert (tmp_path / "sigints").read_text(encoding="utf-8") == "SIGINT\n"
+    assert (tmp_path / "head-restored").exists()
+    assert (tmp_path / "sweeps" / "s.jsonl").read_text(encoding="utf-8") == "journal\n"
 
 
 def test_without_a_completed_trial_nothing_is_applied(tmp_path: Path, fake: FakeDvc) -> None:

@@ -2,11 +2,12 @@
 
 DVC runs in a process group of its own, so the terminal's SIGINT reaches pipelab alone, which
 passes exactly one on to the group: DVC fails the stage and removes its temporary copy, as on a
-Ctrl-C of `dvc exp run` itself. (`subprocess.run` SIGKILLs the child 0.25 s after an interrupt:
-DVC's copy then stayed, shown as "Running" by `dvc exp show` for ever, and `dvc exp remove` does
-not know it.) Within `stop_signals`, SIGTERM (`kill`, a service manager) and SIGHUP (a closed
-terminal) stop pipelab the same way: DVC handles neither, and pipelab dying on them left its
-trial running in the study's journal.
+Ctrl-C of `dvc exp run` itself, and `dvc exp apply` puts back the HEAD it detaches while it works.
+(`subprocess.run` SIGKILLs the child 0.25 s after an interrupt: DVC's copy then stayed, shown as
+"Running" by `dvc exp show` for ever, and `dvc exp remove` does not know it.) Within
+`stop_signals`, SIGTERM (`kill`, a service manager) and SIGHUP (a closed terminal) stop pipelab
+the same way: DVC handles neither, and pipelab dying on them left its trial running in the
+study's journal.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -31,11 +33,6 @@ DVC = (sys.executable, "-m", "dvc")  # the dvc of this Python environment
 EXPS_TMP = Path(".dvc", "tmp", "exps")  # where DVC keeps a `--temp` run's copy of the repository and its info files
 STOP_GRACE = 30.0  # seconds DVC gets after Ctrl-C to fail the stage it runs and remove its copy
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the `dvc` of this Python environment in `root`."""
-    return subprocess.run([*DVC, *args], cwd=root, capture_output=True, text=True, check=False)
 
 
 class Stop(KeyboardInterrupt):
@@ -136,11 +133,12 @@ def held() -> Iterator[None]:
         raise Stop(_STOPPING.signum)
 
 
-def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    """`dvc exp run --temp -n NAME -m MESSAGE -S SET...`; on a stop, stop it cleanly and raise RunInterruptedError."""
-    args = [*DVC, "exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s))]
+def dvc(root: Path, *args: str, leftovers: Callable[[], Sequence[Path]] = tuple) -> subprocess.CompletedProcess[str]:
+    """Run the `dvc` of this Python environment in `root`. On a stop, stop it as on Ctrl-C, call `leftovers`
+    (it removes what DVC left and returns what it could not) and raise RunInterruptedError."""
+    command = [*DVC, *args]
     with subprocess.Popen(
-        args,
+        command,
         cwd=root,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -152,8 +150,14 @@ def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subproc
             stdout, stderr = proc.communicate()
         except KeyboardInterrupt as err:
             _stop(proc)
-            raise RunInterruptedError(left=remove_leftovers(root, name), signum=_signum(err)) from None
-    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+            raise RunInterruptedError(left=leftovers(), signum=_signum(err)) from None
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
+def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """`dvc exp run --temp -n NAME -m MESSAGE -S SET...`; what DVC keeps of a stopped run is removed."""
+    args = ["exp", "run", "--temp", "-n", name, "-m", message, *(a for s in sets for a in ("-S", s))]
+    return dvc(root, *args, leftovers=partial(remove_leftovers, root, name))
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

@@ -361,7 +361,7 @@ def workspace_kept(result: Result) -> str:
 def apply_best(result: Result) -> str:
     """`dvc exp apply` the best trial if it beats HEAD; otherwise apply nothing (the workspace is as it was).
 
-    The study journal is kept as it is now, not as the trial saw it.
+    The study journal is kept as it is now, not as the trial saw it, also when a stop cuts the apply short.
     """
     p = result.plan
     if not result.completed:
@@ -371,8 +371,13 @@ def apply_best(result: Result) -> str:
     name, value = _best(result)
     journal = p.root / p.journal
     kept = journal.read_bytes()
-    proc = dvc(p.root, "exp", "apply", name)
-    journal.write_bytes(kept)
+    try:
+        proc = dvc(p.root, "exp", "apply", name)
+    except RunInterruptedError as err:  # DVC stopped as on its own Ctrl-C: HEAD restored, the apply maybe part-done
+        stopped = f"dvc exp apply {name} stopped, perhaps part-way (`git status` and `dvc status` show what it changed)"
+        raise interrupted(f"{stopped}; study kept in {p.journal}", err) from None
+    finally:
+        journal.write_bytes(kept)
     if proc.returncode != 0:
         raise SweepError(f"dvc exp apply {name}: {error_line(proc)}")
     return (

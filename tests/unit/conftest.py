@@ -1,0 +1,38 @@
+"""Fixtures shared by the unit tests of several modules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelab.experiments import runs
+
+
+@pytest.fixture
+def send() -> Iterator[Callable[..., None]]:
+    """Send SIGNALS to this process alone (as the terminal's Ctrl-C reaches pipelab): the first once `root/ready`
+    exists, each other once a fake dvc has logged a SIGINT to `root/sigints`. Dispositions start at their defaults."""
+
+    def signal_when_ready(root: Path, *signals: signal.Signals) -> None:
+        def wait_then_signal() -> None:
+            for path, sig in zip([root / "ready", *[root / "sigints"] * (len(signals) - 1)], signals, strict=True):
+                deadline = time.monotonic() + 30
+                while not path.exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                os.kill(os.getpid(), sig)
+
+        threading.Thread(target=wait_then_signal, daemon=True).start()
+
+    previous = {sig: signal.getsignal(sig) for sig in runs.STOP_SIGNALS}  # test runners may ignore SIGINT
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    yield signal_when_ready
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
