@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -315,6 +316,28 @@ def test_ctrl_c_exits_130_with_one_line(
     result = runner.invoke(app, [command, *args, "--root", str(seeded)])
     assert result.exit_code == 130, result.output
     assert one_error_line(result) == "error: interrupted: run 0 stopped"
+
+
+@pytest.mark.parametrize("apply", [[], ["--apply-best"]])
+def test_a_sweep_whose_trials_all_failed_exits_4_not_1_which_means_a_regression(
+    runner: CliRunner, seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apply: list[str]
+) -> None:
+    from pipelab.experiments import sweep
+
+    repo = tmp_path / "repo"
+    git(seeded, "clone", "-q", str(seeded), str(repo))
+
+    def failing(root: Path, name: str, message: str, sets: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(["dvc"], 255, "", "ERROR: failed to reproduce 'train'\n")
+
+    monkeypatch.setattr(sweep, "exp_run", failing)
+    space = ["--space", "model.hgb.learning_rate=log:0.01..0.3"]
+    result = runner.invoke(app, ["sweep", *space, "--trials", "2", "--study", "s", "--root", str(repo), *apply])
+    assert result.exit_code == 4, result.output
+    assert "trial 0 failed: ERROR: failed to reproduce 'train'" in result.stdout
+    assert "trial 1 failed: ERROR: failed to reproduce 'train'" in result.stdout
+    head = git(repo, "rev-parse", "--short=7", "HEAD").stdout.strip()
+    assert one_error_line(result) == f"error: study 's': no trial completed from HEAD {head}"
 
 
 @pytest.fixture

@@ -610,8 +610,9 @@ def test_ctrl_c_during_apply_best_stops_dvc_exp_apply_as_its_own_ctrl_c_does_and
 
 def test_without_a_completed_trial_nothing_is_applied(tmp_path: Path, fake: FakeDvc) -> None:
     empty = Result(make_plan(tmp_path, 0), [])
-    with pytest.raises(SweepError, match=r"study 's': no completed trial to apply"):
+    with pytest.raises(sweep.NoTrialCompletedError) as err:
         sweep.apply_best(empty)
+    assert (str(err.value), err.value.exit_code) == ("study 's': no trial completed from HEAD 1111111", 4)
     assert sweep.workspace_kept(empty) == "workspace unchanged (each trial ran in a temporary copy: dvc exp run --temp)"
     assert fake.calls == []
 

@@ -97,9 +97,10 @@ def sweep(
     dvc.lock must be committed: trials start from HEAD and are judged against it. Trials run
     in temporary copies, so the workspace is left as it was, unless --apply-best applies a
     trial that beats HEAD. The study is stored in sweeps/STUDY.jsonl (commit it to share;
-    rerun the command to resume it). Exit code 0; 1: no trial completed; 2: bad input;
-    130: interrupted (Ctrl-C stops the trial in progress and marks it failed; SIGTERM
-    and SIGHUP do too, and exit 143 and 129).
+    rerun the command to resume it). Exit code 0, whether or not a trial beat HEAD; 2: bad
+    input; 4: no trial from HEAD completed (each failure is printed); 130: interrupted
+    (Ctrl-C stops the trial in progress and marks it failed; SIGTERM and SIGHUP do too,
+    and exit 143 and 129).
     """
     from pipelab.experiments import sweep as sw
     from pipelab.experiments.runs import stop_signals
@@ -119,10 +120,9 @@ def sweep(
             result = sw.run(plan, typer.echo)
             typer.echo(sw.best_table(result))
             typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
+            sw.require_completed(result)
     except PipelabError as err:
         raise fail(str(err), err.exit_code) from None
-    if not result.completed:
-        raise fail(f"study {study!r}: no trial completed", code=1)
 
 
 @app.command("seeds")

@@ -223,6 +223,12 @@ def plan(
     return Plan(root, dimensions, trials, metric, direction, study, seed, float(scores[metric]), committed, commit)
 
 
+class NoTrialCompletedError(SweepError):
+    """Every trial from HEAD failed: nothing to rank or apply. Exit 4, as 1 means a regression and 2 bad input."""
+
+    exit_code = 4
+
+
 @dataclass(frozen=True)
 class Result:
     plan: Plan
@@ -310,6 +316,13 @@ def run(p: Plan, echo: Callable[[str], None]) -> Result:
     return Result(p, here, len(done) - len(here))
 
 
+def require_completed(result: Result) -> None:
+    """Raise NoTrialCompletedError when no trial from HEAD completed (each failure was printed as it happened)."""
+    if not result.completed:
+        p = result.plan
+        raise NoTrialCompletedError(f"study {p.study!r}: no trial completed from HEAD {p.head[:7]}")
+
+
 def best_table(result: Result) -> str:
     """The best trials of the whole study as a Markdown table, with HEAD's params for reference."""
     p = result.plan
@@ -364,8 +377,7 @@ def apply_best(result: Result) -> str:
     The study journal is kept as it is now, not as the trial saw it, also when a stop cuts the apply short.
     """
     p = result.plan
-    if not result.completed:
-        raise SweepError(f"study {p.study!r}: no completed trial to apply")
+    require_completed(result)
     if winner(result) is None:
         return f"{_no_winner(result)}; nothing applied, the workspace is as it was"
     name, value = _best(result)
