@@ -36,7 +36,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Stop(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised where the code runs as Ctrl-C raises KeyboardInterrupt: one path stops a run."""
+    """Ctrl-C, SIGTERM or SIGHUP within stop_signals, raised where the code runs as a KeyboardInterrupt, so that
+    one path stops a run whatever stopped pipelab."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -168,10 +169,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         _signal_group(proc.pid, signal.SIGINT)
         try:
             proc.communicate(timeout=STOP_GRACE)
-        except (
-            subprocess.TimeoutExpired,
-            KeyboardInterrupt,
-        ):  # KeyboardInterrupt: Ctrl-C, outside stop_signals
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):  # KeyboardInterrupt: Ctrl-C outside stop_signals
             _signal_group(proc.pid, signal.SIGKILL)
             proc.communicate()
     finally:
