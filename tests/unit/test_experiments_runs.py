@@ -77,10 +77,9 @@ def test_ctrl_c_stops_the_run_once_and_removes_what_dvc_left(
     (tmp_path / ".dvc/tmp/exps/run/other").mkdir(parents=True)  # another run's info file is not touched
     (tmp_path / ".dvc/tmp/exps/run/other/other.run").write_text('{"name": "s-2", "status": 6}', encoding="utf-8")
     send(tmp_path, signal.SIGINT)
-    started = time.monotonic()
     with pytest.raises(runs.RunInterruptedError) as err:
         runs.exp_run(tmp_path, name, "m", ["model.hgb.learning_rate=0.1"])
-    assert time.monotonic() - started < 10
+    assert (tmp_path / "cleaned").exists() == (name != "stubborn")  # DVC's own clean-up, or SIGKILL after the grace
     assert err.value.left == ()
     assert err.value.exit_code == 130
     assert (tmp_path / "sigints").read_text(encoding="utf-8") == "SIGINT\n"  # exactly one, for the whole group
