@@ -534,6 +534,48 @@ def test_an_error_on_a_closed_terminal_keeps_its_exit_code(tmp_path: Path) -> No
     assert proc.returncode == 2
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["catalog"], ["catalog", "--json"], ["contracts", "show", "raw_flights"]],
+    ids=" ".join,
+)
+def test_output_to_a_reader_that_has_gone_exits_141_quietly(args: list[str], tmp_path: Path) -> None:
+    """`pipelab ... | head`: rich and click exited 1 (a regression, to pipelab) and plain echo was an internal error
+    (exit 3); now the exit of a command SIGPIPE ends, and nothing on stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from pipelab.cli import app; app()", *args],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # the reader has gone before the first line
+    stderr = proc.stderr.read()
+    assert (proc.wait(), stderr) == (141, b"")
+
+
+def test_a_sweep_whose_reader_has_gone_stops_as_on_sigpipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line is lost, and the sweep stops as a signal stops it: the trial in progress is marked failed."""
+    import signal
+
+    import typer
+
+    from pipelab.cli.experiments import _progress
+    from pipelab.experiments.runs import Stop, stop_reason
+
+    def gone(*_: Any, **__: Any) -> None:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(typer, "echo", gone)
+    monkeypatch.setattr("pipelab.cli.experiments.reader_gone", lambda: None)  # keeps pytest's own stdout
+    with pytest.raises(Stop) as err:
+        _progress("trial 0: dvc exp run --temp ...")
+    assert err.value.signum == signal.SIGPIPE
+    assert stop_reason(err.value) == "interrupted by SIGPIPE"
+
+
 # --- help ----------------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 UNBOUNDED = 1 << 16  # a width to measure a table's natural needs, unclipped by the terminal
 HELP_OPTIONS = ["-h", "--help"]
 VERBOSE = "pipelab.verbose"  # key in the click context's meta, shared by every command's context
+READER_GONE = 128 + signal.SIGPIPE  # 141: a command whose reader has gone (`| head`), as shells report it
 
 
 def _flags_without_placeholder(params: list[Parameter]) -> list[Parameter]:
@@ -60,6 +63,8 @@ class Group(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):
             raise
+        except BrokenPipeError:
+            raise reader_gone() from None
         except PipelabError as err:
             raise fail(str(err), err.exit_code) from None
         except Exception as err:
@@ -106,6 +111,27 @@ def _options(
     ctx.meta[VERBOSE] = verbose
 
 
+def reader_gone() -> typer.Exit:
+    """stdout's reader has gone (`pipelab ... | head`): raise the returned Exit to leave quietly with 141, as a
+    command SIGPIPE ends (rich and click exit 1, which pipelab's commands use for a regression). stdout now
+    writes to /dev/null, so what is still to be printed, and Python's last flush, do not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return typer.Exit(READER_GONE)
+
+
+def output_console() -> Console:
+    """A rich console for a command's output; a reader that has gone ends the command as reader_gone says."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise reader_gone()
+
+    return _Console()
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `error: <message>` on stderr; raise the returned Exit to leave with `code`.
 
@@ -137,10 +163,9 @@ def print_table(table: Table, console: Console | None = None) -> None:
     padding; still too wide, it is printed at its natural width (the terminal wraps those long
     lines). Columns that fold lose nothing, so tables made only of those keep to the terminal.
     """
-    from rich.console import Console
     from rich.measure import Measurement
 
-    console = console or Console()
+    console = console or output_console()
     if not any(column.no_wrap for column in table.columns):
         console.print(table)
         return

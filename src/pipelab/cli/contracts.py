@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import Typer, app, fail, print_table, write_generated
+from pipelab.cli.app import Typer, app, fail, output_console, print_table, write_generated
 from pipelab.errors import PipelabError
 
 contracts_app = Typer(help="Data contracts: versioned schemas at every boundary.", no_args_is_help=True)
@@ -61,7 +60,7 @@ def show(
     for column in contract.columns:
         rules = ", ".join(f"{r.name} ({r.severity})" for r in column.rules)
         table.add_row(column.name, " | ".join(column.dtypes), "yes" if column.nullable else "no", column.unit, rules)
-    console = Console()
+    console = output_console()
     print_table(table, console)
     console.print(f"keys: {', '.join(contract.keys) or 'none'}")
     for rule in contract.rules:

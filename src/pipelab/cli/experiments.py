@@ -5,15 +5,28 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import signal
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from pipelab.cli.app import app, fail
+from pipelab.cli.app import app, fail, reader_gone
 from pipelab.errors import PipelabError, file_errors
 
 SIDE_HELP = "`workspace`, a git revision (branch, tag, commit) or a DVC experiment name"
+
+
+def _progress(line: str) -> None:
+    """A sweep's progress line; a reader that has gone (`| head`) stops the sweep as SIGPIPE would end it, the
+    trial in progress marked failed (not left running in the journal)."""
+    from pipelab.experiments.runs import Stop
+
+    try:
+        typer.echo(line)
+    except BrokenPipeError:
+        reader_gone()
+        raise Stop(signal.SIGPIPE) from None
 
 
 @app.command("compare")
@@ -117,7 +130,7 @@ def sweep(
                 study=study,
                 seed=seed,
             )
-            result = sw.run(plan, typer.echo)
+            result = sw.run(plan, _progress)
             typer.echo(sw.best_table(result))
             typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
             sw.require_completed(result)

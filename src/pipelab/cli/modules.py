@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, print_table, write_generated
+from pipelab.cli.app import app, fail, output_console, print_table, write_generated
 from pipelab.errors import PipelabError
 
 
@@ -38,7 +37,7 @@ def catalog(
     if as_json:
         typer.echo(json.dumps({"modules": rows, "plugin_errors": registry.load_errors()}, indent=2, default=str))
         return
-    console = Console()
+    console = output_console()
     for kind in registry.kinds():
         table = Table(title=cat.KIND_TITLES.get(kind, kind), show_lines=True)
         for column in ("name", "version", "summary", "config", "contracts", "failure modes", "measured"):

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipelab.cli.app import Typer, app, fail, print_table
+from pipelab.cli.app import Typer, app, fail, output_console, print_table
 from pipelab.errors import PipelabError, file_errors
 
 quality_app = Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
@@ -52,7 +51,7 @@ def show(
         counts = (s.rows_in, s.rows_valid, s.rows_quarantined, s.duplicates_removed)
         gates = (sum(f.severity == k for f in s.findings) for k in ("warn", "error"))
         table.add_row(s.dataset, s.stage, s.verdict(), *(f"{n:,}" for n in (*counts, *gates)))
-    console = Console()
+    console = output_console()
     print_table(table, console)
     for s in summaries:
         for f in s.findings:
