@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from pipelab.experiments import runs, seeds
+from pipelab.experiments.compare import lookup
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.seeds import (
     Plan,
@@ -67,7 +68,6 @@ def test_a_change_is_read_as_dvc_reads_set_param() -> None:
         (["=3"], "-S =3: expected KEY=VALUE"),
         (["seed=3"], "-S seed=3: the seed is what varies; list seeds with --seeds"),
         (["modle.name=hgb"], "-S modle.name=hgb: 'modle' is not a params section (data, clean, target"),
-        (["model.name=@hgb"], "-S model.name=@hgb: VALUE is not valid YAML"),
         (["model.name=hgb", "model.name=logistic"], "-S: model.name given more than once"),
         (["+model.name=hgb", "++model.name=logistic"], "-S: model.name given more than once"),
         (
@@ -152,10 +152,39 @@ def test_one_value_with_commas_in_a_list_or_in_quotes_is_one_change() -> None:
 
 
 @pytest.mark.parametrize(
+    "option",
+    [
+        "data.path=yes",  # YAML 1.1: true
+        "data.path=a\\,b",  # YAML: the text a\,b
+        "data.path=010",  # YAML 1.1: 8
+        "data.path=1:30",  # YAML 1.1: 90
+        "data.path='x: y'",
+        "model.hgb.max_depth=null",
+        "features.groups=[calendar, weather]",
+    ],
+)
+def test_a_change_is_the_value_dvc_writes_into_params_yaml(tmp_path: Path, option: str) -> None:
+    """DVC reads VALUE with its Hydra grammar, not as YAML; the schema, no-op and finished-run checks see its value."""
+    from dvc.utils.hydra import apply_overrides
+    from dvc.utils.serialize import parse_yaml
+
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
+    apply_overrides(str(path), [option])  # what `dvc exp run -S` does to params.yaml
+    (setting,) = parse_change([option])
+    assert lookup(parse_yaml(path.read_text(encoding="utf-8"), str(path)), setting.key) == (True, setting.value)
+
+
+def test_text_yaml_reads_as_another_type_passes_the_schema_as_the_run_reads_it() -> None:
+    check_change(PARAMS, parse_change(["data.path=yes"]))  # was refused: data.path = True: not a string
+
+
+@pytest.mark.parametrize(
     ("item", "message"),
     [
         ("model.hgb.learning_rate=-1", "-S model.hgb.learning_rate=-1: model.hgb.learning_rate"),
         ("model.name=xgb", "-S model.name=xgb: model.name"),
+        ("model.name=@hgb", "-S model.name=@hgb: model.name"),  # text to DVC: the schema names the problem
         ("model.hgb.nope=1", "-S model.hgb.nope=1: model.hgb.nope"),
     ],
 )

@@ -22,17 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipelab.errors import DataError, ParamsError, PipelabError
 from pipelab.experiments.compare import SEED_KEY, lookup, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
+from pipelab.experiments.overrides import parse_override
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, interrupted
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.sweep import require_head
-from pipelab.params import SCALARS, SECTIONS, load_yaml, validate_params
+from pipelab.params import SCALARS, SECTIONS, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
 
@@ -43,7 +42,7 @@ class SeedsError(PipelabError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One `-S KEY=VALUE`: the key, VALUE read as YAML (as DVC reads it) and the option as written."""
+    """One `-S KEY=VALUE`: the key, the value DVC reads from VALUE (and writes into params.yaml), the option."""
 
     key: str
     value: Any
@@ -86,7 +85,7 @@ class Plan:
 
 
 def parse_change(items: Sequence[str]) -> list[Setting]:
-    """`KEY=VALUE`, `+KEY=VALUE` or `++KEY=VALUE` options as `dvc exp run -S` takes them (VALUE read as YAML);
+    """`KEY=VALUE`, `+KEY=VALUE` or `++KEY=VALUE` options as `dvc exp run -S` takes them (`one_value`);
     the seed is not a change, and removing a key (`~KEY`) is not one seeds can replay."""
     if not items:
         raise SeedsError("no change: give -S KEY=VALUE (e.g. -S model.name=logistic)")
@@ -105,12 +104,7 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
         if key.split(".")[0] not in SECTIONS:
             raise SeedsError(f"-S {item}: {key.split('.')[0]!r} is not a params section ({', '.join(SECTIONS)})")
         option = f"{prefix}{key}={text}"
-        check_one_value(key, option)
-        try:
-            value = load_yaml(text)
-        except yaml.YAMLError:
-            raise SeedsError(f"-S {item}: VALUE is not valid YAML") from None
-        settings.append(Setting(key, value, option, prefix))
+        settings.append(Setting(key, one_value(key, option), option, prefix))
     keys = [s.key for s in settings]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
@@ -118,17 +112,17 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
     return settings
 
 
-def check_one_value(key: str, option: str) -> None:
-    """Refuse an option `[+|++]KEY=VALUE` that `dvc exp run -S` would not run as this one change, read by DVC's
-    own (Hydra) parser: several values (`3,6`, `choice(...)`, `range(...)`: a grid, which DVC runs only with
-    --queue, after HEAD's runs here) or a VALUE it cannot parse (`hgb#2`)."""
-    from dvc.utils.hydra import to_hydra_overrides  # imports Hydra: only when seeds runs
+def one_value(key: str, option: str) -> Any:
+    """The value `dvc exp run -S` writes for an option `[+|++]KEY=VALUE`, read by DVC's own (Hydra) parser
+    (`a\\,b` is 'a,b', `yes` is text); refused where DVC would not run it as this one change: several values
+    (`3,6`, `choice(...)`, `range(...)`: a grid, which DVC runs only with --queue, after HEAD's runs here) or
+    a VALUE it cannot parse (`hgb#2`)."""
     from hydra.core.override_parser.types import ValueType
     from hydra.errors import OverrideParseException
 
     written, _, text = option.partition("=")
     try:
-        (override,) = to_hydra_overrides([option])
+        override = parse_override(option)
     except OverrideParseException:
         quoted = f"-S \"{written}='{text}'\""
         raise SeedsError(f"-S {option}: dvc exp run -S cannot parse VALUE; if it is text, quote it: {quoted}") from None
@@ -140,6 +134,7 @@ def check_one_value(key: str, option: str) -> None:
             f"-S {option}: several values for {key}, a grid of experiments to dvc exp run -S; "
             f"seeds compares one change: give one value, or search several with pipelab sweep --space {key}={spec}"
         )
+    return override.value()
 
 
 def parse_seeds(text: str | None, head_seed: int) -> tuple[int, ...]:
