@@ -36,6 +36,14 @@ class RegistryError(PipelabError):
     """A module name is unknown or claimed twice."""
 
 
+class YAMLSyntaxError(ValueError):
+    """YAML that DVC's reader refuses (`pipelab.params.load_yaml`): the problem and its line, for `file_errors`."""
+
+    def __init__(self, problem: str, line: int | None) -> None:
+        super().__init__(problem)
+        self.problem, self.line = problem, line
+
+
 def _os_reason(err: OSError) -> str:
     if isinstance(err, FileNotFoundError):
         return "not found"
@@ -64,3 +72,6 @@ def file_errors(path: Path | str, error: type[PipelabError] = DataError) -> Iter
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise error(f"{path}: not valid YAML{where}") from None
+    except YAMLSyntaxError as err:
+        where = f" (line {err.line})" if err.line is not None else ""
+        raise error(f"{path}: not valid YAML{where}: {err.problem}") from None

@@ -7,6 +7,7 @@ version in their schema metadata, so the version travels with the data.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -49,7 +50,14 @@ def _umask() -> int:
 
 def dumps_json(obj: Any) -> str:
     """Stable JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False, default=_iso_date) + "\n"
+
+
+def _iso_date(value: Any) -> str:
+    """A date as JSON text, `2013-10-01`: params read as DVC reads them hold one for an unquoted date."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def write_json(obj: Any, path: Path) -> None:

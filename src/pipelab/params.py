@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 from zoneinfo import available_timezones
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipelab import registry
-from pipelab.errors import ParamsError, PipelabError, RegistryError, file_errors
+from pipelab.errors import ParamsError, PipelabError, RegistryError, YAMLSyntaxError, file_errors
 
 
 class Section(BaseModel):
@@ -29,7 +27,7 @@ class Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """YAML reads `yes`/`on`/`true` as True; pydantic would take it as 1 for a number field."""
+        """YAML reads `true` as True; pydantic would take it as 1 for a number field."""
         if isinstance(value, bool) and info.field_name is not None:
             annotation = cls.model_fields[info.field_name].annotation
             accepted = set(get_args(annotation)) or {annotation}
@@ -244,50 +242,25 @@ def describe_errors(
     return lines
 
 
-class ParamsLoader(yaml.SafeLoader):
-    """YAML read as DVC (ruamel, YAML 1.2) reads params, where PyYAML (YAML 1.1) differs.
-
-    Two equal keys are an error (PyYAML keeps the last); `1e-3` is a number (PyYAML: text);
-    a date stays text (`2013-09-01`), so values compare, hash and serialise as written.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-ParamsLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-ParamsLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),  # YAML 1.2 exponents, dot optional
-    list("-+0123456789"),
-)
-
-
 def load_yaml(text: str) -> Any:
-    """YAML text as pipelab reads params everywhere (see ParamsLoader); raises yaml.YAMLError."""
-    return yaml.load(text, Loader=ParamsLoader)
+    """YAML text read by DVC's own params reader (ruamel.yaml's safe loader, YAML 1.2), so pipelab sees the
+    values DVC tracks and `dvc exp run -S` writes: `yes`, `off` and `1:30` are text, `010` is 10, `1e-3` a
+    number, an unquoted date a date, and a key given twice an error. Raises YAMLSyntaxError."""
+    from dvc.utils.serialize import YAMLError, parse_yaml  # imports DVC and ruamel.yaml: only when YAML is read
+
+    try:
+        return parse_yaml(text, "params.yaml")  # the path only names the file in DVC's own error
+    except YAMLError as err:
+        cause = err.__cause__  # ruamel's error: what and where
+        mark = getattr(cause, "problem_mark", None)
+        problem = getattr(cause, "problem", None) or str(cause).splitlines()[0]
+        raise YAMLSyntaxError(problem, None if mark is None else mark.line + 1) from None
 
 
 def parse_yaml_mapping(text: str, source: str, error: type[PipelabError], expected: str) -> dict[str, Any]:
     """YAML text that must hold a mapping; bad YAML or another shape is one `error` line naming `source`."""
     with file_errors(source, error):
-        try:
-            raw = load_yaml(text)
-        except yaml.constructor.ConstructorError as err:
-            mark = err.problem_mark
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise error(f"{source}: {err.problem}{where}") from None
+        raw = load_yaml(text)
     if not isinstance(raw, dict):
         raise error(f"{source}: expected {expected} at the top level")
     return raw

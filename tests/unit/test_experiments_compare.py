@@ -19,6 +19,7 @@ from pipelab.experiments.revisions import Intent, stale_stages
 from pipelab.experiments.seeds import parse_change
 from pipelab.experiments.snapshot import Curve, Snapshot, source_hashes
 from pipelab.io import dumps_json
+from pipelab.params import load_yaml
 
 GATES = Gates(
     metrics={
@@ -219,6 +220,14 @@ def test_params_diff_lists_only_what_changed_with_dotted_keys() -> None:
         "features.groups": ["a", "b"],
         "features.empty": {},
     }
+
+
+def test_an_unquoted_date_param_dvc_reads_as_a_date_is_iso_text_in_the_json_report() -> None:
+    base = snap("main", {}, params=load_yaml("split: {cutoff: 2013-10-01}"))
+    target = snap("exp", {}, params=load_yaml("split: {cutoff: 2013-09-01}"))
+    assert report_of(base, target)["params"] == [
+        {"key": "split.cutoff", "base": "2013-10-01", "target": "2013-09-01", "status": "changed"}
+    ]
 
 
 def test_data_diff_reads_provenance_defensively_and_reports_rows_contracts_and_columns() -> None:

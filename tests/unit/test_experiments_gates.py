@@ -59,7 +59,7 @@ def test_lower_is_better_and_the_larger_tolerance_wins() -> None:
         ("metric: {}", "g.yaml: metric: unknown key; allowed: metrics, telemetry"),
         ("metrics: {roc_auc: {gate: true}}", "g.yaml: metrics.roc_auc.direction: required key is missing"),
         (
-            "telemetry: {wall_seconds: {direction: lower, abs_tol: yes}}",
+            "telemetry: {wall_seconds: {direction: lower, abs_tol: true}}",
             "g.yaml: telemetry.wall_seconds.abs_tol = True: expected a number, not true/false",
         ),
         (
@@ -68,7 +68,7 @@ def test_lower_is_better_and_the_larger_tolerance_wins() -> None:
         ),
         ("metrics: [roc_auc]", "g.yaml: metrics = ['roc_auc']: Input should be a valid dictionary"),
         ("- just a list", "g.yaml: expected a mapping with `metrics` and `telemetry` at the top level"),
-        ("metrics: {roc_auc: [", "g.yaml: not valid YAML (line 1)"),
+        ("metrics: {roc_auc: [", "g.yaml: not valid YAML (line 2): did not find expected node content"),
     ],
 )
 def test_a_malformed_gates_file_is_one_line_naming_file_and_key(text: str, message: str) -> None:

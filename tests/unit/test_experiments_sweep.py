@@ -44,6 +44,11 @@ def test_ranges_and_choices_parse_into_dimensions() -> None:
     assert parse_dimension("model.name", "choice:hgb,logistic").spec == "choice:hgb,logistic"
 
 
+def test_choices_are_read_as_dvc_exp_run_s_reads_the_value_a_trial_sets() -> None:
+    """DVC's YAML reads `2013-09-01` as a date (not JSON, so not a choice optuna can store) and `010` as 10."""
+    assert parse_dimension("data.path", "choice:2013-09-01,010,yes,'a=b'").values == ("2013-09-01", "010", "yes", "a=b")
+
+
 @pytest.mark.parametrize(
     ("item", "message"),
     [
@@ -56,6 +61,8 @@ def test_ranges_and_choices_parse_into_dimensions() -> None:
         ("model.hgb.learning_rate=log:0.3..0.1", "log:0.3..0.1: LOW must be below HIGH"),
         ("model.hgb.l2_regularization=log:0..1", "log:0..1: a log range needs LOW > 0"),
         ("model.name=choice:hgb", "choice:hgb: give at least two different choices"),
+        ("data.path=choice:a=b,c", "choice:a=b,c: dvc exp run -S cannot parse 'a=b'; if it is text, quote it: 'a=b'"),
+        ("data.path=choice:a,glob(*)", "choice:a,glob(*): 'glob(*)' is several values to dvc exp run -S"),
     ],
 )
 def test_bad_space_syntax_is_refused_with_one_line(item: str, message: str) -> None:

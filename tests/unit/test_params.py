@@ -280,9 +280,9 @@ def test_boolean_is_not_accepted_for_a_number(tmp_path: Path, section: str, valu
     assert "expected a number" in message
 
 
-def test_yaml_yes_is_not_read_as_one(tmp_path: Path) -> None:
+def test_yaml_true_is_not_read_as_one(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
-    path.write_text("target:\n  late_minutes: yes\n", encoding="utf-8")
+    path.write_text("target:\n  late_minutes: true\n", encoding="utf-8")
     with pytest.raises(ParamsError, match=r"target.late_minutes = True"):
         load_params(path, ["target"])
 
@@ -294,14 +294,27 @@ def test_yaml_yes_is_not_read_as_one(tmp_path: Path) -> None:
         ("-2.5E+2", -250.0),
         ("0.05", 0.05),
         ("12", 12),
-        ("2013-09-01", "2013-09-01"),  # a date stays as written: it hashes, compares and serialises
+        ("true", True),
         ("'1e-3'", "1e-3"),
         ("1e", "1e"),
+        # where PyYAML (YAML 1.1) reads otherwise
+        ("yes", "yes"),  # PyYAML: true (`dvc exp run -S data.path=yes` writes it unquoted)
+        ("off", "off"),  # PyYAML: false
+        ("010", 10),  # PyYAML: octal 8
+        ("0o10", 8),  # PyYAML: text
+        ("1:30", "1:30"),  # PyYAML: sexagesimal 90
+        ("2013-09-01", dt.date(2013, 9, 1)),  # pipelab read text here; DVC reads a date
     ],
 )
-def test_params_yaml_reads_values_as_dvc_writes_them(text: str, value: Any) -> None:
-    read = load_yaml(f"key: {text}")["key"]
+def test_params_yaml_reads_values_as_dvc_reads_them(tmp_path: Path, text: str, value: Any) -> None:
+    from dvc.dependency.param import read_param_file
+    from dvc.fs import LocalFileSystem
+
+    path = tmp_path / "params.yaml"
+    path.write_text(f"key: {text}\n", encoding="utf-8")
+    read = load_yaml(path.read_text(encoding="utf-8"))["key"]
     assert (read, type(read)) == (value, type(value))
+    assert read_param_file(LocalFileSystem(), str(path)) == {"key": read}  # what DVC tracks for a params dep
 
 
 def test_a_date_written_unquoted_is_a_valid_cutoff(tmp_path: Path) -> None:
@@ -443,7 +456,7 @@ def test_a_key_given_twice_is_an_error_naming_key_and_line(tmp_path: Path, text:
     with pytest.raises(ParamsError) as info:
         read_params_file(path)
     key = "max_iter" if "max_iter" in text else "name" if "name" in text else "seed"
-    assert str(info.value) == f"{path}: duplicate key '{key}' (line {line})"
+    assert str(info.value).startswith(f'{path}: not valid YAML (line {line}): found duplicate key "{key}" with value ')
 
 
 def test_the_same_key_in_different_sections_is_fine(tmp_path: Path) -> None:
@@ -467,13 +480,21 @@ def test_params_path_that_is_a_directory_is_a_params_error(tmp_path: Path) -> No
     assert str(info.value).startswith(f"{tmp_path}: ")
 
 
-@pytest.mark.parametrize("text", ["- seed\n- model\n", "just a string\n", "", "42\n"])
+@pytest.mark.parametrize("text", ["- seed\n- model\n", "just a string\n", "42\n"])
 def test_params_file_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ParamsError) as info:
         load_params(path, ["seed"])
     assert str(info.value) == f"{path}: expected a mapping of sections at the top level"
+
+
+def test_an_empty_params_file_has_no_sections_as_dvc_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_params(path, ["seed"])
+    assert str(info.value) == f"{path}: missing section 'seed'"
 
 
 def test_stage_params_refuses_an_undeclared_section(tmp_path: Path) -> None:

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
-from pipelab.errors import PipelabError
+from pipelab.errors import PipelabError, YAMLSyntaxError
 from pipelab.params import load_yaml
 
 if TYPE_CHECKING:
@@ -93,7 +91,7 @@ class Side:
         return self._parsed(path, json.loads, json.JSONDecodeError, "JSON")
 
     def yaml(self, path: str) -> Any:
-        return self._parsed(path, load_yaml, yaml.YAMLError, "YAML")
+        return self._parsed(path, load_yaml, YAMLSyntaxError, "YAML")
 
     def listdir(self, path: str) -> list[str]:
         """Files directly in a directory (sorted paths), empty when the directory is absent."""

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelab import registry
-from pipelab.errors import PipelabError, RegistryError
+from pipelab.errors import PipelabError, RegistryError, YAMLSyntaxError
+from pipelab.experiments.overrides import parse_override
 from pipelab.params import SECTIONS, ModularSection, load_yaml
 
 if TYPE_CHECKING:
@@ -69,6 +69,19 @@ def _number(text: str, kind: str, where: str) -> int | float:
         raise SweepError(f"{where}: {text!r} is not {'an integer' if kind == 'int' else 'a number'}") from None
 
 
+def _choice(text: str, where: str) -> Any:
+    """One choice as `dvc exp run -S` reads it: a trial sets it with -S, and DVC writes the value it parsed."""
+    from hydra.errors import OverrideParseException
+
+    try:
+        override = parse_override(f"choice={text}")
+    except OverrideParseException:
+        raise SweepError(f"{where}: dvc exp run -S cannot parse {text!r}; if it is text, quote it: '{text}'") from None
+    if override.is_sweep_override():
+        raise SweepError(f"{where}: {text!r} is several values to dvc exp run -S; list each as a choice")
+    return override.value()
+
+
 def parse_dimension(key: str, spec: str, source: str = OPTION) -> Dimension:
     """`log:0.01..0.3` for `key`; syntax only (the params schema is checked by `check_dimension`)."""
     where = f"{source} {key}={spec}"
@@ -76,7 +89,7 @@ def parse_dimension(key: str, spec: str, source: str = OPTION) -> Dimension:
     if not key or not sep or kind not in KINDS or not rest:
         raise SweepError(f"{where}: {_syntax(source)}")
     if kind == "choice":
-        choices = tuple(load_yaml(c) for c in rest.split(","))
+        choices = tuple(_choice(c, where) for c in rest.split(","))
         if len(set(map(repr, choices))) != len(choices) or len(choices) < 2:
             raise SweepError(f"{where}: give at least two different choices")
         return Dimension(key, "choice", choices, source)
@@ -102,7 +115,7 @@ def parse_space(items: Sequence[str], space_file: Path | None) -> list[Dimension
     if space_file is not None:
         try:
             raw = load_yaml(space_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        except (OSError, UnicodeDecodeError, YAMLSyntaxError) as err:
             raise SweepError(f"{space_file}: cannot read the space file ({type(err).__name__})") from None
         if not isinstance(raw, dict):
             raise SweepError(f"{space_file}: expected a mapping of KEY: SPEC (e.g. model.hgb.max_depth: int:3..12)")
