@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelab.experiments.compare import CompareError, build_report, flatten, param_changes
+from pipelab.experiments.compare import CompareError, build_report, flatten, param_changes, set_param
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, write_plots
@@ -149,6 +149,40 @@ def test_the_seeds_command_replays_the_target_params_exactly() -> None:
     # keys main's params.yaml lacks are added with `+`, as `dvc exp run -S` (and so `pipelab seeds`) requires
     assert {s.key for s in change if s.prefix == "+"} == {s.key for s in change} - {"model.hgb.learning_rate"}
     assert "-S model.hgb.learning_rate=1.0e-05 -S +model.hgb.max_depth=null" in report.replication.command
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a,b",  # unquoted: a grid of two experiments to DVC
+        "a, b",
+        "hgb#2",  # unquoted: DVC cannot parse it
+        "x=y",
+        "it's",
+        "true",  # unquoted: a boolean
+        "données",
+        "",
+        1e-05,
+        float("inf"),  # YAML's .inf is text to DVC
+        None,
+        ["a,b", "calendar"],
+        {"BQN": "America/Puerto_Rico"},
+    ],
+)
+def test_a_suggested_setting_reads_back_as_the_same_value_with_dvcs_parser(value: Any) -> None:
+    from dvc.utils.hydra import to_hydra_overrides
+
+    (override,) = to_hydra_overrides([set_param("data.path", value)])
+    assert not override.is_sweep_override()
+    assert override.value() == value
+
+
+def test_the_seeds_command_quotes_text_dvc_would_read_as_a_grid() -> None:
+    target = {**HGB, "data": {"path": "a,b"}}
+    report = build_report(snap("main", {}, params=HGB), snap("exp", {}, params=target), GATES, "g")
+    assert report.replication.command == "pipelab seeds -S \"+data.path='a,b'\""
+    (setting,) = parse_change([arg for arg in shlex.split(report.replication.command)[2:] if arg != "-S"])
+    assert setting.value == "a,b"
 
 
 @pytest.mark.parametrize(

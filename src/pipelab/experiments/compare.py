@@ -16,10 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
 from pipelab.errors import PipelabError
 from pipelab.experiments.gates import Gate, Gates, Verdict
+from pipelab.experiments.overrides import override_value
 from pipelab.experiments.predictions import PREDICTION_COLUMNS, PredictionDiff, prediction_diff
 from pipelab.experiments.snapshot import PROVENANCE_SUFFIX, SCORES, Snapshot
 
@@ -315,12 +314,9 @@ def sources_changed(base: Snapshot, target: Snapshot) -> list[str]:
 
 
 def set_param(key: str, value: Any) -> str:
-    """`KEY=VALUE` for `dvc exp run -S` (and `pipelab seeds -S`): VALUE as YAML, so it reads back as `value`.
-
-    A string that looks like another type (`'true'`, `'2013-10-01'`) is quoted; 1e-05 keeps its dot.
-    """
-    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf).removesuffix("...\n").strip()
-    return f"{key}={text}"
+    """`KEY=VALUE` for `dvc exp run -S` (and `pipelab seeds -S`) that DVC reads back as `value` (`override_value`):
+    text that looks like another type (`'true'`) or holds a `,` (`'a,b'`, a grid unquoted) is quoted."""
+    return f"{key}={override_value(value)}"
 
 
 def replication(base: Intent, params: list[ParamChange], changed_sources: list[str]) -> Replication:
@@ -338,9 +334,17 @@ def replication(base: Intent, params: list[ParamChange], changed_sources: list[s
         return Replication(None, "no params other than the seed changed: the difference is seed noise or the data")
     # `+KEY=VALUE` for a key BASE's params.yaml lacks: `dvc exp run -S KEY=VALUE` only changes existing keys
     options = [("+" if p.status == "added" else "") + set_param(p.key, p.target) for p in settings]
-    command = " ".join(["pipelab seeds", *(f"-S {shlex.quote(option)}" for option in options)])
+    command = " ".join(["pipelab seeds", *(f"-S {_shell_word(option)}" for option in options)])
     where = f"`{base.label}`" if base.label == base.short else f"`{base.label}` ({base.short})"
     return Replication(command, f"from a clean checkout of {where}")
+
+
+def _shell_word(option: str) -> str:
+    """`option` as one shell word: in double quotes around DVC's single-quoted text where the shell leaves
+    them as written (`"data.path='a,b'"`, not shlex's `'data.path='"'"'a,b'"'"''`)."""
+    if "'" in option and not set(option) & set('"$`\\!'):
+        return f'"{option}"'
+    return shlex.quote(option)
 
 
 def _datasets(provenance: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

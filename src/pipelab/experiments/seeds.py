@@ -25,7 +25,7 @@ from typing import Any
 from pipelab.errors import DataError, ParamsError, PipelabError
 from pipelab.experiments.compare import SEED_KEY, lookup, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
-from pipelab.experiments.overrides import parse_override
+from pipelab.experiments.overrides import override_value, parse_override
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, interrupted
@@ -124,7 +124,7 @@ def one_value(key: str, option: str) -> Any:
     try:
         override = parse_override(option)
     except OverrideParseException:
-        quoted = f"-S \"{written}='{text}'\""
+        quoted = f'-S "{written}={override_value(text)}"'
         raise SeedsError(f"-S {option}: dvc exp run -S cannot parse VALUE; if it is text, quote it: {quoted}") from None
     if override.is_sweep_override():
         # `3,6` of plain values: sweep's `choice:` takes the list as written

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipelab import registry
 from pipelab.errors import PipelabError, RegistryError, YAMLSyntaxError
-from pipelab.experiments.overrides import parse_override
+from pipelab.experiments.overrides import override_value, parse_override
 from pipelab.params import SECTIONS, ModularSection, load_yaml
 
 if TYPE_CHECKING:
@@ -76,7 +76,9 @@ def _choice(text: str, where: str) -> Any:
     try:
         override = parse_override(f"choice={text}")
     except OverrideParseException:
-        raise SweepError(f"{where}: dvc exp run -S cannot parse {text!r}; if it is text, quote it: '{text}'") from None
+        raise SweepError(
+            f"{where}: dvc exp run -S cannot parse {text!r}; if it is text, quote it: {override_value(text)}"
+        ) from None
     if override.is_sweep_override():
         raise SweepError(f"{where}: {text!r} is several values to dvc exp run -S; list each as a choice")
     return override.value()
