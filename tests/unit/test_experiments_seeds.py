@@ -247,6 +247,8 @@ def test_a_key_dvc_would_not_set_or_the_schema_forbids_is_refused_before_any_run
     assert "\n" not in str(err.value)
 
 
+# HEAD's params training logistic without its sub-section: its defaults
+LOGISTIC_DEFAULTS = {**NO_LOGISTIC, "model": {**NO_LOGISTIC["model"], "name": "logistic"}}
 # HEAD's params without evaluate.curve_points: the schema's default, 101, stands for it
 NO_CURVE_POINTS = {**PARAMS, "evaluate": {k: v for k, v in PARAMS["evaluate"].items() if k != "curve_points"}}
 NOTHING = "the same params as HEAD's once validated; nothing to compare"
@@ -278,12 +280,64 @@ def test_a_change_to_what_head_already_means_is_refused_before_any_run(
     [
         (PARAMS, ["model.name=hgb", "model.hgb.max_depth=6"]),
         (PARAMS, ["model.hgb.early_stopping=0"]),
-        (NO_LOGISTIC, ["model.name=hgb", "+model.logistic.C=0.5"]),  # not the default, 1.0
+        (LOGISTIC_DEFAULTS, ["+model.logistic.C=0.5"]),  # not the default, 1.0
         (NO_CURVE_POINTS, ["+evaluate.curve_points=51"]),
     ],
 )
 def test_a_change_with_one_real_setting_among_heads_values_runs(params: dict[str, Any], items: list[str]) -> None:
     check_change(params, parse_change(items))
+
+
+UNSELECTED = "so it changes nothing; select it: -S"
+
+
+@pytest.mark.parametrize(
+    ("params", "items", "message"),
+    [
+        (
+            PARAMS,
+            ["model.logistic.C=0.5"],
+            f"-S model.logistic.C=0.5: no run uses model.logistic, as HEAD's model.name is hgb, {UNSELECTED} "
+            "model.name=logistic",
+        ),
+        (
+            NO_LOGISTIC,
+            ["+model.logistic.C=0.5", "+model.logistic.max_iter=900"],
+            "-S +model.logistic.C=0.5 -S +model.logistic.max_iter=900: no run uses model.logistic, as HEAD's "
+            "model.name is hgb, so they change nothing; select it: -S model.name=logistic",
+        ),
+        (
+            {**PARAMS, "model": {k: v for k, v in PARAMS["model"].items() if k != "name"}},  # the default, hgb
+            ["model.logistic.C=0.5"],
+            f"-S model.logistic.C=0.5: no run uses model.logistic, as HEAD's model.name is hgb, {UNSELECTED} "
+            "+model.name=logistic",
+        ),
+        (
+            PARAMS,
+            ["model.name=baseline", "model.logistic.C=0.5"],
+            "-S model.logistic.C=0.5: no run uses model.logistic, as -S model.name=baseline selects baseline, "
+            f"{UNSELECTED} model.name=logistic instead of -S model.name=baseline",
+        ),
+        (
+            PARAMS,
+            ["features.groups=[calendar, weather]", "features.congestion.origin_hour=false"],
+            "-S features.congestion.origin_hour=false: no run uses features.congestion, as -S "
+            f"features.groups=[calendar, weather] lacks congestion, {UNSELECTED} "
+            "features.groups=[calendar, weather, congestion] instead of -S features.groups=[calendar, weather]",
+        ),
+    ],
+)
+def test_a_change_to_a_module_the_runs_do_not_select_is_refused_naming_the_fix(
+    params: dict[str, Any], items: list[str], message: str
+) -> None:
+    """The stages read only the selected modules' sub-sections: every run would train what HEAD's do."""
+    with pytest.raises(SeedsError) as err:
+        check_change(params, parse_change(items))
+    assert str(err.value) == message
+
+
+def test_a_field_of_a_modular_section_is_not_a_module() -> None:
+    check_change(PARAMS, parse_change(["clean.extra_timezones.BQN=America/New_York"]))
 
 
 def test_heads_own_invalid_params_are_named_as_heads_not_the_changes() -> None:

@@ -30,8 +30,9 @@ from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, interrupted
 from pipelab.experiments.snapshot import SCORES
+from pipelab.experiments.space import unselected_modules
 from pipelab.experiments.sweep import require_head
-from pipelab.params import SCALARS, SECTIONS, validate_params
+from pipelab.params import SCALARS, SECTIONS, StageParams, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
 
@@ -169,7 +170,8 @@ def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[
 
 def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None:
     """Refuse a change the params schema does not allow, one `dvc exp run -S` would refuse at its first run
-    (KEY must be in HEAD's params.yaml, +KEY must not), or one that changes nothing once validated."""
+    (KEY must be in HEAD's params.yaml, +KEY must not), one that changes nothing once validated, or one to a
+    module the runs do not select."""
     for setting in settings:
         section = setting.key.split(".")[0]
         try:
@@ -193,6 +195,36 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None
     if changed.reads_as(head):
         options = " ".join(f"-S {s.text}" for s in settings)
         raise SeedsError(f"{options}: the same params as HEAD's once validated; nothing to compare")
+    check_selected(params, settings, changed)
+
+
+def check_selected(params: Mapping[str, Any], settings: Sequence[Setting], changed: StageParams) -> None:
+    """Refuse keys of a module the runs do not select (`model.logistic.C` while `model.name` is hgb), as a sweep
+    refuses them (`unselected_modules`): they would change no run. The fix selects the module."""
+    given = {s.key: s for s in settings}
+
+    def selected(selector: str) -> tuple[Any]:
+        section, field = selector.split(".")
+        return (getattr(getattr(changed, section), field),)
+
+    unused = unselected_modules(given, selected)
+    if not unused:
+        return
+    (selector, module), keys = next(iter(unused.items()))
+    (value,) = selected(selector)
+    chosen = f"-S {given[selector].text}" if selector in given else f"HEAD's {selector}"
+    if isinstance(value, list):
+        why, fix = f"{chosen} lacks {module}", set_param(selector, [*value, module])
+    else:
+        why, fix = f"{chosen} {'selects' if selector in given else 'is'} {value}", set_param(selector, module)
+    if selector in given:
+        prefix, instead = given[selector].prefix, f" instead of -S {given[selector].text}"
+    else:
+        prefix, instead = "" if lookup(params, selector)[0] else "+", ""
+    raise SeedsError(
+        f"{' '.join(f'-S {given[k].text}' for k in keys)}: no run uses {selector.split('.')[0]}.{module}, as {why}, "
+        f"so {'it changes' if len(keys) == 1 else 'they change'} nothing; select it: -S {prefix}{fix}{instead}"
+    )
 
 
 def check_data_path(root: Path, params: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from pipelab.experiments.overrides import override_value, parse_override
 from pipelab.params import SECTIONS, ModularSection, load_yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from optuna.distributions import BaseDistribution
 
@@ -153,6 +153,26 @@ def owner(key: str, source: str = OPTION) -> tuple[type[BaseModel], str]:
     if parts[-1] not in fields:
         raise SweepError(f"{where}: unknown key; allowed: {', '.join(fields)}")
     return model, parts[-1]
+
+
+def unselected_modules(
+    keys: Iterable[str], selected: Callable[[str], Iterable[Any]]
+) -> dict[tuple[str, str], list[str]]:
+    """Keys of a module (`model.logistic.C`) no value of its section's selector names, by (selector, module):
+    `selected("model.name")` gives the values the runs take. The stages read a module's sub-section only when
+    its section selects it (`ModularSection.config_for`), so changing such a key changes no run."""
+    unused: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        parts = key.split(".")
+        section = SECTIONS.get(parts[0])
+        if len(parts) < 3 or section is None or not issubclass(section, ModularSection):
+            continue
+        if parts[1] not in registry.names(section.module_kind):
+            continue  # a field of the section itself (`clean.extra_timezones.BQN`)
+        selector, module = f"{parts[0]}.{section.selector}", parts[1]
+        if not any(module == value or (isinstance(value, list) and module in value) for value in selected(selector)):
+            unused.setdefault((selector, module), []).append(key)
+    return unused
 
 
 def check_dimension(dim: Dimension) -> None:
