@@ -30,9 +30,8 @@ from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
 from pipelab.experiments.runs import RunInterruptedError, dvc, error_line, exp_run, interrupted, stop_reason
 from pipelab.experiments.snapshot import SCORES
-from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space
+from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space, unselected_modules
 from pipelab.experiments.trials import ask, fail, fail_orphans
-from pipelab.params import SECTIONS, ModularSection
 
 if TYPE_CHECKING:
     import optuna
@@ -80,19 +79,14 @@ def check_active(dimensions: Sequence[Dimension], params: Any) -> None:
     """Refuse keys of a module no trial uses (`model.logistic.C` while every trial trains hgb): the
     stages read a module's sub-section only when its section selects it, so all trials would be the same."""
     searched = {d.key: d for d in dimensions}
-    unused: dict[tuple[str, str], list[Dimension]] = {}
-    for dim in dimensions:
-        parts = dim.key.split(".")
-        section = SECTIONS.get(parts[0])
-        if len(parts) != 3 or section is None or not issubclass(section, ModularSection):
-            continue
-        selector, module = f"{parts[0]}.{section.selector}", parts[1]
-        chosen = searched[selector].values if selector in searched else (_committed(params, selector),)
-        if not any(module == value or (isinstance(value, list) and module in value) for value in chosen):
-            unused.setdefault((selector, module), []).append(dim)
+    unused = unselected_modules(
+        searched,
+        lambda selector: searched[selector].values if selector in searched else (_committed(params, selector),),
+    )
     if not unused:
         return
-    (selector, module), dims = next(iter(unused.items()))
+    (selector, module), unused_keys = next(iter(unused.items()))
+    dims = [searched[key] for key in unused_keys]
     if selector in searched:
         choices = searched[selector]
         why, fix = f"no choice of {choices.source} {selector}={choices.spec} is {module}", "add it to the choices"
