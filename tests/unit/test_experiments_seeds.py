@@ -5,6 +5,8 @@ are tested in tests/integration/test_experiments.py.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from pipelab.experiments.seeds import (
     markdown,
     parse_change,
     parse_seeds,
+    stage_values,
     summarize,
     with_change,
 )
@@ -41,9 +44,11 @@ GATES = Gates(
 )
 
 
-def plan(change: list[str], seeds: tuple[int, ...] = (2013, 1, 2)) -> Plan:
+def plan(change: list[str], seeds: tuple[int, ...] = (2013, 1, 2), params: dict[str, Any] = PARAMS) -> Plan:
     head = {"roc_auc": 0.70, "log_loss": 0.51, "accuracy": 0.78}
-    return Plan(Path("."), tuple(parse_change(change)), seeds, "ab" + "c" * 38, 2013, head, GATES, "gates.yaml")
+    settings = parse_change(change)
+    values = stage_values(check_change(params, settings), [s.key for s in settings])
+    return Plan(Path("."), tuple(settings), values, seeds, "ab" + "c" * 38, 2013, head, GATES, "gates.yaml")
 
 
 def test_a_change_is_read_as_dvc_reads_set_param() -> None:
@@ -214,11 +219,68 @@ def test_a_key_params_yaml_lacks_is_added_with_plus_as_dvc_adds_it() -> None:
     check_change(NO_LOGISTIC, parse_change(["++model.name=logistic"]))  # ++: the key may exist too
     assert with_change(NO_LOGISTIC, change)["model"]["logistic"] == {"C": 0.5, "max_iter": 900}
     same = ["model.name=logistic", "++model.logistic.C=0.5", "+model.logistic.max_iter=900"]
-    assert changed_runs(same) == changed_runs([s.text for s in change])  # the same params, the same runs
+    assert changed_runs(same, NO_LOGISTIC) == changed_runs([s.text for s in change], NO_LOGISTIC)  # the same runs
 
 
-def changed_runs(change: list[str]) -> set[str]:
-    return {r.name for r in plan(change).replicates if r.changed}
+def changed_runs(change: list[str], params: dict[str, Any] = PARAMS) -> set[str]:
+    return {r.name for r in plan(change, params=params).replicates if r.changed}
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        (["model.hgb.early_stopping=0"], ["model.hgb.early_stopping=false"]),
+        (["model.hgb.max_iter=300"], ["model.hgb.max_iter='300'"]),
+        (
+            ["model.hgb.learning_rate=0.1", "model.hgb.max_depth=6"],
+            ["model.hgb.max_depth=6.0", "model.hgb.learning_rate=1e-1"],
+        ),
+    ],
+)
+def test_runs_are_named_after_the_change_as_the_stages_read_it(change: list[str], same: list[str]) -> None:
+    assert changed_runs(change) == changed_runs(same)
+
+
+class Side:
+    """An experiment as `_read` sees it: its params.yaml and scores."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def yaml(self, path: str) -> Any:
+        return self.params
+
+    def json(self, path: str) -> Any:
+        return {"roc_auc": 0.7}
+
+
+def test_the_runs_of_a_change_are_reused_for_the_same_change_written_another_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Runs of `max_iter=300` (params.yaml: 300, as DVC wrote it) are the runs of `='300'`: not trained again."""
+    first = plan(["model.hgb.max_iter=300"])
+    made = {r.name: with_change(PARAMS, r.settings(first.change)) for r in first.replicates if r.name}
+
+    @contextlib.contextmanager
+    def open_sides(root: Path, revs: list[str]) -> Iterator[list[Side]]:
+        yield [Side(made[revs[0]])]
+
+    def exp_run(root: Path, name: str, message: str, sets: list[str]) -> Any:
+        raise AssertionError(f"{name} trained again")
+
+    monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: name if name in made else None)
+    monkeypatch.setattr(seeds, "open_sides", open_sides)
+    monkeypatch.setattr(seeds, "exp_run", exp_run)
+    lines: list[str] = []
+    results = seeds.run(plan(["model.hgb.max_iter='300'"]), lines.append)
+    assert len(results) == 6
+    assert sum("reusing experiment" in line for line in lines) == 5
+    made["seeds-head-s1"] = PARAMS  # HEAD's seed, not 1
+    with pytest.raises(SeedsError) as err:
+        seeds.run(plan(["model.hgb.max_iter='300'"]), lines.append)
+    assert str(err.value) == (
+        "experiment seeds-head-s1 on HEAD has other params than seed=1; `dvc exp remove seeds-head-s1` and run again"
+    )
 
 
 @pytest.mark.parametrize(

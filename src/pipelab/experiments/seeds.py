@@ -17,7 +17,7 @@ import json
 import math
 import statistics
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,7 @@ class Plan:
 
     root: Path
     change: tuple[Setting, ...]
+    values: Mapping[str, Any]  # each changed key's value as the stages read it (`stage_values`)
     seeds: tuple[int, ...]
     head: str  # HEAD's commit: experiments are looked up on it
     head_seed: int
@@ -79,7 +80,7 @@ class Plan:
 
     @property
     def replicates(self) -> list[Replicate]:
-        canonical = json.dumps(sorted((s.key, s.value) for s in self.change))  # the same change, the same name
+        canonical = json.dumps(sorted(self.values.items()))  # the same params as the stages read them, the same name
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:8]
         runs = [Replicate(False, s, "" if s == self.head_seed else f"seeds-head-s{s}") for s in self.seeds]
         return runs + [Replicate(True, s, f"seeds-{digest}-s{s}") for s in self.seeds]
@@ -168,10 +169,10 @@ def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[
     return out
 
 
-def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None:
+def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> StageParams:
     """Refuse a change the params schema does not allow, one `dvc exp run -S` would refuse at its first run
     (KEY must be in HEAD's params.yaml, +KEY must not), one that changes nothing once validated, or one to a
-    module the runs do not select."""
+    module the runs do not select; the params with the change, validated."""
     for setting in settings:
         section = setting.key.split(".")[0]
         try:
@@ -196,6 +197,13 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> None
         options = " ".join(f"-S {s.text}" for s in settings)
         raise SeedsError(f"{options}: the same params as HEAD's once validated; nothing to compare")
     check_selected(params, settings, changed)
+    return changed
+
+
+def stage_values(params: StageParams, keys: Iterable[str]) -> dict[str, Any]:
+    """Each key's value as the stages read it, validated and JSON-ready: `0` or `false` for a boolean is false."""
+    declared = params.declared
+    return {key: lookup(declared, key)[1] for key in keys}
 
 
 def check_selected(params: Mapping[str, Any], settings: Sequence[Setting], changed: StageParams) -> None:
@@ -251,11 +259,11 @@ def plan(root: Path, *, change: Sequence[str], seeds: str | None, gates: Path | 
         raise SeedsError("params.yaml at HEAD: missing or not a mapping")
     if not isinstance(scores, dict):
         raise SeedsError(f"{SCORES} at HEAD: missing; run the pipeline and commit its results first")
-    check_change(params, settings)
+    values = stage_values(check_change(params, settings), [s.key for s in settings])
     check_data_path(root, with_change(params, settings))
     require_head(root, "every run starts from HEAD, whose committed results stand for its own seed", SeedsError)
     head_seed = int(params[SEED_KEY])
-    return Plan(root, tuple(settings), parse_seeds(seeds, head_seed), commit, head_seed, scores, rules, source)
+    return Plan(root, tuple(settings), values, parse_seeds(seeds, head_seed), commit, head_seed, scores, rules, source)
 
 
 def _experiment_ref(p: Plan, name: str) -> str | None:
@@ -268,13 +276,13 @@ def _experiment_ref(p: Plan, name: str) -> str | None:
 
 
 def _read(p: Plan, sha: str, run: Replicate) -> dict[str, Any]:
-    """An experiment's scores, once its params are checked to be the ones this replicate stands for."""
+    """An experiment's scores, once its params, as the stages read them, are checked to be the ones this
+    replicate stands for (a run of `early_stopping=0` is one of `=false`)."""
     with open_sides(p.root, [sha]) as (side,):
         params, scores = side.yaml("params.yaml"), side.json(SCORES)
-    wanted = run.settings(p.change)
-    if not isinstance(params, dict) or not _contains(params, with_change({}, wanted)):
+    if not _reads_as(params, {SEED_KEY: run.seed, **(p.values if run.changed else {})}):
         raise SeedsError(
-            f"experiment {run.name} on HEAD has other params than {' '.join(s.text for s in wanted)}; "
+            f"experiment {run.name} on HEAD has other params than {' '.join(s.text for s in run.settings(p.change))}; "
             f"`dvc exp remove {run.name}` and run again"
         )
     if not isinstance(scores, dict):
@@ -282,14 +290,15 @@ def _read(p: Plan, sha: str, run: Replicate) -> dict[str, Any]:
     return scores
 
 
-def _contains(params: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
-    for key, value in wanted.items():
-        if isinstance(value, dict):
-            if not isinstance(params.get(key), dict) or not _contains(params[key], value):
-                return False
-        elif params.get(key) != value:
-            return False
-    return True
+def _reads_as(params: Any, wanted: Mapping[str, Any]) -> bool:
+    """Whether an experiment's params, validated, hold the `wanted` values at their keys (`stage_values`)."""
+    if not isinstance(params, dict):
+        return False
+    try:
+        validated = validate_params(params, [*SCALARS, *SECTIONS], "params.yaml")
+    except ParamsError:
+        return False
+    return stage_values(validated, wanted) == wanted
 
 
 def run(p: Plan, echo: Callable[[str], None]) -> dict[tuple[bool, int], dict[str, Any]]:
