@@ -411,11 +411,22 @@ def _parser(spec: StageSpec) -> argparse.ArgumentParser:
 
 
 _SIGNALLED: list[int] = []  # termination signals received by this stage
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # `kill`, a closed terminal: stopped as on Ctrl-C
+INTERNAL_ERROR = 3  # a bug, not bad input (2): the code the `pipelab` command uses
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     _SIGNALLED.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop the stage as Ctrl-C does (temporary outputs removed, one line); one the stage
+    was started to ignore stays ignored (`nohup dvc repro`)."""
+    _SIGNALLED.clear()
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) in (signal.SIG_DFL, _terminate):
+            signal.signal(sig, _terminate)
 
 
 def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[str] | None = None) -> int:
@@ -424,8 +435,7 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
     verbose = args.verbose or os.environ.get("PIPELAB_DEBUG") == "1"
     # No params file here means the wrong directory: say so without leaving a logs/ behind.
     setup_logging(spec.name, verbose, LOG_FILE if args.params.is_file() else None)
-    _SIGNALLED.clear()
-    signal.signal(signal.SIGTERM, _terminate)
+    _stop_on_signals()
     meter = Meter()
     ctx: StageContext | None = None
     try:
@@ -453,15 +463,18 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
             traceback.print_exc()
         first = str(err).splitlines()[0] if str(err) else ""
         _error_line(spec, f"internal error: {type(err).__name__}: {first} (rerun with --verbose for the traceback)")
-        return 1
+        return INTERNAL_ERROR
     logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in telemetry.items()))
     return 0
 
 
 def _interrupted(spec: StageSpec, ctx: StageContext | None) -> int:
+    """Exit 128 + the signal's number, as shells report a command a signal ended (130 for Ctrl-C)."""
     _cleanup(ctx)
-    _error_line(spec, "interrupted; outputs left as they were")
-    return 130
+    signum = _SIGNALLED[0] if _SIGNALLED else signal.SIGINT
+    by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+    _error_line(spec, f"interrupted{by}; outputs left as they were")
+    return 128 + signum
 
 
 def _error_line(spec: StageSpec, message: str) -> None:

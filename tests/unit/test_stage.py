@@ -77,14 +77,15 @@ def failing(error: BaseException) -> Run:
 
 @pytest.fixture(autouse=True)
 def _isolated_runtime() -> Iterator[None]:
-    """run_stage installs a SIGTERM handler and configures the `pipelab` logger: undo both."""
-    handler = signal.getsignal(signal.SIGTERM)
+    """run_stage installs SIGTERM and SIGHUP handlers and configures the `pipelab` logger: undo both."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     log = logging.getLogger("pipelab")
     saved = (list(log.handlers), log.level, log.propagate)
     drain_module_runs()
     provenance.code_version.cache_clear()
     yield
-    signal.signal(signal.SIGTERM, handler)
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
     for h in log.handlers:
         if h not in saved[0]:
             h.close()
@@ -388,10 +389,10 @@ def test_params_are_validated_only_for_declared_sections(repo: Path) -> None:
 # --- internal errors ---------------------------------------------------------------------------
 
 
-def test_unexpected_exception_exits_1_with_one_line_and_no_traceback(
+def test_unexpected_exception_exits_3_with_one_line_and_no_traceback(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_stage(SPEC, failing(ValueError("boom\nsecond line")), []) == 1
+    assert run_stage(SPEC, failing(ValueError("boom\nsecond line")), []) == 3
     line = error_line(capsys)
     assert line == "error: demo: internal error: ValueError: boom (rerun with --verbose for the traceback)"
     assert snapshot(repo) == {}
@@ -405,7 +406,7 @@ def test_verbose_shows_the_traceback(
     argv = ["--verbose"] if how == "flag" else []
     if how == "env":
         monkeypatch.setenv("PIPELAB_DEBUG", "1")
-    assert run_stage(SPEC, failing(ValueError("boom")), argv) == 1
+    assert run_stage(SPEC, failing(ValueError("boom")), argv) == 3
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err
     assert err.splitlines()[-1].startswith("error: demo: internal error: ValueError: boom")
@@ -416,7 +417,7 @@ def test_writing_an_undeclared_output_is_refused(repo: Path, capsys: pytest.Capt
         run_ok(ctx)
         ctx.write_text("sneaky\n", "data/outer.txt")
 
-    assert run_stage(SPEC, run, []) == 1
+    assert run_stage(SPEC, run, []) == 3
     assert "stage demo writes undeclared output data/outer.txt" in error_line(capsys)
     assert not (repo / "data" / "outer.txt").exists()
     assert snapshot(repo) == {}
@@ -444,7 +445,7 @@ def test_reading_an_undeclared_input_is_refused(repo: Path, capsys: pytest.Captu
         run_ok(ctx)
         ctx.read(path)
 
-    assert run_stage(SPEC, run, []) == 1
+    assert run_stage(SPEC, run, []) == 3
     assert f"stage demo reads undeclared input {path}" in error_line(capsys)
     assert snapshot(repo) == {}
 
@@ -454,7 +455,7 @@ def test_dot_dot_cannot_escape_a_declared_output(repo: Path) -> None:
         run_ok(ctx)
         ctx.write_text("sneaky\n", "data/out/../../escaped.txt")
 
-    assert run_stage(SPEC, run, []) == 1
+    assert run_stage(SPEC, run, []) == 3
     assert not (repo / "escaped.txt").exists()
 
 
@@ -465,7 +466,7 @@ def test_dot_dot_cannot_escape_a_declared_input(repo: Path, capsys: pytest.Captu
         run_ok(ctx)
         ctx.read("data/in/../secret.parquet")
 
-    assert run_stage(SPEC, run, []) == 1
+    assert run_stage(SPEC, run, []) == 3
     assert "reads undeclared input" in error_line(capsys)
 
 
@@ -474,7 +475,7 @@ def test_reading_an_undeclared_params_section_fails_the_stage(repo: Path, capsys
         run_ok(ctx)
         _ = ctx.params.model
 
-    assert run_stage(SPEC, run, []) == 1
+    assert run_stage(SPEC, run, []) == 3
     assert "params section 'model' was not declared" in error_line(capsys)
 
 
@@ -493,7 +494,7 @@ def test_a_declared_output_that_is_never_written_fails_the_stage(
         if skipped != "reports/demo.md":
             ctx.write_text("x\n", "reports/demo.md")
 
-    assert run_stage(SPEC, run, []) == 1
+    assert run_stage(SPEC, run, []) == 3
     line = error_line(capsys)
     assert "did not write" in line
     assert skipped in line
@@ -504,9 +505,11 @@ def test_a_declared_output_that_is_never_written_fails_the_stage(
 # --- interruption and leftovers --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["keyboard", "sigterm"])
-def test_interrupt_exits_130_and_keeps_the_old_outputs(
-    repo: Path, capsys: pytest.CaptureFixture[str], how: str
+@pytest.mark.parametrize(
+    ("how", "code", "by"), [("keyboard", 130, ""), ("SIGTERM", 143, " by SIGTERM"), ("SIGHUP", 129, " by SIGHUP")]
+)
+def test_interrupt_exits_128_plus_the_signal_and_keeps_the_old_outputs(
+    repo: Path, capsys: pytest.CaptureFixture[str], how: str, code: int, by: str
 ) -> None:
     assert run_stage(SPEC, run_ok, []) == 0
     before = snapshot(repo)
@@ -517,11 +520,11 @@ def test_interrupt_exits_130_and_keeps_the_old_outputs(
         ctx.write_text("half\n", "models/note.txt")
         if how == "keyboard":
             raise KeyboardInterrupt
-        signal.raise_signal(signal.SIGTERM)
-        raise AssertionError("SIGTERM did not interrupt the stage")
+        signal.raise_signal(signal.Signals[how])
+        raise AssertionError(f"{how} did not interrupt the stage")
 
-    assert run_stage(SPEC, run, []) == 130
-    assert error_line(capsys) == "error: demo: interrupted; outputs left as they were"
+    assert run_stage(SPEC, run, []) == code
+    assert error_line(capsys) == f"error: demo: interrupted{by}; outputs left as they were"
     assert snapshot(repo) == before
     assert leftovers(repo) == []
 
@@ -540,10 +543,22 @@ def test_sigterm_that_compiled_code_turns_into_another_error_is_still_an_interru
         except KeyboardInterrupt:  # as Cython/NumPy buffer code once reported it, seen in train
             raise ValueError("'T{=d:sum_gradients:}' is not a valid PEP 3118 buffer format string") from None
 
-    assert run_stage(SPEC, run, []) == 130
-    assert error_line(capsys) == "error: demo: interrupted; outputs left as they were"
+    assert run_stage(SPEC, run, []) == 143
+    assert error_line(capsys) == "error: demo: interrupted by SIGTERM; outputs left as they were"
     assert snapshot(repo) == before
-    assert run_stage(SPEC, failing(ValueError("a real bug")), []) == 1  # the next run starts with no signal recorded
+    assert run_stage(SPEC, failing(ValueError("a real bug")), []) == 3  # the next run starts with no signal recorded
+
+
+def test_a_signal_ignored_at_start_stays_ignored(repo: Path) -> None:
+    """`nohup dvc repro` ignores SIGHUP so that the run outlives its terminal; the stage must not undo that."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    def run(ctx: StageContext) -> None:
+        signal.raise_signal(signal.SIGHUP)
+        run_ok(ctx)
+
+    assert run_stage(SPEC, run, []) == 0
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
 
 
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(repo: Path) -> None:
@@ -778,13 +793,13 @@ def test_validating_an_undeclared_contract_or_skipping_a_declared_one_is_a_bug(
 ) -> None:
     with_quality(repo, GATES)
     undeclared = StageSpec(name="demo", description="d", params=("quality",), deps=("data/in",), outs=("data/out",))
-    assert run_stage(undeclared, validating, []) == 1
+    assert run_stage(undeclared, validating, []) == 3
     assert "stage demo validates demo without declaring it" in error_line(capsys)
 
     def skipping(ctx: StageContext) -> None:
         ctx.write(ctx.read("data/in/table.parquet"), "data/out/table.parquet")
 
-    assert run_stage(VALIDATING, skipping, []) == 1
+    assert run_stage(VALIDATING, skipping, []) == 3
     assert "stage demo declared but did not validate: demo" in error_line(capsys)
 
 
