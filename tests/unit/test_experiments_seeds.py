@@ -6,6 +6,7 @@ are tested in tests/integration/test_experiments.py.
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -542,3 +543,27 @@ def test_ctrl_c_during_a_run_says_which_run_stopped_and_what_is_kept(monkeypatch
         "runs again; remove what DVC left with `rm -rf .dvc/tmp/exps/standalone/tmpcopy`"
     )
     assert err.value.exit_code == 130
+
+
+@pytest.mark.parametrize(
+    ("returncode", "message"),
+    [
+        (1, "HEAD, seed 1: dvc exp run failed: ERROR: failed to reproduce 'train'"),
+        (0, "HEAD, seed 1: dvc exp run left no experiment seeds-head-s1"),
+    ],
+)
+def test_a_failed_run_exits_4_naming_the_run_and_dvcs_error(
+    monkeypatch: pytest.MonkeyPatch, returncode: int, message: str
+) -> None:
+    """Nothing to compare: not bad input (2) and not a regression (1); a sweep none of whose trials completed
+    exits 4 too."""
+
+    def failed(root: Path, name: str, message: str, sets: list[str]) -> Any:
+        return subprocess.CompletedProcess(["dvc"], returncode, "", "ERROR: failed to reproduce 'train'\n")
+
+    monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: None)
+    monkeypatch.setattr(seeds, "exp_run", failed)
+    lines: list[str] = []
+    with pytest.raises(seeds.RunFailedError) as err:
+        seeds.run(plan(["model.name=logistic"]), lines.append)
+    assert (str(err.value), err.value.exit_code) == (message, 4)

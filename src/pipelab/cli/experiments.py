@@ -157,8 +157,8 @@ def seeds(
     Every run is a `dvc exp run --temp` (the workspace stays as it was); HEAD's committed
     results stand for its own seed, and experiments already run on HEAD are reused. Exit
     code 0: no gated metric's mean got worse beyond its tolerance; 1: one did; 2: bad input;
-    130: interrupted (Ctrl-C stops the run in progress; finished runs are kept; SIGTERM and
-    SIGHUP do the same and exit 143 and 129).
+    4: a run failed (its error is printed); 130: interrupted (Ctrl-C stops the run in
+    progress; finished runs are kept; SIGTERM and SIGHUP do the same and exit 143 and 129).
     """
     from pipelab.experiments import seeds as sd
     from pipelab.experiments.runs import stop_signals

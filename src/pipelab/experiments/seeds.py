@@ -41,6 +41,13 @@ class SeedsError(PipelabError):
     """A change, a seed list or a replicate that cannot be run or read; refused with one line."""
 
 
+class RunFailedError(SeedsError):
+    """A run failed: there is nothing to compare. Exit 4, as for a sweep none of whose trials completed (1 means
+    a regression, 2 bad input)."""
+
+    exit_code = 4
+
+
 @dataclass(frozen=True)
 class Setting:
     """One `-S KEY=VALUE`: the key, the value DVC reads from VALUE (and writes into params.yaml), the option."""
@@ -320,10 +327,10 @@ def run(p: Plan, echo: Callable[[str], None]) -> dict[tuple[bool, int], dict[str
                 stopped = f"{label} ({rep.name}) stopped; finished runs are kept and reused when the command runs again"
                 raise interrupted(stopped, err) from None
             if proc.returncode != 0:
-                raise SeedsError(f"{label}: dvc exp run failed: {error_line(proc)}")
+                raise RunFailedError(f"{label}: dvc exp run failed: {error_line(proc)}")
             sha = _experiment_ref(p, rep.name)
             if sha is None:
-                raise SeedsError(f"{label}: dvc exp run left no experiment {rep.name}")
+                raise RunFailedError(f"{label}: dvc exp run left no experiment {rep.name}")
         else:
             echo(f"{label}: reusing experiment {rep.name}")
         results[(rep.changed, rep.seed)] = _read(p, sha, rep)
