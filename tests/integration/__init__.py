@@ -35,7 +35,9 @@ CACHED_OUTS = (
     "models/model.pkl",
 )
 STAGES = ("ingest", "validate", "clean", "features", "split", "train", "evaluate", "report")
-RUNNING = re.compile(r"Running stage '([^']+)'")
+# A stage DVC reproduces: run, or restored from the run-cache, which the tests of a worker share (the same
+# change made by an earlier test is restored, not run again).
+RUNNING = re.compile(r"(?:Running stage '([^']+)':|Stage '([^']+)' is cached - skipping run)")
 SKIPPED = re.compile(r"Stage '([^']+)' didn't change, skipping")
 UP_TO_DATE = "Data and pipelines are up to date."
 
@@ -97,8 +99,10 @@ def output(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout + proc.stderr
 
 
-def stages_matching(pattern: re.Pattern[str], proc: subprocess.CompletedProcess[str]) -> set[str]:
-    return set(pattern.findall(output(proc)))
+def stages_matching(pattern: re.Pattern[str], proc: subprocess.CompletedProcess[str] | str) -> set[str]:
+    """The stage names `pattern` finds in a command's output (its first group that matched, for alternatives)."""
+    text = proc if isinstance(proc, str) else output(proc)
+    return {next(filter(None, m.groups())) for m in pattern.finditer(text)}
 
 
 @dataclass(frozen=True)

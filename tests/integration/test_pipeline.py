@@ -78,7 +78,7 @@ def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
 
 def test_repro_runs_every_stage_and_writes_every_output(baseline: Baseline) -> None:
     repo = baseline.path
-    assert set(RUNNING.findall(baseline.repro)) == set(STAGES), baseline.repro
+    assert stages_matching(RUNNING, baseline.repro) == set(STAGES), baseline.repro
     for path in ("data/raw/flights/month=01/part-0.parquet", "models/model.pkl"):
         assert (repo / path).is_file(), path
     for out in CACHED_OUTS:
