@@ -536,12 +536,12 @@ def test_an_error_on_a_closed_terminal_keeps_its_exit_code(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "args",
-    [["catalog"], ["catalog", "--json"], ["contracts", "show", "raw_flights"]],
+    [["catalog"], ["catalog", "--json"], ["contracts", "show", "raw_flights"], ["--help"], ["compare", "-h"]],
     ids=" ".join,
 )
 def test_output_to_a_reader_that_has_gone_exits_141_quietly(args: list[str], tmp_path: Path) -> None:
     """`pipelab ... | head`: rich and click exited 1 (a regression, to pipelab) and plain echo was an internal error
-    (exit 3); now the exit of a command SIGPIPE ends, and nothing on stderr."""
+    (exit 3); now the exit of a command SIGPIPE ends, and nothing on stderr. Help too, printed by typer's console."""
     proc = subprocess.Popen(
         [sys.executable, "-c", "from pipelab.cli import app; app()", *args],
         cwd=tmp_path,

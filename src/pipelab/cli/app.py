@@ -19,7 +19,7 @@ from pipelab.errors import PipelabError, file_errors
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
-    from typer._click import Context, Parameter  # typer vendors click; these are not re-exported
+    from typer._click import Context, HelpFormatter, Parameter  # typer vendors click; these are not re-exported
 
 F = TypeVar("F", bound=Callable[..., Any])
 UNBOUNDED = 1 << 16  # a width to measure a table's natural needs, unclipped by the terminal
@@ -45,11 +45,25 @@ def _internal_error(ctx: Context, err: Exception) -> typer.Exit:
     return fail(f"internal error: {type(err).__name__}: {first} (rerun with `pipelab --verbose` for the traceback)", 3)
 
 
+def _help(print_help: Callable[[], None]) -> None:
+    """Print help with typer's own rich console; one whose reader has gone (`pipelab -h | head`) ends with rich's
+    exit 1, the only exit printing help has: leave with reader_gone's 141 instead."""
+    try:
+        print_help()
+    except SystemExit as err:
+        if err.code == 1:
+            raise reader_gone() from None
+        raise
+
+
 class Command(TyperCommand):
     """A `pipelab` command: flags shown in its help without a value placeholder."""
 
     def get_params(self, ctx: Context) -> list[Parameter]:
         return _flags_without_placeholder(super().get_params(ctx))
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _help(lambda: super(Command, self).format_help(ctx, formatter))
 
 
 class Group(TyperGroup):
@@ -57,6 +71,9 @@ class Group(TyperGroup):
 
     def get_params(self, ctx: Context) -> list[Parameter]:
         return _flags_without_placeholder(super().get_params(ctx))
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _help(lambda: super(Group, self).format_help(ctx, formatter))
 
     def invoke(self, ctx: Context) -> Any:
         try:
