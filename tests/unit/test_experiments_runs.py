@@ -32,8 +32,9 @@ stage = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) 
 
 
 def on_sigint(*_):  # as DVC: the stage fails on the group's SIGINT, then the copy is removed
-    with open("sigints", "a") as fh:
-        fh.write("SIGINT\\n")
+    log = Path("sigints")  # written whole: the test sends its next signal once it exists
+    Path("sigints.tmp").write_text((log.read_text() if log.exists() else "") + "SIGINT\\n")
+    os.replace("sigints.tmp", log)
     if name != "stubborn":
         stage.wait()
         time.sleep(3 if name == "slow" else 0)  # time for another signal to reach pipelab
