@@ -569,7 +569,7 @@ def test_a_sweep_whose_reader_has_gone_stops_as_on_sigpipe(monkeypatch: pytest.M
         raise BrokenPipeError
 
     monkeypatch.setattr(typer, "echo", gone)
-    monkeypatch.setattr("pipelab.cli.experiments.reader_gone", lambda: None)  # keeps pytest's own stdout
+    monkeypatch.setattr("pipelab.cli.experiments.quiet_stdout", lambda: None)  # keeps pytest's own stdout
     with pytest.raises(Stop) as err:
         _progress("trial 0: dvc exp run --temp ...")
     assert err.value.signum == signal.SIGPIPE

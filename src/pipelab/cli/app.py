@@ -45,35 +45,29 @@ def _internal_error(ctx: Context, err: Exception) -> typer.Exit:
     return fail(f"internal error: {type(err).__name__}: {first} (rerun with `pipelab --verbose` for the traceback)", 3)
 
 
-def _help(print_help: Callable[[], None]) -> None:
-    """Print help with typer's own rich console; one whose reader has gone (`pipelab -h | head`) ends with rich's
-    exit 1, the only exit printing help has: leave with reader_gone's 141 instead."""
-    try:
-        print_help()
-    except SystemExit as err:
-        if err.code == 1:
-            raise reader_gone() from None
-        raise
-
-
-class Command(TyperCommand):
-    """A `pipelab` command: flags shown in its help without a value placeholder."""
+class _PipelabHelp:
+    """What `pipelab`'s commands and groups share: flags shown in their help without a value placeholder, and
+    help to a reader that has gone (`pipelab -h | head`) leaving with reader_gone's 141. Typer prints help with
+    its own rich console, whose broken-pipe exit is 1, the only exit printing help has."""
 
     def get_params(self, ctx: Context) -> list[Parameter]:
-        return _flags_without_placeholder(super().get_params(ctx))
+        return _flags_without_placeholder(super().get_params(ctx))  # type: ignore[misc]
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        _help(lambda: super(Command, self).format_help(ctx, formatter))
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        except SystemExit as err:
+            if err.code == 1:
+                raise reader_gone() from None
+            raise
 
 
-class Group(TyperGroup):
-    """A `pipelab` group: flags without placeholders, and one error line instead of a traceback."""
+class Command(_PipelabHelp, TyperCommand):
+    """A `pipelab` command."""
 
-    def get_params(self, ctx: Context) -> list[Parameter]:
-        return _flags_without_placeholder(super().get_params(ctx))
 
-    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        _help(lambda: super(Group, self).format_help(ctx, formatter))
+class Group(_PipelabHelp, TyperGroup):
+    """A `pipelab` group: one error line instead of a traceback."""
 
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -128,12 +122,17 @@ def _options(
     ctx.meta[VERBOSE] = verbose
 
 
-def reader_gone() -> typer.Exit:
-    """stdout's reader has gone (`pipelab ... | head`): raise the returned Exit to leave quietly with 141, as a
-    command SIGPIPE ends (rich and click exit 1, which pipelab's commands use for a regression). stdout now
-    writes to /dev/null, so what is still to be printed, and Python's last flush, do not fail again."""
+def quiet_stdout() -> None:
+    """stdout's reader has gone: stdout now writes to /dev/null, so what is still to be printed, and Python's
+    last flush, do not fail again."""
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def reader_gone() -> typer.Exit:
+    """stdout's reader has gone (`pipelab ... | head`): raise the returned Exit to leave quietly with 141, as a
+    command SIGPIPE ends (rich and click exit 1, which pipelab's commands use for a regression)."""
+    quiet_stdout()
     return typer.Exit(READER_GONE)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from pipelab.cli.app import app, fail, reader_gone
+from pipelab.cli.app import app, fail, quiet_stdout
 from pipelab.errors import PipelabError, file_errors
 
 SIDE_HELP = "`workspace`, a git revision (branch, tag, commit) or a DVC experiment name"
@@ -25,7 +25,7 @@ def _progress(line: str) -> None:
     try:
         typer.echo(line)
     except BrokenPipeError:
-        reader_gone()
+        quiet_stdout()
         raise Stop(signal.SIGPIPE) from None
 
 
