@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import yaml
-
 
 class PipelabError(Exception):
     """A user-facing error: printed as one line, exit code 2, no traceback."""
@@ -68,10 +66,6 @@ def file_errors(path: Path | str, error: type[PipelabError] = DataError) -> Iter
         raise error(f"{path}: not UTF-8 text (byte {err.start}); re-save the file as UTF-8") from None
     except json.JSONDecodeError as err:
         raise error(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise error(f"{path}: not valid YAML{where}") from None
     except YAMLSyntaxError as err:
         where = f" (line {err.line})" if err.line is not None else ""
         raise error(f"{path}: not valid YAML{where}: {err.problem}") from None

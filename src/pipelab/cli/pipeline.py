@@ -37,7 +37,13 @@ def stage_order(dvc_yaml: Path) -> list[str]:
     if not dvc_yaml.exists():
         return []
     with file_errors(dvc_yaml):
-        raw = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}
+        text = dvc_yaml.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise DataError(f"{dvc_yaml}: not valid YAML{where}") from None
     stages = (raw.get("stages") or {}) if isinstance(raw, dict) else None
     if not isinstance(stages, dict):
         raise DataError(f"{dvc_yaml}: expected a mapping with a `stages:` mapping of stage names")
