@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,14 @@ def plan(change: list[str], seeds: tuple[int, ...] = (2013, 1, 2), params: dict[
     return Plan(Path("."), tuple(settings), values, seeds, "ab" + "c" * 38, 2013, head, GATES, "gates.yaml")
 
 
+def refusal(call: Callable[[], object]) -> str:
+    """The one-line SeedsError `call` raises."""
+    with pytest.raises(SeedsError) as err:
+        call()
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
 def test_a_change_is_read_as_dvc_reads_set_param() -> None:
     settings = parse_change(["model.name=logistic", " model.hgb.max_depth = null", "features.groups=[calendar]"])
     assert settings == [
@@ -88,10 +96,7 @@ def test_a_change_is_read_as_dvc_reads_set_param() -> None:
     ],
 )
 def test_a_bad_change_is_refused_in_one_line(items: list[str], message: str) -> None:
-    with pytest.raises(SeedsError) as err:
-        parse_change(items)
-    assert str(err.value).startswith(message)
-    assert "\n" not in str(err.value)
+    assert refusal(lambda: parse_change(items)).startswith(message)
 
 
 GRID = "a grid of experiments to dvc exp run -S; seeds compares one change: give one value, or search several with"
@@ -133,10 +138,8 @@ GRID = "a grid of experiments to dvc exp run -S; seeds compares one change: give
 def test_a_value_dvc_would_not_run_as_one_experiment_is_refused_before_any_run(item: str, message: str) -> None:
     """DVC reads `3,6` (and choice(), range(), ...) as a grid, which `dvc exp run --temp` refuses after HEAD's runs;
     data.path=a,b even passed the schema, as text."""
-    with pytest.raises(SeedsError) as err:
-        parse_change([item])
-    assert str(err.value).startswith(message), str(err.value)
-    assert "\n" not in str(err.value)
+    refused = refusal(lambda: parse_change([item]))
+    assert refused.startswith(message), refused
 
 
 def test_the_sweep_a_grid_points_to_searches_its_values() -> None:
@@ -195,10 +198,8 @@ def test_text_yaml_reads_as_another_type_passes_the_schema_as_the_run_reads_it()
     ],
 )
 def test_a_change_the_params_schema_refuses_names_its_option(item: str, message: str) -> None:
-    with pytest.raises(SeedsError) as err:
-        check_change(PARAMS, parse_change([item]))
-    assert str(err.value).startswith(message), str(err.value)
-    assert "\n" not in str(err.value)
+    refused = refusal(lambda: check_change(PARAMS, parse_change([item])))
+    assert refused.startswith(message), refused
 
 
 def test_a_valid_change_passes_the_schema() -> None:
@@ -304,10 +305,8 @@ def test_the_runs_of_a_change_are_reused_for_the_same_change_written_another_way
     ],
 )
 def test_a_key_dvc_would_not_set_or_the_schema_forbids_is_refused_before_any_run(item: str, message: str) -> None:
-    with pytest.raises(SeedsError) as err:
-        check_change(NO_LOGISTIC, parse_change([item]))
-    assert str(err.value).startswith(message), str(err.value)
-    assert "\n" not in str(err.value)
+    refused = refusal(lambda: check_change(NO_LOGISTIC, parse_change([item])))
+    assert refused.startswith(message), refused
 
 
 # HEAD's params training logistic without its sub-section: its defaults
