@@ -118,24 +118,21 @@ def sweep(
     from pipelab.experiments import sweep as sw
     from pipelab.experiments.runs import stop_signals
 
-    try:
-        with stop_signals():
-            plan = sw.plan(
-                root,
-                space=space or [],
-                space_file=space_file,
-                trials=trials,
-                metric=metric,
-                direction=direction,
-                study=study,
-                seed=seed,
-            )
-            result = sw.run(plan, _progress)
-            typer.echo(sw.best_table(result))
-            typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
-            sw.require_completed(result)
-    except PipelabError as err:
-        raise fail(str(err), err.exit_code) from None
+    with stop_signals():  # errors, the stop included, leave as the group says: one line and their exit code
+        plan = sw.plan(
+            root,
+            space=space or [],
+            space_file=space_file,
+            trials=trials,
+            metric=metric,
+            direction=direction,
+            study=study,
+            seed=seed,
+        )
+        result = sw.run(plan, _progress)
+        typer.echo(sw.best_table(result))
+        typer.echo(sw.apply_best(result) if apply_best else sw.workspace_kept(result))
+        sw.require_completed(result)
 
 
 @app.command("seeds")
@@ -164,12 +161,9 @@ def seeds(
     from pipelab.experiments.runs import stop_signals
     from pipelab.io import dumps_json
 
-    try:
-        with stop_signals():
-            plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
-            rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr
-    except PipelabError as err:
-        raise fail(str(err), err.exit_code) from None
+    with stop_signals():  # errors, the stop included, leave as the group says: one line and their exit code
+        plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
+        rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr
     typer.echo(dumps_json([r.to_json() for r in rows]) if as_json else sd.markdown(plan, rows), nl=not as_json)
     if sd.failing(rows):
         raise typer.Exit(1)
