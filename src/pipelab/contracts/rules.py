@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 import numpy as np
 import pandas as pd
 
-from pipelab.localtime import Ambiguous, Nonexistent, localize, near_offset_change, wall_clock
+from pipelab.localtime import Ambiguous, Nonexistent, local_days, localize, near_offset_change, wall_clock
 
 RuleFunction = Callable[..., pd.Series]
 RULES: dict[str, RuleFunction] = {}
@@ -158,19 +158,22 @@ def local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
     return _localizes(frame, ambiguous="NaT", nonexistent="shift_forward")
 
 
-def _placed(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    local, zones, utc = frame.iloc[:, 0], frame.iloc[:, 1], frame.iloc[:, 2]
-    return local, zones, utc, local.isna() | zones.isna() | utc.isna()
-
-
 @rule("placed_local_time_exists")
 def placed_local_time_exists(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone, the UTC instant it was placed at): that instant reads as the local time.
 
-    Only a clock time a DST start skips has no such instant. Cheaper than localizing again.
+    Only a clock time a DST start skips has no such instant. Away from an offset change the instant reads
+    as the local time when the two differ by the zone's offset that day; near one it is converted.
     """
-    local, zones, utc, unknown = _placed(frame)
-    return _passes(unknown | (wall_clock(utc, zones) == local), frame.index)
+    local, zones, utc = frame.iloc[:, 0], frame.iloc[:, 1], frame.iloc[:, 2]
+    days = local_days(local, zones)
+    judged = days.known & utc.notna().to_numpy()
+    clock, instant = (times.to_numpy(dtype="datetime64[us]").view("int64") for times in (local, utc))
+    ok = ~judged | (clock - instant == days.offset)
+    exact = judged & days.near
+    if exact.any():
+        ok[exact] = (wall_clock(utc[exact], zones[exact]) == local[exact]).to_numpy()
+    return _passes(ok, frame.index)
 
 
 @rule("placed_local_time_unambiguous")
@@ -178,9 +181,9 @@ def placed_local_time_unambiguous(frame: pd.DataFrame) -> pd.Series:
     """Columns (naive local time, zone, UTC instant): no instant an hour earlier or later reads the same clock time."""
 
     def unambiguous(part: pd.DataFrame) -> pd.Series:
-        local, zones, utc, unknown = _placed(part)
+        local, zones, utc = part.iloc[:, 0], part.iloc[:, 1], part.iloc[:, 2]
         hour = pd.Timedelta(hours=1)
         repeated = (wall_clock(utc - hour, zones) == local) | (wall_clock(utc + hour, zones) == local)
-        return unknown | ~repeated
+        return local.isna() | zones.isna() | utc.isna() | ~repeated
 
     return _near_dst_changes(frame, unambiguous)
