@@ -484,6 +484,19 @@ def test_load_files_reads_csv_and_parquet_with_provenance(tmp_path: Path) -> Non
     assert tables["flights"]["row_id"].tolist() == list(range(2795))
 
 
+def test_load_files_reads_a_csv_text_column_of_digits_as_written(tmp_path: Path) -> None:
+    """Not inferred as numbers: the model '0145' stays '0145', not 145.0 (the column has a blank)."""
+    _write_small_tables(tmp_path)
+    (tmp_path / "planes.csv").write_text(
+        "tailnum,year,type,manufacturer,model,engines,seats,speed,engine\n"
+        "N10156,2004,Fixed wing multi engine,EMBRAER,0145,2,55,,Turbo-fan\n"
+        "N102UW,1998,Fixed wing multi engine,AIRBUS,,2,182,,Turbo-fan\n",
+        encoding="utf-8",
+    )
+    tables, _ = load_files(DataParams(source="files", path=str(tmp_path)))
+    assert tables["planes"]["model"].tolist() == ["0145", None]
+
+
 def test_load_files_coercion_error_names_the_file(tmp_path: Path) -> None:
     _write_small_tables(tmp_path)
     (tmp_path / "airlines.csv").write_text("carrier,name\nAA,American\nUA,United\n", encoding="utf-8")

@@ -6,16 +6,18 @@ import gzip
 import re
 import zipfile
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.errors import DataError, file_errors
 from pipelab.io import hash_file, read_parquet
 from pipelab.params import DataParams
 from pipelab.registry import ContractRef, register
-from pipelab.sources.coerce import CSV_SUFFIXES, typed_table
+from pipelab.sources.coerce import CSV_SUFFIXES, column_name, typed_table
 from pipelab.tables import TABLES
 
 SUFFIXES = (".parquet", *CSV_SUFFIXES)
@@ -75,8 +77,12 @@ def _check_separator(path: Path, header: list[str]) -> None:
     raise DataError(f"{path}: {found}; {fix}, or save it as Parquet")
 
 
-def read_table_file(path: Path) -> pd.DataFrame:
-    """Read one CSV (UTF-8, optional BOM; plain, gzipped or zipped) or Parquet file; bad ones stop with one line."""
+def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFrame:
+    """Read one CSV (UTF-8, optional BOM; plain, gzipped or zipped) or Parquet file; bad ones stop with one line.
+
+    A CSV's `text_columns` are read as written, not inferred: a column of digits would be read
+    as numbers (a model '0145' as 145.0).
+    """
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty (0 bytes)")
     if path.suffix == ".parquet":
@@ -95,7 +101,8 @@ def read_table_file(path: Path) -> pd.DataFrame:
             repeated = sorted({str(h) for h in header if header.count(h) > 1})
             if repeated:
                 raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
-            return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+            text = {name: str for name in header if column_name(name) in text_columns}
+            return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=text)
         except pd.errors.ParserError as err:
             raise DataError(f"{path}: malformed CSV ({str(err).strip().splitlines()[-1]})") from None
         except pd.errors.EmptyDataError:
@@ -127,6 +134,8 @@ def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[s
     for table in TABLES:
         path = find_table(directory, table)
         identifiers = {"path": path.as_posix(), "md5": hash_file(path)}
-        tables[table], identifiers = typed_table(read_table_file(path), table, path.as_posix(), identifiers)
+        text = [column.name for column in RAW_CONTRACTS[table].columns if column.dtype == "str"]
+        frame = read_table_file(path, text)
+        tables[table], identifiers = typed_table(frame, table, path.as_posix(), identifiers)
         sources.append(identifiers)
     return tables, sources
