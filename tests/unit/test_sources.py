@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelab.contracts.raw import RAW_CONTRACTS
@@ -278,6 +280,42 @@ def test_parquet_written_with_a_column_as_its_index_keeps_it(tmp_path: Path) -> 
     plain = tmp_path / "plain.parquet"
     pd.DataFrame(AIRLINES).to_parquet(plain)  # a default index is not data
     assert list(read_table_file(plain).columns) == ["carrier", "name"]
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [
+        (pa.array([737.0, None]), "1 value(s) are float64, not text (the contract says str), e.g. 737.0 (row 1)"),
+        (pa.array([None, True]), "1 value(s) are bool, not text (the contract says str), e.g. True (row 2)"),
+        (
+            pa.array([b"American", "Café".encode("latin-1")]),
+            "1 value(s) are bytes that are not UTF-8 text (the contract says str), e.g. b'Caf\\xe9' (row 2)",
+        ),
+        (
+            pa.array([["American"], ["United"]]),
+            "2 value(s) are ndarray, not text (the contract says str), e.g. array(['American'], dtype=object) (row 1)",
+        ),
+    ],
+    ids=["float", "bool", "latin-1 binary", "list"],
+)
+def test_parquet_text_column_of_another_type_stops_naming_it(tmp_path: Path, names: pa.Array, problem: str) -> None:
+    """Not written as its text ('737.0', 'True', a list's repr); bytes that do not decode are no internal error."""
+    path = tmp_path / "airlines.parquet"
+    pq.write_table(pa.table({"carrier": ["AA", "UA"], "name": names}), path)
+    with pytest.raises(DataError) as err:
+        typed_table(read_table_file(path), "airlines", path.name, {})
+    assert str(err.value) == f"airlines.parquet (raw_airlines v1.0.0): column 'name': {problem}"
+
+
+def test_parquet_binary_and_dictionary_text_columns_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.parquet"
+    names = pa.array(["American ", "United"]).dictionary_encode()
+    pq.write_table(pa.table({"carrier": pa.array([b"AA", b"UA"]), "name": names}), path)
+    out, _ = typed_table(read_table_file(path), "airlines", path.name, {})
+    assert out.to_dict("records") == [
+        {"row_id": 0, "carrier": "AA", "name": "American"},
+        {"row_id": 1, "carrier": "UA", "name": "United"},
+    ]
 
 
 def test_read_csv_with_byte_order_mark(tmp_path: Path) -> None:

@@ -71,9 +71,33 @@ def _missing_hint(names: list[str], contract: Contract) -> str:
     return f" (columns the contract does not name: {', '.join(map(repr, unknown))})" if unknown else ""
 
 
-def _text(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip()
-    return text.astype(object).where(text.notna() & (text != ""), None)
+def _found(values: pd.Series, wrong: pd.Series) -> str:
+    """What the wrong values are: in a column of objects the first one's type, else the column's."""
+    return type(wrong.iloc[0]).__name__ if values.dtype == object else str(values.dtype)
+
+
+def _as_text(value: object) -> str | None:
+    """A str as it is, bytes holding UTF-8 (a Parquet binary column) decoded, anything else None."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return None
+    return value if isinstance(value, str) else None
+
+
+def _text(values: pd.Series, where: Where, column: str) -> pd.Series:
+    """Text stripped, blank as missing. Numbers, bools, lists (a Parquet column of another type) stop
+    ingest: written as text they would pass for it (737.0 as the model '737.0')."""
+    present = values.dropna().astype(object)  # a Parquet dictionary column arrives as a categorical
+    text = present if pd.api.types.infer_dtype(present) == "string" else present.map(_as_text)
+    wrong = present[text.isna()]
+    if len(wrong):
+        undecodable = isinstance(wrong.iloc[0], bytes)
+        what = "are bytes that are not UTF-8 text" if undecodable else f"are {_found(values, wrong)}, not text"
+        raise _fail(where, column, wrong, f"{what} (the contract says str)")
+    stripped = text.reindex(values.index).astype("string").str.strip()
+    return stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
 
 
 def _wrong_type(values: pd.Series) -> pd.Series:
@@ -88,8 +112,7 @@ def _wrong_type(values: pd.Series) -> pd.Series:
 def _numbers(values: pd.Series, where: Where, column: str, dtype: str) -> pd.Series:
     wrong = _wrong_type(values)
     if len(wrong):
-        found = type(wrong.iloc[0]).__name__ if values.dtype == object else str(values.dtype)
-        raise _fail(where, column, wrong, f"are {found}, not numbers (the contract says {dtype})")
+        raise _fail(where, column, wrong, f"are {_found(values, wrong)}, not numbers (the contract says {dtype})")
     numbers = pd.to_numeric(values, errors="coerce")
     bad = values[numbers.isna() & values.notna() & (values.astype("string").str.strip() != "")]
     if len(bad):
@@ -133,7 +156,7 @@ def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.Dat
     for column in wanted:
         values = frame[column.name]
         if column.dtype == "str":
-            out[column.name] = _text(values)
+            out[column.name] = _text(values, where, column.name)
         elif column.dtype == "datetime64[us, UTC]":
             out[column.name] = _utc(values, where, column.name)
         elif column.dtype in ("Int64", "float64"):

@@ -121,6 +121,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
         "0-byte, non-UTF-8, malformed CSV, broken .gz/.zip (or a zip not of one file), unreadable Parquet",
         "CSV separated by ';', tabs or '|' (decimal commas named), not commas",
         "missing or duplicated column, value not a number (or a bool, time or duration), fraction in an integer column",
+        "value not text (a number, bool or list, or bytes that are not UTF-8) in a text column",
     ),
 )
 def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
