@@ -471,6 +471,23 @@ def test_find_table_ambiguous(tmp_path: Path) -> None:
         find_table(tmp_path, "planes")
 
 
+@pytest.mark.parametrize(
+    ("folder", "files"), [("planes.csv", []), ("planes.parquet", ["planes.csv"])], ids=["alone", "beside a file"]
+)
+def test_find_table_a_directory_named_like_the_table_is_named(tmp_path: Path, folder: str, files: list[str]) -> None:
+    """Not 'no file for table' while planes.csv is there, nor planes.csv read in place of a planes.parquet
+    directory (a partitioned dataset, as Spark writes one)."""
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "part-0.parquet").write_bytes(b"PAR1")
+    for name in files:
+        (tmp_path / name).write_text("tailnum\nN1\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        find_table(tmp_path, "planes")
+    assert str(err.value) == (
+        f"{tmp_path / folder}: a directory, not a file; write table 'planes' as one .parquet or .csv file"
+    )
+
+
 def test_find_table_missing(tmp_path: Path) -> None:
     with pytest.raises(DataError) as err:
         find_table(tmp_path, "weather")

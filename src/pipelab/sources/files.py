@@ -38,10 +38,14 @@ def table_directory(path: str, root: Path | None = None) -> Path:
 
 
 def find_table(directory: Path, table: str) -> Path:
-    found = [directory / f"{table}{suffix}" for suffix in SUFFIXES if (directory / f"{table}{suffix}").is_file()]
+    """The one file of `table`; a directory of its name stops ingest rather than being skipped."""
+    names = [f"{table}{suffix}" for suffix in SUFFIXES]
+    found = [directory / name for name in names if (directory / name).exists()]
     if not found:
-        names = [f"{table}{suffix}" for suffix in SUFFIXES]
         raise DataError(f"{directory}: no file for table {table!r} (expected {', '.join(names[:-1])} or {names[-1]})")
+    folder = next((path for path in found if path.is_dir()), None)
+    if folder is not None:
+        raise DataError(f"{folder}: a directory, not a file; write table {table!r} as one .parquet or .csv file")
     if len(found) > 1:
         raise DataError(f"{directory}: table {table!r} is ambiguous: {', '.join(p.name for p in found)}")
     return found[0]
@@ -117,7 +121,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
     "files",
     writes=tuple(ContractRef(f"raw_{t}") for t in TABLES),
     failure_modes=(
-        "data.path missing, or a table file missing or ambiguous (both .csv and .parquet)",
+        "data.path missing, or a table file missing, ambiguous (both .csv and .parquet) or a directory",
         "0-byte, non-UTF-8, malformed CSV, broken .gz/.zip (or a zip not of one file), unreadable Parquet",
         "CSV separated by ';', tabs or '|' (decimal commas named), not commas",
         "missing or duplicated column, value not a number (or a bool, time or duration), fraction in an integer column",
