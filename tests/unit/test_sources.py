@@ -439,6 +439,24 @@ def test_non_utf8_csv_is_a_one_line_error(tmp_path: Path) -> None:
     assert "re-save the file as UTF-8" in message
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        ("airlines.csv", b'carrier,name\nAA,American\nUA,"Uni\0ted, Inc."\n', 3),
+        ("airlines.csv.gz", gzip.compress(b"carrier,name\r\nAA,Amer\0ican\r\n"), 2),
+        ("airlines.csv", "carrier,name\nAA,American\n".encode("utf-16-le"), 1),
+    ],
+    ids=["in a field", "gzipped", "UTF-16 without byte-order mark"],
+)
+def test_a_nul_byte_in_a_csv_stops_naming_its_line(tmp_path: Path, name: str, content: bytes, line: int) -> None:
+    """pandas would end the field at the NUL and read on: 'Uni' as United's name; UTF-16 as empty columns."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == f"{path}: a NUL byte on line {line} (UTF-16, or not text?); re-save the file as UTF-8"
+
+
 @pytest.mark.parametrize("name", ["flights.csv", "flights.parquet"])
 def test_zero_byte_file(tmp_path: Path, name: str) -> None:
     path = tmp_path / name

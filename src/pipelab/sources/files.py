@@ -6,9 +6,10 @@ import gzip
 import re
 import zipfile
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -26,6 +27,7 @@ ARCHIVE_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 SEPARATORS = (";", "\t", "|")  # what a header of one comma-less field holds when the file is not comma-separated
 DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 SNIFFED_ROWS = 1000  # rows searched for a decimal comma: a number column can start with missing values
+CHUNK_BYTES = 1 << 20  # read at a time when scanning a CSV for NUL bytes
 
 
 def table_directory(path: str, root: Path | None = None) -> Path:
@@ -51,17 +53,48 @@ def find_table(directory: Path, table: str) -> Path:
     return found[0]
 
 
-def _check_zip(path: Path) -> None:
-    """pandas reads a .csv.zip only if it holds exactly one file: say what it holds instead."""
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        if len(names) != 1:
-            listed = f" ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" if names else ""
-            raise DataError(f"{path}: a .csv.zip must hold exactly one CSV file, it holds {len(names)} files{listed}")
-        try:
-            archive.open(names[0]).close()
-        except (RuntimeError, NotImplementedError) as err:  # encrypted, or e.g. Deflate64
-            raise DataError(f"{path}: cannot unpack {names[0]} ({err})") from None
+@contextmanager
+def _unpacked(path: Path) -> Iterator[IO[bytes] | gzip.GzipFile]:
+    """A CSV's bytes, unpacked from .gz or .zip as pandas unpacks them.
+
+    pandas reads a .csv.zip only if it holds exactly one file: say what it holds instead.
+    """
+    if path.suffix == ".gz":
+        with gzip.open(path) as unzipped:
+            yield unzipped
+    elif path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if len(names) != 1:
+                listed = f" ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" if names else ""
+                raise DataError(
+                    f"{path}: a .csv.zip must hold exactly one CSV file, it holds {len(names)} files{listed}"
+                )
+            try:
+                member = archive.open(names[0])
+            except (RuntimeError, NotImplementedError) as err:  # encrypted, or e.g. Deflate64
+                raise DataError(f"{path}: cannot unpack {names[0]} ({err})") from None
+            with member:
+                yield member
+    else:
+        with path.open("rb") as plain:
+            yield plain
+
+
+def _check_nul(path: Path) -> None:
+    """A NUL byte, which no text file holds, stops the read naming its line.
+
+    pandas' parser ends the field there and reads on: the rest of the field is lost, or the
+    row shifts into the wrong columns. In UTF-16 every other byte of plain text is a NUL.
+    """
+    line = 1
+    with _unpacked(path) as data:
+        while chunk := data.read(CHUNK_BYTES):
+            at = chunk.find(b"\0")
+            if at >= 0:
+                line += chunk.count(b"\n", 0, at)
+                raise DataError(f"{path}: a NUL byte on line {line} (UTF-16, or not text?); re-save the file as UTF-8")
+            line += chunk.count(b"\n")
 
 
 def _check_separator(path: Path, header: list[str]) -> None:
@@ -95,8 +128,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
         return frame.reset_index() if named else frame
     with file_errors(path):  # not UTF-8, unreadable
         try:
-            if path.suffix == ".zip":
-                _check_zip(path)
+            _check_nul(path)
             header = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
             _check_separator(path, header)
             # Header and first data row as plain fields: a first row with more fields than the header
@@ -122,7 +154,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
     writes=tuple(ContractRef(f"raw_{t}") for t in TABLES),
     failure_modes=(
         "data.path missing, or a table file missing, ambiguous (both .csv and .parquet) or a directory",
-        "0-byte, non-UTF-8, malformed CSV, broken .gz/.zip (or a zip not of one file), unreadable Parquet",
+        "0-byte, non-UTF-8, NUL bytes, malformed CSV, broken .gz/.zip (or a zip not of one file), unreadable Parquet",
         "CSV separated by ';', tabs or '|' (decimal commas named), not commas",
         "missing or duplicated column, value not a number (or a bool, time or duration), fraction in an integer column",
         "value not text (a number, bool or list, or bytes that are not UTF-8) in a text column",
