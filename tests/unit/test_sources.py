@@ -318,6 +318,17 @@ def test_parquet_binary_and_dictionary_text_columns_read_as_text(tmp_path: Path)
     ]
 
 
+def test_parquet_of_pyarrow_backed_pandas_columns_reads_like_any_parquet(tmp_path: Path) -> None:
+    """Saved from pandas with `dtype_backend="pyarrow"`, the file's pandas metadata brings the columns back
+    as pyarrow-backed: `% 1` on them was an internal error (NotImplementedError: mod not implemented)."""
+    frame = pd.DataFrame([FLIGHT, {**FLIGHT, "flight": 7, "dep_time": None, "dep_delay": None}])
+    frame["time_hour"] = pd.to_datetime(frame["time_hour"], utc=True)
+    path = tmp_path / "flights.parquet"
+    frame.convert_dtypes(dtype_backend="pyarrow").to_parquet(path)
+    out = coerce_table(read_table_file(path), RAW_CONTRACTS["flights"], path.name)
+    pd.testing.assert_frame_equal(out, coerce_table(frame, RAW_CONTRACTS["flights"], "src"))
+
+
 def test_read_csv_with_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "airlines.csv"
     path.write_bytes(b"\xef\xbb\xbfcarrier,name\nAA,American\n")

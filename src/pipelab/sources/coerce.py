@@ -136,6 +136,17 @@ def _utc(values: pd.Series, where: Where, column: str) -> pd.Series:
     return parsed.astype("datetime64[us, UTC]")
 
 
+def _numpy_backed(values: pd.Series) -> pd.Series:
+    """A pyarrow-backed column (pandas' `dtype_backend="pyarrow"`, restored from a Parquet file's
+    pandas metadata) as pyarrow reads it without that metadata: numpy types, objects for text."""
+    if not isinstance(values.dtype, pd.ArrowDtype):
+        return values
+    import pyarrow as pa
+
+    converted: pd.Series = pa.array(values.array).to_pandas()
+    return converted.set_axis(values.index)
+
+
 def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.DataFrame:
     """The contract's columns, typed as it says, in its order, plus a stable `row_id` (source row number).
 
@@ -154,7 +165,7 @@ def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.Dat
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame({ROW_ID: pd.RangeIndex(len(frame), dtype="int64")})
     for column in wanted:
-        values = frame[column.name]
+        values = _numpy_backed(frame[column.name])
         if column.dtype == "str":
             out[column.name] = _text(values, where, column.name)
         elif column.dtype == "datetime64[us, UTC]":
