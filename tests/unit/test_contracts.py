@@ -230,6 +230,18 @@ def test_cross_column_rule_names_its_columns_and_shows_plain_values() -> None:
     ]
 
 
+def test_an_integer_column_with_missing_values_shows_integers() -> None:
+    """A missing value anywhere makes numpy read an Int64 column as floats: `25.0` and `nan` are not in the file."""
+    frame = raw_flights(flight(flight=1, hour=25), flight(flight=2), flight(flight=3))
+    frame.loc[1, "hour"] = pd.NA
+    assert frame["hour"].dtype == "Int64"
+    result = validate_table(frame, FLIGHTS, "validate")
+    shown = result.quarantine.set_index("check")["value"].to_dict()
+    assert shown["hour_range"] == "25"
+    assert shown["hour_not_null"] == "None"
+    assert shown["hour_minute_match_schedule"] == "hour=25, minute=15, sched_dep_time=515"
+
+
 def test_row_failing_two_rules_counts_once_but_has_two_records() -> None:
     frame = raw_flights(flight(flight=1), flight(flight=2, month=13, carrier="X"))
     result = validate_table(frame, FLIGHTS, "validate")

@@ -61,9 +61,9 @@ def _text(value: Any) -> str:
 
 def _show(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> list[str]:
     """The offending value of each position: the value itself, or `col=value, ...` for several columns."""
+    parts = [frame[c].iloc[positions].to_numpy(dtype=object) for c in columns]  # Int64 with NA: ints, not floats
     if len(columns) == 1:
-        return [_text(v) for v in frame[columns[0]].to_numpy()[positions]]
-    parts = [frame[c].to_numpy()[positions] for c in columns]
+        return [_text(v) for v in parts[0]]
     return [", ".join(f"{c}={_text(p[i])}" for c, p in zip(columns, parts, strict=True)) for i in range(len(positions))]
 
 
