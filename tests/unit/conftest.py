@@ -15,6 +15,19 @@ from pipelab.experiments import runs
 
 
 @pytest.fixture
+def fake_dvc(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, str], None]:
+    """Have runs.dvc run SOURCE for dvc: written to `root/fake_dvc.py`, run as `python -m fake_dvc` in `root`,
+    as `python -m dvc` is run there."""
+
+    def use(root: Path, source: str) -> None:
+        (root / "fake_dvc.py").write_text(source, encoding="utf-8")
+        monkeypatch.setattr(runs, "DVC", "fake_dvc")
+        monkeypatch.setenv("PYTHONPATH", str(root), prepend=os.pathsep)
+
+    return use
+
+
+@pytest.fixture
 def send() -> Iterator[Callable[..., None]]:
     """Send SIGNALS to this process alone (as the terminal's Ctrl-C reaches pipelab): the first once `root/ready`
     exists, each other once a fake dvc has logged a SIGINT to `root/sigints`. Dispositions start at their defaults."""

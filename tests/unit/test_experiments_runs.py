@@ -1,12 +1,14 @@
 """experiments/runs.py: Ctrl-C, SIGTERM and SIGHUP stop a dvc run as a Ctrl-C of dvc itself does, and what DVC kept
-of it is removed."""
+of it is removed; so does pipelab's SIGKILL, through experiments/deathsig.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelab.experiments import runs
+from pipelab.experiments import deathsig, runs
 
 FAKE_DVC = """
 import json, os, shutil, signal, subprocess, sys, time
@@ -58,11 +60,6 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def use_fake_dvc(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (root / "fake_dvc.py").write_text(FAKE_DVC, encoding="utf-8")
-    monkeypatch.setattr(runs, "DVC", (sys.executable, str(root / "fake_dvc.py")))
-
-
 def exps_left(root: Path) -> list[str]:
     exps = root / ".dvc/tmp/exps"
     return sorted(p.relative_to(exps).as_posix() for p in exps.rglob("*"))
@@ -70,10 +67,14 @@ def exps_left(root: Path) -> list[str]:
 
 @pytest.mark.parametrize("name", ["s-3", "stubborn"])
 def test_ctrl_c_stops_the_run_once_and_removes_what_dvc_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, send: Callable[..., None], name: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_dvc: Callable[[Path, str], None],
+    send: Callable[..., None],
+    name: str,
 ) -> None:
     """DVC gets one SIGINT with its stage; one that does not stop in STOP_GRACE is killed, and its copy removed."""
-    use_fake_dvc(tmp_path, monkeypatch)
+    fake_dvc(tmp_path, FAKE_DVC)
     monkeypatch.setattr(runs, "STOP_GRACE", 1.0 if name == "stubborn" else 20.0)
     (tmp_path / ".dvc/tmp/exps/run/other").mkdir(parents=True)  # another run's info file is not touched
     (tmp_path / ".dvc/tmp/exps/run/other/other.run").write_text('{"name": "s-2", "status": 6}', encoding="utf-8")
@@ -128,10 +129,10 @@ def test_what_cannot_be_removed_is_named_with_the_command_that_removes_it(
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_or_sighup_stops_the_run_with_one_sigint_and_exits_128_plus_its_number(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, send: Callable[..., None], sig: signal.Signals
+    tmp_path: Path, fake_dvc: Callable[[Path, str], None], send: Callable[..., None], sig: signal.Signals
 ) -> None:
     """DVC catches neither SIGTERM nor SIGHUP (it would die and leave its copy): it gets SIGINT, as on Ctrl-C."""
-    use_fake_dvc(tmp_path, monkeypatch)
+    fake_dvc(tmp_path, FAKE_DVC)
     send(tmp_path, sig)
     with pytest.raises(runs.RunInterruptedError) as err, runs.stop_signals():
         runs.exp_run(tmp_path, "s-3", "m", ["model.hgb.learning_rate=0.1"])
@@ -153,14 +154,14 @@ def test_sigterm_or_sighup_stops_the_run_with_one_sigint_and_exits_128_plus_its_
 )
 def test_another_ctrl_c_or_sigterm_kills_the_run_but_another_sighup_lets_dvc_clean_up(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    fake_dvc: Callable[[Path, str], None],
     send: Callable[..., None],
     signals: tuple[signal.Signals, ...],
     killed: bool,
 ) -> None:
     """A closed terminal sends SIGHUP twice (the shell to its jobs, the kernel once the shell has gone); pressing
     Ctrl-C again or `kill` again means now. Either way the command ends as the first signal says."""
-    use_fake_dvc(tmp_path, monkeypatch)
+    fake_dvc(tmp_path, FAKE_DVC)
     send(tmp_path, *signals)
     with pytest.raises(runs.RunInterruptedError) as err, runs.stop_signals():
         runs.exp_run(tmp_path, "slow", "m", ["model.hgb.learning_rate=0.1"])
@@ -181,3 +182,149 @@ def test_a_signal_the_command_was_started_to_ignore_stays_ignored(sig: signal.Si
         assert signal.getsignal(sig) == signal.SIG_IGN
     finally:
         signal.signal(sig, previous)
+
+
+# --- pipelab SIGKILLed: DVC's parent-death signal (Linux) ------------------------------------------------
+
+FAKE_DVC_RUNNING = """
+import os, signal, subprocess, sys, time
+from pathlib import Path
+
+
+def record(name, text=""):  # written whole: the test reads it once it exists
+    Path(name + ".tmp").write_text(text)
+    os.replace(name + ".tmp", name)
+
+
+def on_sigint_in_the_stage(*_):
+    record("sigint", "stage")
+    sys.exit(130)
+
+
+if sys.argv[1] == "stage":  # a stage's command, in DVC's process group
+    signal.signal(signal.SIGINT, on_sigint_in_the_stage)
+    record("stage-ready", str(os.getpid()))
+    while True:
+        time.sleep(0.05)
+Path("copy").mkdir()
+try:
+    if sys.argv[1] == "in-a-stage":  # as DVC runs a stage: it ignores SIGINT, the group's stops the stage
+        stage = subprocess.Popen([sys.executable, __file__, "stage"])
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while not Path("stage-ready").exists():
+            time.sleep(0.05)
+        record("ready", str(os.getpid()))
+        stage.wait()
+    else:  # in DVC's own code, between stages: SIGINT raises KeyboardInterrupt
+        record("ready", str(os.getpid()))
+        while True:
+            time.sleep(0.05)
+except KeyboardInterrupt:
+    record("sigint", "dvc")
+finally:
+    Path("copy").rmdir()  # DVC's clean-up
+    record("cleaned")
+"""
+
+# pipelab running dvc, SIGINT at its default as a terminal starts a command (test runners may ignore it)
+PIPELAB = """
+import signal, sys
+from pathlib import Path
+from pipelab.experiments import runs
+
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+runs.DVC = "fake_dvc"
+runs.dvc(Path.cwd(), sys.argv[1])
+"""
+
+
+def wait_for(path: Path, proc: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + 60  # bounds the wait only
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), f"no {path.name}; pipelab: {proc.poll()=}"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+@pytest.mark.parametrize("where", ["in-a-stage", "between-stages"])
+def test_a_sigkilled_pipelab_stops_dvc_as_its_ctrl_c_does(
+    tmp_path: Path, fake_dvc: Callable[[Path, str], None], where: str
+) -> None:
+    """`kill -9` or the OOM killer: pipelab passes nothing on, the kernel signals DVC, which sends its group the one
+    SIGINT pipelab would have: DVC ignores SIGINT while a stage runs, and the stage stops on it."""
+    fake_dvc(tmp_path, FAKE_DVC_RUNNING)
+    pipelab = subprocess.Popen([sys.executable, "-c", PIPELAB, where], cwd=tmp_path)
+    pids: list[int] = []
+    try:
+        pids.append(int(wait_for(tmp_path / "ready", pipelab)))
+        if where == "in-a-stage":
+            pids.append(int(wait_for(tmp_path / "stage-ready", pipelab)))
+        pipelab.kill()
+        pipelab.wait()
+        deadline = time.monotonic() + 60  # bounds the wait only
+        while any(map(alive, pids)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "sigint").exists(), "no SIGINT reached DVC's group"
+        assert (tmp_path / "sigint").read_text(encoding="utf-8") == ("stage" if where == "in-a-stage" else "dvc")
+        assert (tmp_path / "cleaned").exists()
+        assert not (tmp_path / "copy").exists()
+        assert not any(map(alive, pids))
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+@pytest.mark.parametrize("disposition", [signal.default_int_handler, signal.SIG_IGN])
+def test_dvc_whose_pipelab_died_before_it_asked_for_the_death_signal_stops_as_on_sigint_before_it_starts(
+    tmp_path: Path, fake_dvc: Callable[[Path, str], None], disposition: Callable[..., None] | signal.Handlers
+) -> None:
+    """Its parent is then no longer the pipelab that started it (here: another process was named); a SIGINT
+    the command was started to ignore (a background job) stays ignored, as DVC then ignores pipelab's own."""
+    fake_dvc(tmp_path, "from pathlib import Path\nPath('ran').touch()\n")
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    previous = signal.signal(signal.SIGINT, disposition)
+    try:
+        command = [sys.executable, "-m", deathsig.__name__, str(gone.pid), "fake_dvc"]
+        proc = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if disposition is signal.SIG_IGN:
+        assert (proc.returncode, (tmp_path / "ran").exists()) == (0, True)
+    else:
+        assert (proc.returncode, (tmp_path / "ran").exists()) == (-signal.SIGINT, False)
+
+
+EXITS = """
+import sys
+print("out", sys.argv)
+print("err", file=sys.stderr)
+sys.exit(eval(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("code", ["0", "3", "'error: message'"])
+def test_dvc_s_exit_code_and_output_are_those_of_python_m_dvc(
+    tmp_path: Path, fake_dvc: Callable[[Path, str], None], code: str
+) -> None:
+    fake_dvc(tmp_path, EXITS)
+    direct = subprocess.run(
+        [sys.executable, "-m", "fake_dvc", code, "a b"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    proc = runs.dvc(tmp_path, code, "a b")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (direct.returncode, direct.stdout, direct.stderr)
+
+
+def test_real_dvc_s_exit_code_and_output_are_those_of_python_m_dvc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    direct = subprocess.run(
+        [sys.executable, "-m", "dvc", "status"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    proc = runs.dvc(tmp_path, "status")
+    assert proc.returncode == direct.returncode == 253  # not a DVC repository
+    assert (proc.stdout, proc.stderr) == (direct.stdout, direct.stderr)

@@ -594,11 +594,10 @@ while True:
 
 
 def test_ctrl_c_during_apply_best_stops_dvc_exp_apply_as_its_own_ctrl_c_does_and_keeps_the_journal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, send: Callable[..., None]
+    tmp_path: Path, fake_dvc: Callable[[Path, str], None], send: Callable[..., None]
 ) -> None:
     """`dvc exp apply` detaches HEAD while it works: SIGKILLed, it could leave it so; it gets one SIGINT instead."""
-    (tmp_path / "fake_dvc.py").write_text(FAKE_APPLY, encoding="utf-8")
-    monkeypatch.setattr(runs, "DVC", (sys.executable, str(tmp_path / "fake_dvc.py")))
+    fake_dvc(tmp_path, FAKE_APPLY)
     result = Result(make_plan(tmp_path, 0, baseline=0.69), [finished(1, 0.70), finished(0, 0.68)])
     (tmp_path / "sweeps").mkdir()
     (tmp_path / "sweeps" / "s.jsonl").write_text("journal\n", encoding="utf-8")

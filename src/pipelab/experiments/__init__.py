@@ -6,5 +6,6 @@ and `predictions` build the report data with pure functions, `render` turns it i
 Markdown and plots, `space` checks a search space against the params schema, `sweep`
 drives optuna over real `dvc exp run` trials (`trials` records each one's sweep, `owners`
 tells whether that sweep still runs), `seeds` runs replicates, `runs` runs dvc so that
-stopping pipelab stops it cleanly, `github` keeps one pull-request comment up to date.
+stopping pipelab stops it cleanly (`deathsig`: also when pipelab is SIGKILLed), `github`
+keeps one pull-request comment up to date.
 """

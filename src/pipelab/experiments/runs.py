@@ -7,7 +7,9 @@ Ctrl-C of `dvc exp run` itself, and `dvc exp apply` puts back the HEAD it detach
 "Running" by `dvc exp show` for ever, and `dvc exp remove` does not know it.) Within
 `stop_signals`, SIGTERM (`kill`, a service manager) and SIGHUP (a closed terminal) stop pipelab
 the same way: DVC handles neither, and pipelab dying on them left its trial running in the
-study's journal.
+study's journal. SIGKILLed (`kill -9`, the OOM killer), pipelab can pass nothing on: DVC starts under
+`deathsig`, which on Linux has the kernel's parent-death signal send the group that same SIGINT (DVC used to run
+on, orphaned, its stage to the end, until a write to its closed pipes failed).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from pathlib import Path
 from types import FrameType
 
 from pipelab.errors import PipelabError
+from pipelab.experiments import deathsig
 
-DVC = (sys.executable, "-m", "dvc")  # the dvc of this Python environment
+DVC = "dvc"  # the module run as `python -m dvc` runs it: the dvc of this Python environment
 EXPS_TMP = Path(".dvc", "tmp", "exps")  # where DVC keeps a `--temp` run's copy of the repository and its info files
 STOP_GRACE = 30.0  # seconds DVC gets after Ctrl-C to fail the stage it runs and remove its copy
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -137,7 +140,9 @@ def held() -> Iterator[None]:
 def dvc(root: Path, *args: str, leftovers: Callable[[], Sequence[Path]] = tuple) -> subprocess.CompletedProcess[str]:
     """Run the `dvc` of this Python environment in `root`. On a stop, stop it as on Ctrl-C, call `leftovers`
     (it removes what DVC left and returns what it could not) and raise RunInterruptedError."""
-    command = [*DVC, *args]
+    # The kernel sends the death signal when the thread that started dvc ends, not the process: pipelab has one
+    # thread (stop_signals' handlers, too, work in the main thread only), which waits here until dvc has ended.
+    command = [sys.executable, "-m", deathsig.__name__, str(os.getpid()), DVC, *args]
     with subprocess.Popen(
         command,
         cwd=root,
