@@ -6,9 +6,10 @@ runs.py starts DVC in a process group of its own and stops it with one SIGINT to
 pipes failed. On Linux the kernel now sends this process DEATH_SIGNAL when the thread that started it ends (prctl
 PR_SET_PDEATHSIG), and its handler sends the group the one SIGINT pipelab would have sent. Not SIGINT itself: DVC
 ignores SIGINT while a stage runs (on Ctrl-C the stage, in the same group, gets it and fails), so a SIGINT to DVC
-alone let the stage run to its end and DVC go on to the next. SIGINT's disposition is left as inherited: ignored
-(a background job), DVC ignores this SIGINT as it ignores pipelab's own. Elsewhere there is no parent-death
-signal, and MODULE just runs.
+alone let the stage run to its end and DVC go on to the next. SIGINT gets Python's default handler back: in its
+own process group DVC gets no terminal's SIGINT, only pipelab's stop, which a SIGINT ignored from the start (a
+background job, `cmd &` in a script) made DVC and its stages ignore too, until pipelab killed them after the grace
+period, or never after `kill -9`. Elsewhere there is no parent-death signal, and MODULE just runs.
 
 Part of every dvc start-up, so it imports nothing but the standard library.
 """
@@ -44,6 +45,7 @@ def _stop_with(parent: int) -> None:
 
 def main(argv: list[str]) -> None:
     parent, module, *args = argv
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # DVC's stop, and its stages', see above
     if sys.platform.startswith("linux"):
         _stop_with(int(parent))
     sys.argv = [sys.argv[0], *args]  # run_module sets argv[0] to the module's file, as `python -m` does
