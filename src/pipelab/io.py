@@ -159,15 +159,25 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def _schema_metadata(path: Path) -> dict[bytes, bytes]:
+def _schema(path: Path) -> pa.Schema:
+    """The schema of a Parquet file (first part of a directory); a broken file gives a one-line DataError."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     file = dataset_files(path)[0]
     try:
-        return dict(pq.read_schema(file).metadata or {})
+        return pq.read_schema(file)
     except (pa.ArrowInvalid, OSError) as err:
         raise DataError(f"{file}: unreadable Parquet ({str(err).splitlines()[0]})") from None
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """The column names a Parquet file holds, as written (repeated ones too), without reading its data."""
+    return list(_schema(path).names)
+
+
+def _schema_metadata(path: Path) -> dict[bytes, bytes]:
+    return dict(_schema(path).metadata or {})
 
 
 def read_contract(path: Path) -> dict[str, str] | None:

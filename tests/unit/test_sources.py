@@ -359,6 +359,13 @@ def test_csv_with_a_repeated_header_name_is_refused_before_pandas_renames_it(tmp
         read_table_file(path)
 
 
+def test_parquet_with_a_repeated_column_name_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.parquet"
+    pq.write_table(pa.table([["AA"], ["American"], ["Other"]], names=["carrier", "name", "name"]), path)
+    with pytest.raises(DataError, match=r"airlines\.parquet: duplicate column name\(s\) in the schema: name$"):
+        read_table_file(path)
+
+
 def test_ragged_csv_with_too_many_fields_stops_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "airlines.csv"
     path.write_text("carrier,name\nAA,American\nUA,United,extra,fields\n", encoding="utf-8")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.errors import DataError, file_errors
-from pipelab.io import hash_file, read_parquet
+from pipelab.io import hash_file, parquet_columns, read_parquet
 from pipelab.params import DataParams
 from pipelab.registry import ContractRef, register
 from pipelab.sources.coerce import CSV_SUFFIXES, column_name, typed_table
@@ -114,6 +114,12 @@ def _check_separator(path: Path, header: list[str]) -> None:
     raise DataError(f"{path}: {found}; {fix}, or save it as Parquet")
 
 
+def _check_unique(path: Path, names: list[str], where: str) -> None:
+    repeated = sorted({str(name) for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}: duplicate column name(s) {where}: {', '.join(repeated)}")
+
+
 def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFrame:
     """Read one CSV (UTF-8, optional BOM; plain, gzipped or zipped) or Parquet file; bad ones stop with one line.
 
@@ -123,6 +129,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty (0 bytes)")
     if path.suffix == ".parquet":
+        _check_unique(path, parquet_columns(path), "in the schema")  # pyarrow would say "Multiple matches for ..."
         frame = read_parquet(path)
         named = any(name is not None for name in frame.index.names)  # written with a column as its index
         return frame.reset_index() if named else frame
@@ -134,9 +141,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
             # Header and first data row as plain fields: a first row with more fields than the header
             # stops here, where read_csv would silently make its first field(s) the index.
             pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=2, dtype=str)
-            repeated = sorted({str(h) for h in header if header.count(h) > 1})
-            if repeated:
-                raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(repeated)}")
+            _check_unique(path, header, "in the header")
             text = {name: str for name in header if column_name(name) in text_columns}
             return pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=text)
         except pd.errors.ParserError as err:
