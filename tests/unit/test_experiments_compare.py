@@ -437,6 +437,21 @@ def test_predictions_without_a_required_column_are_a_note_not_a_crash() -> None:
     assert "exp: predictions lack column(s) predicted_late; no prediction diff" in report["notes"]
 
 
+def test_predictions_of_other_flights_under_one_row_id_are_a_note_not_a_diff() -> None:
+    # row_id is a row's number in its source table: after a data refresh that dropped the first row, row 1
+    # is another flight on each side, and a join on it would report the change between unrelated flights.
+    base = predictions([(1, "AA", 0.9), (2, "UA", 0.1)])
+    target = predictions([(1, "UA", 0.1), (2, "UA", 0.8)])  # row 2 is the same flight, with another probability
+    report = report_of(snap("main", {}, predictions=base), snap("new", {}, predictions=target))
+    assert report["predictions"] is None
+    assert (
+        "predictions: 1 of the 2 row_ids on both sides name other flights (carrier, route or date differ: the source "
+        "data changed, and row_id is a row's number in it); no prediction diff"
+    ) in report["notes"]
+    same_flights = predictions([(1, "UA", 0.3), (2, "UA", 0.2)])
+    assert report_of(snap("new", {}, predictions=target), snap("exp", {}, predictions=same_flights))["predictions"]
+
+
 # --- Markdown and plots ----------------------------------------------------------------------
 
 

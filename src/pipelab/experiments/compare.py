@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pipelab.errors import PipelabError
 from pipelab.experiments.gates import Gate, Gates, Verdict
 from pipelab.experiments.overrides import override_value
-from pipelab.experiments.predictions import PREDICTION_COLUMNS, PredictionDiff, prediction_diff
+from pipelab.experiments.predictions import PREDICTION_COLUMNS, PredictionDiff, other_flights, prediction_diff
 from pipelab.experiments.snapshot import PROVENANCE_SUFFIX, SCORES, Snapshot
 
 if TYPE_CHECKING:
@@ -425,6 +425,13 @@ def _predictions(base: Snapshot, target: Snapshot, notes: list[str]) -> Predicti
             notes.append(f"{side.intent.label}: predictions lack column(s) {', '.join(missing)}; no prediction diff")
             return None
     try:
+        differ, joined = other_flights(base.predictions, target.predictions)
+        if differ:
+            notes.append(
+                f"predictions: {differ:,} of the {joined:,} row_ids on both sides name other flights (carrier, "
+                "route or date differ: the source data changed, and row_id is a row's number in it); no prediction diff"
+            )
+            return None
         return prediction_diff(base.predictions, target.predictions)
     except MergeError:
         notes.append("predictions: row_id is not unique on one side; no prediction diff")

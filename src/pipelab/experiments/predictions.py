@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 PREDICTION_COLUMNS = ("row_id", "p_late", "predicted_late")
 CONTEXT_COLUMNS = ("carrier", "origin", "dest", "sched_date", "late")
+IDENTITY_COLUMNS = ("carrier", "origin", "dest", "sched_date")  # which flight a row is, whatever the model said
 LARGEST_SHIFTS = 10
 
 
@@ -38,6 +39,20 @@ def plain(value: Any) -> Any:
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value).removesuffix(" 00:00:00")
+
+
+def other_flights(base: pd.DataFrame, target: pd.DataFrame) -> tuple[int, int]:
+    """(row_ids that name another flight on each side, row_ids on both sides): row_id is the row's number in
+    its source table, so once the source data changed (rows added before others, or removed) the same number
+    names another flight, and a join on it pairs unrelated flights. Flights differ in carrier, route or date."""
+    import pandas as pd
+
+    identity = [c for c in IDENTITY_COLUMNS if c in base.columns and c in target.columns]
+    pairs = base[["row_id", *identity]].merge(target[["row_id", *identity]], on="row_id", suffixes=("_b", "_t"))
+    b = pairs[[f"{c}_b" for c in identity]].to_numpy(dtype=object)
+    t = pairs[[f"{c}_t" for c in identity]].to_numpy(dtype=object)
+    differ = ((b != t) & ~(pd.isna(b) & pd.isna(t))).any(axis=1)
+    return int(differ.sum()), len(pairs)
 
 
 def prediction_diff(base: pd.DataFrame, target: pd.DataFrame, top: int = LARGEST_SHIFTS) -> PredictionDiff:
