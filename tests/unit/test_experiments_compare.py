@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelab.experiments.compare import CompareError, build_report, flatten, param_changes, set_param
+from pipelab.experiments.compare import CompareError, Replication, build_report, flatten, param_changes, set_param
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, write_plots
@@ -129,6 +129,20 @@ def test_gated_changes_near_their_tolerance_are_close_calls_with_a_seeds_command
         "command": command,
         "note": "from a clean checkout of `main` (main000)",
     }
+
+
+def test_the_seeds_command_against_the_workspace_says_to_commit_it_first() -> None:
+    # `pipelab compare workspace main` after `dvc exp apply`: a clean checkout of HEAD has main's params, and
+    # `pipelab seeds` would refuse the change ("the same params as HEAD's"); it must start from the workspace's.
+    workspace = Intent("workspace", "workspace", "head000" + "0" * 33, None, "HEAD: x (with uncommitted changes)")
+    params = {**HGB, "model": {"name": "hgb", "hgb": {"learning_rate": 0.1}}}
+    base = dataclasses.replace(snap("workspace", {"roc_auc": 0.703}, params=params), intent=workspace)
+    report = build_report(base, snap("main", {"roc_auc": 0.700}, params=HGB), GATES, "g")
+    assert report.replication == Replication(
+        "pipelab seeds -S model.hgb.learning_rate=0.05",
+        "once the workspace is committed (`pipelab seeds` starts from HEAD, now head000)",
+    )
+    assert "clean checkout" not in markdown(report)
 
 
 def test_the_seeds_command_replays_the_target_params_exactly() -> None:

@@ -335,6 +335,10 @@ def replication(base: Intent, params: list[ParamChange], changed_sources: list[s
     # `+KEY=VALUE` for a key BASE's params.yaml lacks: `dvc exp run -S KEY=VALUE` only changes existing keys
     options = [("+" if p.status == "added" else "") + set_param(p.key, p.target) for p in settings]
     command = " ".join(["pipelab seeds", *(f"-S {_shell_word(option)}" for option in options)])
+    if base.kind == "workspace":  # its params may be uncommitted: seeds would replay the change on HEAD's
+        return Replication(
+            command, f"once the workspace is committed (`pipelab seeds` starts from HEAD, now {base.short})"
+        )
     where = f"`{base.label}`" if base.label == base.short else f"`{base.label}` ({base.short})"
     return Replication(command, f"from a clean checkout of {where}")
 
