@@ -328,3 +328,26 @@ def test_real_dvc_s_exit_code_and_output_are_those_of_python_m_dvc(
     proc = runs.dvc(tmp_path, "status")
     assert proc.returncode == direct.returncode == 253  # not a DVC repository
     assert (proc.stdout, proc.stderr) == (direct.stdout, direct.stderr)
+
+
+@pytest.mark.parametrize(
+    ("out", "err", "line"),
+    [
+        (  # DVC's ExperimentExistsError: the fix is on an indented line of its own
+            "",
+            "ERROR: Experiment conflicts with existing experiment 's-0'. To overwrite the existing experiment run:\n"
+            "\n\tdvc exp run -f ...\n\nHaving any troubles? Hit us up at https://dvc.org/support\n",
+            "ERROR: Experiment conflicts with existing experiment 's-0'. To overwrite the existing experiment run: "
+            "dvc exp run -f ...",
+        ),
+        (
+            "Running stage 'train':\n",
+            "error: train: boom\nERROR: failed to reproduce 'train'\n",
+            "ERROR: failed to reproduce 'train'",
+        ),
+        ("last words\n", "", "last words"),
+        ("", "", "exit code 3"),
+    ],
+)
+def test_error_line_is_the_last_error_with_the_indented_lines_under_it(out: str, err: str, line: str) -> None:
+    assert runs.error_line(subprocess.CompletedProcess(["dvc"], 3, out, err)) == line

@@ -270,7 +270,7 @@ def test_the_runs_of_a_change_are_reused_for_the_same_change_written_another_way
     def exp_run(root: Path, name: str, message: str, sets: list[str]) -> Any:
         raise AssertionError(f"{name} trained again")
 
-    monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: name if name in made else None)
+    monkeypatch.setattr(seeds, "experiment_ref", lambda root, head, name: name if name in made else None)
     monkeypatch.setattr(seeds, "open_sides", open_sides)
     monkeypatch.setattr(seeds, "exp_run", exp_run)
     lines: list[str] = []
@@ -528,7 +528,7 @@ def test_ctrl_c_during_a_run_says_which_run_stopped_and_what_is_kept(monkeypatch
     def interrupted(root: Path, name: str, message: str, sets: list[str]) -> Any:
         raise runs.RunInterruptedError(left=[Path(".dvc/tmp/exps/standalone/tmpcopy")])
 
-    monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: None)
+    monkeypatch.setattr(seeds, "experiment_ref", lambda root, head, name: None)
     monkeypatch.setattr(seeds, "exp_run", interrupted)
     lines: list[str] = []
     with pytest.raises(runs.RunInterruptedError) as err:
@@ -560,7 +560,7 @@ def test_a_failed_run_exits_4_naming_the_run_and_dvcs_error(
     def failed(root: Path, name: str, message: str, sets: list[str]) -> Any:
         return subprocess.CompletedProcess(["dvc"], returncode, "", "ERROR: failed to reproduce 'train'\n")
 
-    monkeypatch.setattr(seeds, "_experiment_ref", lambda p, name: None)
+    monkeypatch.setattr(seeds, "experiment_ref", lambda root, head, name: None)
     monkeypatch.setattr(seeds, "exp_run", failed)
     lines: list[str] = []
     with pytest.raises(seeds.RunFailedError) as err:

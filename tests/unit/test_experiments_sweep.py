@@ -360,6 +360,9 @@ class FakeDvc:
     def metric(self, root: Path, name: str, metric: str) -> float | None:
         return self.scores.get(name, {}).get(metric)
 
+    def ref(self, root: Path, head: str, name: str) -> str | None:
+        return f"commit of {name}" if name in self.scores else None
+
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDvc:
@@ -367,6 +370,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDvc:
     monkeypatch.setattr(sweep, "dvc", stand_in)
     monkeypatch.setattr(sweep, "exp_run", stand_in.exp_run)
     monkeypatch.setattr(sweep, "experiment_metric", stand_in.metric)
+    monkeypatch.setattr(sweep, "experiment_ref", stand_in.ref)
     return stand_in
 
 
@@ -410,6 +414,18 @@ def test_trials_run_as_named_experiments_and_a_resumed_study_continues(tmp_path:
     table = sweep.best_table(resumed)
     assert f"| 1 | {finished[0].number} | `s-{finished[0].number}` |" in table
     assert table.rstrip().endswith("| — | — | HEAD (committed params) | 0.0476 | 0.69 |")
+
+
+def test_a_study_whose_trial_names_are_taken_on_head_is_refused_before_any_trial(tmp_path: Path, fake: FakeDvc) -> None:
+    """Its journal removed, the same --study again: DVC would refuse every trial as an existing experiment."""
+    fake.scores["s-1"] = {"roc_auc": 0.7}  # left by the study whose journal is gone
+    with pytest.raises(SweepError) as err:
+        sweep.run(make_plan(tmp_path, 3), lambda _: None)
+    assert str(err.value) == (
+        "experiment(s) s-1 already exist on HEAD, but study 's' (sweeps/s.jsonl) has no such trial (its journal was "
+        "removed or replaced): choose another --study, or `dvc exp remove s-1`"
+    )
+    assert fake.calls == []
 
 
 def test_a_resumed_study_ranks_only_the_trials_of_the_current_head(tmp_path: Path, fake: FakeDvc) -> None:

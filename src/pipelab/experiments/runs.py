@@ -15,6 +15,7 @@ on, orphaned, its stage to the end, until a write to its closed pipes failed).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shlex
@@ -166,6 +167,15 @@ def exp_run(root: Path, name: str, message: str, sets: Sequence[str]) -> subproc
     return dvc(root, *args, leftovers=partial(remove_leftovers, root, name))
 
 
+def experiment_ref(root: Path, baseline: str, name: str) -> str | None:
+    """The commit of experiment `name` on commit `baseline`, if there is one (DVC: refs/exps/AB/CDEF.../NAME)."""
+    ref = f"refs/exps/{baseline[:2]}/{baseline[2:]}/{name}"
+    proc = subprocess.run(
+        ["git", "rev-parse", "-q", "--verify", ref], cwd=root, capture_output=True, text=True, check=False
+    )
+    return proc.stdout.strip() or None
+
+
 def _stop(proc: subprocess.Popen[str]) -> None:
     """One SIGINT to the run's process group, whatever stopped pipelab; SIGKILL if it still runs after STOP_GRACE
     or on another Ctrl-C (or SIGTERM)."""
@@ -213,6 +223,11 @@ def remove_leftovers(root: Path, name: str) -> list[Path]:
 
 
 def error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """What a failed command said, as one line: its last error line with the indented lines under it (DVC puts
+    the command that fixes things there), else its last line."""
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("error:", "ERROR:"))]
-    return (errors or lines or [f"exit code {proc.returncode}"])[-1]
+    errors = [i for i, line in enumerate(lines) if line.startswith(("error:", "ERROR:"))]
+    if not errors:
+        return (lines or [f"exit code {proc.returncode}"])[-1]
+    detail = itertools.takewhile(lambda line: line[:1].isspace(), lines[errors[-1] + 1 :])
+    return " ".join([lines[errors[-1]], *(line.strip() for line in detail)])

@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import statistics
-import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.overrides import override_value, parse_override
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
-from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, interrupted
+from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, experiment_ref, interrupted
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.space import unselected_modules
 from pipelab.experiments.sweep import require_head
@@ -273,15 +272,6 @@ def plan(root: Path, *, change: Sequence[str], seeds: str | None, gates: Path | 
     return Plan(root, tuple(settings), values, parse_seeds(seeds, head_seed), commit, head_seed, scores, rules, source)
 
 
-def _experiment_ref(p: Plan, name: str) -> str | None:
-    """The commit of experiment `name` on HEAD's commit, if it exists (DVC: refs/exps/AB/CDEF.../NAME)."""
-    ref = f"refs/exps/{p.head[:2]}/{p.head[2:]}/{name}"
-    proc = subprocess.run(
-        ["git", "rev-parse", "-q", "--verify", ref], cwd=p.root, capture_output=True, text=True, check=False
-    )
-    return proc.stdout.strip() or None
-
-
 def _read(p: Plan, sha: str, run: Replicate) -> dict[str, Any]:
     """An experiment's scores, once its params, as the stages read them, are checked to be the ones this
     replicate stands for (a run of `early_stopping=0` is one of `=false`)."""
@@ -317,7 +307,7 @@ def run(p: Plan, echo: Callable[[str], None]) -> dict[tuple[bool, int], dict[str
             echo(f"{label}: HEAD's committed results")
             results[(rep.changed, rep.seed)] = dict(p.head_scores)
             continue
-        sha = _experiment_ref(p, rep.name)
+        sha = experiment_ref(p.root, p.head, rep.name)
         if sha is None:
             sets = [s.text for s in rep.settings(p.change)]
             echo(f"{label}: dvc exp run --temp -n {rep.name} " + " ".join(f"-S {s}" for s in sets))
@@ -328,7 +318,7 @@ def run(p: Plan, echo: Callable[[str], None]) -> dict[tuple[bool, int], dict[str
                 raise interrupted(stopped, err) from None
             if proc.returncode != 0:
                 raise RunFailedError(f"{label}: dvc exp run failed: {error_line(proc)}")
-            sha = _experiment_ref(p, rep.name)
+            sha = experiment_ref(p.root, p.head, rep.name)
             if sha is None:
                 raise RunFailedError(f"{label}: dvc exp run left no experiment {rep.name}")
         else:

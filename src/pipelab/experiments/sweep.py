@@ -28,7 +28,15 @@ from pipelab.experiments.compare import lookup, set_param
 from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table
 from pipelab.experiments.revisions import open_sides
-from pipelab.experiments.runs import RunInterruptedError, dvc, error_line, exp_run, interrupted, stop_reason
+from pipelab.experiments.runs import (
+    RunInterruptedError,
+    dvc,
+    error_line,
+    exp_run,
+    experiment_ref,
+    interrupted,
+    stop_reason,
+)
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.space import Dimension, SweepError, check_dimension, owner, parse_space, unselected_modules
 from pipelab.experiments.trials import ask, fail, fail_orphans
@@ -269,11 +277,24 @@ def experiment_metric(root: Path, name: str, metric: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _refuse_taken_names(p: Plan, first: int) -> None:
+    """Trials are named <study>-<number>: experiments of those names on HEAD belong to a study whose journal is
+    gone or another, and DVC would refuse every trial ("conflicts with existing experiment")."""
+    taken = [name for n in range(first, first + p.trials) if experiment_ref(p.root, p.head, name := f"{p.study}-{n}")]
+    if taken:
+        listed, removal = ", ".join(taken), " ".join(taken)
+        raise SweepError(
+            f"experiment(s) {listed} already exist on HEAD, but study {p.study!r} ({p.journal}) has no such trial "
+            f"(its journal was removed or replaced): choose another --study, or `dvc exp remove {removal}`"
+        )
+
+
 def run(p: Plan, echo: Callable[[str], None]) -> Result:
     """Run `p.trials` trials, each `dvc exp run --temp -n <study>-<n> -S ...`, and tell optuna the metric."""
     from optuna.trial import TrialState
 
     study, storage = _study(p)
+    _refuse_taken_names(p, len(study.trials))
     distributions = {d.key: d.distribution() for d in p.dimensions}
     echo(f"study {p.study!r}: {len(study.trials)} earlier trial(s); {p.direction} {p.metric} (HEAD: {p.baseline:.6g})")
     for line in fail_orphans(study, storage, p.journal):
