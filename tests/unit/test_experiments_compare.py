@@ -11,15 +11,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from pipelab.experiments import runs
 from pipelab.experiments.compare import CompareError, Replication, build_report, flatten, param_changes, set_param
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, write_plots
-from pipelab.experiments.revisions import Intent, stale_stages
+from pipelab.experiments.revisions import Intent, open_sides, stale_stages
 from pipelab.experiments.seeds import parse_change
-from pipelab.experiments.snapshot import Curve, Snapshot, source_hashes
+from pipelab.experiments.snapshot import SCORES, Curve, Snapshot, read_snapshot, source_hashes
 from pipelab.io import dumps_json
 from pipelab.params import load_yaml
+from tests.integration import commit_all, init_git
 
 GATES = Gates(
     metrics={
@@ -554,3 +556,40 @@ def test_stale_stages_name_what_changed_and_ignore_files_only_absent() -> None:
         "report (reports/a.py new; reports/b.py new; reports/c.py new, +2 more)",
     ]
     assert stale_stages({}) == []
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """A tiny DVC repository: a reproduced commit, then params and then code committed without `dvc repro`."""
+    from dvc.repo import Repo
+
+    repo = tmp_path / "repo"
+    (repo / "metrics").mkdir(parents=True)
+    init_git(repo)
+    Repo.init(str(repo)).close()
+    (repo / "code.py").write_text("import json; json.dump({'roc_auc': 0.7}, open('metrics/scores.json', 'w'))\n")
+    (repo / "params.yaml").write_text("p:\n  a: 1\n", encoding="utf-8")
+    stage = {"cmd": "python code.py", "deps": ["code.py"], "params": ["p"], "metrics": [{SCORES: {"cache": False}}]}
+    (repo / "dvc.yaml").write_text(json.dumps({"stages": {"s": stage}}), encoding="utf-8")
+    assert runs.dvc(repo, "repro", "-q").returncode == 0
+    commit_all(repo, "reproduced")
+    (repo / "params.yaml").write_text("p:\n  a: 2\n", encoding="utf-8")
+    commit_all(repo, "params, not reproduced")
+    (repo / "code.py").write_text("print(1)\n", encoding="utf-8")
+    commit_all(repo, "code, not reproduced")
+    return repo
+
+
+def test_a_commit_whose_dvc_lock_records_other_inputs_has_stale_results_and_a_note(history: Path) -> None:
+    with open_sides(history, ["HEAD~2", "HEAD~1", "HEAD"]) as sides:
+        assert [side.stale for side in sides] == [
+            (),
+            ("s (params.yaml: p)",),
+            ("s (code.py modified; params.yaml: p)",),
+        ]
+        notes = read_snapshot(sides[1]).notes
+    assert notes[0] == (
+        f"⚠️ HEAD~1 (commit {sides[1].intent.short}): stale results, committed without `dvc repro`: dvc.lock "
+        "records other inputs than the commit holds for s (params.yaml: p), so its metrics are not those of its "
+        "params and code"
+    )

@@ -52,9 +52,10 @@ class Intent:
 class Side:
     """Read-only access to the files of one side, each as that side has it."""
 
-    def __init__(self, intent: Intent, fs: Any):
+    def __init__(self, intent: Intent, fs: Any, stale: Sequence[str] = ()):
         self.intent = intent
         self._fs = fs
+        self.stale = tuple(stale)  # of a commit: stages whose dvc.lock records other params, code or metrics
 
     def _bytes(self, path: str) -> bytes:
         from dvc_data.index import DataIndexError
@@ -141,6 +142,20 @@ def stale_stages(status: Mapping[str, Any]) -> list[str]:
     return stale
 
 
+def stale_at(repo: Any) -> list[str]:
+    """`stale_stages` of a revision opened by DVC, as `dvc status` would find it checked out (DVC's status of
+    a revision needs a lock it cannot write there): each stage's params, code and git-tracked outputs against
+    what its dvc.lock records. A commit made after editing params.yaml without `dvc repro` shows here."""
+    status = {}
+    for stage in repo.index.stages:
+        changed: dict[str, Any] = {}
+        for entry in (*stage.deps, *stage.outs):
+            changed.update(entry.status())
+        found: list[Any] = ["changed command"] if stage.changed_stage() else []
+        status[stage.name] = [*found, {"changed": changed}] if changed else found
+    return stale_stages(status)
+
+
 def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
     """The side's intent and the revision to open (None: the workspace)."""
     from dvc.scm import RevError, resolve_rev
@@ -203,6 +218,9 @@ def open_sides(root: Path, labels: Sequence[str]) -> Iterator[list[Side]]:
         sides = []
         for label in labels:
             intent, rev = _intent(repo, label)
-            at_rev = repo if rev is None else stack.enter_context(Repo(str(root), rev=rev))
-            sides.append(Side(intent, at_rev.dvcfs))
+            if rev is None:  # the workspace: refused above when stale
+                sides.append(Side(intent, repo.dvcfs))
+                continue
+            at_rev = stack.enter_context(Repo(str(root), rev=rev))
+            sides.append(Side(intent, at_rev.dvcfs, stale_at(at_rev)))
         yield sides

@@ -169,6 +169,11 @@ def read_snapshot(side: Side) -> Snapshot:
     if not isinstance(scores, dict):
         raise RevisionError(f"{where}: {SCORES} must be a mapping of metric names to numbers")
     notes: list[str] = []
+    if side.stale:
+        notes.append(
+            f"⚠️ {where}: stale results, committed without `dvc repro`: dvc.lock records other inputs than the "
+            f"commit holds for {', '.join(side.stale)}, so its metrics are not those of its params and code"
+        )
     unavailable: list[str] = []
     lock_stages = _mapping(_mapping(side.yaml("dvc.lock")).get("stages"))
     provenance = _provenance(side, lock_stages, unavailable)
