@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,10 +53,16 @@ class Intent:
 class Side:
     """Read-only access to the files of one side, each as that side has it."""
 
-    def __init__(self, intent: Intent, fs: Any, stale: Sequence[str] = ()):
+    def __init__(self, intent: Intent, fs: Any, stale: Callable[[], Sequence[str]] = tuple):
         self.intent = intent
         self._fs = fs
-        self.stale = tuple(stale)  # of a commit: stages whose dvc.lock records other params, code or metrics
+        self._stale = stale
+
+    @cached_property
+    def stale(self) -> tuple[str, ...]:
+        """Of a commit: stages whose dvc.lock records other params, code or metrics (asked on first use only:
+        it reads every stage's deps, about 0.4 s, which a sweep reading one metric does not need)."""
+        return tuple(self._stale())
 
     def _bytes(self, path: str) -> bytes:
         from dvc_data.index import DataIndexError
@@ -222,5 +229,5 @@ def open_sides(root: Path, labels: Sequence[str]) -> Iterator[list[Side]]:
                 sides.append(Side(intent, repo.dvcfs))
                 continue
             at_rev = stack.enter_context(Repo(str(root), rev=rev))
-            sides.append(Side(intent, at_rev.dvcfs, stale_at(at_rev)))
+            sides.append(Side(intent, at_rev.dvcfs, partial(stale_at, at_rev)))
         yield sides
