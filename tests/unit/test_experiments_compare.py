@@ -16,7 +16,7 @@ from pipelab.experiments.compare import CompareError, Replication, build_report,
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, write_plots
-from pipelab.experiments.revisions import Intent, open_sides, stale_stages
+from pipelab.experiments.revisions import Intent, RevisionError, open_sides, stale_stages
 from pipelab.experiments.seeds import parse_change
 from pipelab.experiments.snapshot import SCORES, Curve, Snapshot, read_snapshot, source_hashes
 from pipelab.io import dumps_json
@@ -559,8 +559,8 @@ def test_stale_stages_name_what_changed_and_ignore_files_only_absent() -> None:
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> Path:
-    """A tiny DVC repository: a reproduced commit, then params and then code committed without `dvc repro`."""
+def reproduced(tmp_path: Path) -> Path:
+    """A tiny DVC repository: one stage reading code.py and params section p, reproduced and committed."""
     from dvc.repo import Repo
 
     repo = tmp_path / "repo"
@@ -573,6 +573,13 @@ def history(tmp_path: Path) -> Path:
     (repo / "dvc.yaml").write_text(json.dumps({"stages": {"s": stage}}), encoding="utf-8")
     assert runs.dvc(repo, "repro", "-q").returncode == 0
     commit_all(repo, "reproduced")
+    return repo
+
+
+@pytest.fixture
+def history(reproduced: Path) -> Path:
+    """`reproduced`, then params and then code committed without `dvc repro`."""
+    repo = reproduced
     (repo / "params.yaml").write_text("p:\n  a: 2\n", encoding="utf-8")
     commit_all(repo, "params, not reproduced")
     (repo / "code.py").write_text("print(1)\n", encoding="utf-8")
@@ -593,3 +600,11 @@ def test_a_commit_whose_dvc_lock_records_other_inputs_has_stale_results_and_a_no
         "records other inputs than the commit holds for s (params.yaml: p), so its metrics are not those of its "
         "params and code"
     )
+
+
+def test_a_workspace_without_a_code_file_a_stage_reads_is_stale(reproduced: Path) -> None:
+    """A file git tracks is code, not an output waiting for `dvc pull`: deleted, the results are not its code's."""
+    (reproduced / "code.py").unlink()
+    with pytest.raises(RevisionError) as err, open_sides(reproduced, ["workspace"]):
+        pass
+    assert str(err.value).startswith("workspace: stale results, `dvc status` lists s (code.py deleted); ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -124,11 +125,12 @@ ABSENT = frozenset({"deleted", "not in cache"})
 REASONS_SHOWN = 3
 
 
-def stale_stages(status: Mapping[str, Any]) -> list[str]:
+def stale_stages(status: Mapping[str, Any], tracked: Callable[[str], bool] = lambda path: False) -> list[str]:
     """Each stage `dvc status` finds changed, with why ("train (params.yaml: model)"); [] when up to date.
 
     Comparing such a workspace would pair the new params or code with the old results.
-    Files that are only absent do not count (a fresh clone before `dvc pull`).
+    Files that are only absent do not count (a fresh clone before `dvc pull`), unless git
+    `tracked` them: a deleted code file is a change of code.
     """
     stale = []
     for stage, entries in status.items():
@@ -141,11 +143,12 @@ def stale_stages(status: Mapping[str, Any]) -> list[str]:
                 for path, state in changes.items():
                     if isinstance(state, Mapping):  # params: section -> state
                         reasons.append(f"{path}: {', '.join(sorted(state))}")
-                    elif state not in ABSENT:
+                    elif state not in ABSENT or (state == "deleted" and tracked(path)):
                         reasons.append(f"{path} {state}")
         if reasons:
             more = f", +{len(reasons) - REASONS_SHOWN} more" if len(reasons) > REASONS_SHOWN else ""
-            stale.append(f"{stage} ({'; '.join(reasons[:REASONS_SHOWN])}{more})")
+            name = stage.rpartition(":")[2]  # DVC addresses it as "../repo/dvc.yaml:train" from elsewhere
+            stale.append(f"{name} ({'; '.join(reasons[:REASONS_SHOWN])}{more})")
     return stale
 
 
@@ -170,7 +173,7 @@ def _intent(repo: Any, label: str) -> tuple[Intent, str | None]:
     if not label.strip():
         raise RevisionError(f"empty revision {label!r}: name a branch, tag, commit, DVC experiment or `{WORKSPACE}`")
     if label == WORKSPACE:
-        stale = stale_stages(repo.status())
+        stale = stale_stages(repo.status(), lambda path: repo.scm.is_tracked(os.path.join(repo.root_dir, path)))
         if stale:
             raise RevisionError(
                 f"{WORKSPACE}: stale results, `dvc status` lists {', '.join(stale)}; "
