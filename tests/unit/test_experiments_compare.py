@@ -15,7 +15,7 @@ from pipelab.experiments import runs
 from pipelab.experiments.compare import CompareError, Replication, build_report, flatten, param_changes, set_param
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
-from pipelab.experiments.render import fmt, markdown, write_plots
+from pipelab.experiments.render import fmt, markdown, remove_stale_plots, write_plots
 from pipelab.experiments.revisions import Intent, RevisionError, open_sides, stale_stages
 from pipelab.experiments.seeds import parse_change
 from pipelab.experiments.snapshot import SCORES, Curve, Snapshot, read_snapshot, source_hashes
@@ -520,6 +520,21 @@ def test_plots_overlay_both_sides_as_svg_and_png(tmp_path: Path) -> None:
     again = tmp_path / "again"
     write_plots(base, target, again)
     assert (again / "roc.svg").read_bytes() == (tmp_path / "roc.svg").read_bytes()  # no dates, stable ids
+
+
+def test_plots_an_earlier_report_listed_and_this_one_does_not_are_removed(tmp_path: Path) -> None:
+    """Only plot files the report.json there names: not a file beside them, not one outside the directory."""
+    out = tmp_path / "compare"
+    out.mkdir()
+    assert remove_stale_plots(out, []) == []  # no earlier report
+    listed = ["roc.svg", "roc.png", "old.svg", "old.png", "../mine.svg", "notes.txt"]
+    for name in [*listed, "yours.png"]:
+        (out / name).write_text("x", encoding="utf-8")
+    (out / "report.json").write_text(json.dumps({"plots": listed}), encoding="utf-8")
+    assert remove_stale_plots(out, ["roc.svg", "roc.png"]) == ["old.svg", "old.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.json", "roc.png", "roc.svg", "yours.png"]
+    assert (tmp_path / "mine.svg").exists()
+    assert remove_stale_plots(out, []) == ["roc.svg", "roc.png"]  # --no-plots
 
 
 def test_missing_probabilities_become_nulls_not_invalid_json() -> None:

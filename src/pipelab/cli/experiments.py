@@ -52,7 +52,7 @@ def compare(
     """
     from pipelab.experiments.compare import build_report
     from pipelab.experiments.gates import load_gates
-    from pipelab.experiments.render import markdown, write_plots
+    from pipelab.experiments.render import markdown, remove_stale_plots, write_plots
     from pipelab.experiments.revisions import open_sides
     from pipelab.experiments.snapshot import read_snapshot
     from pipelab.io import dumps_json, write_text
@@ -68,6 +68,7 @@ def compare(
     try:
         if plots:
             report = dataclasses.replace(report, plots=write_plots(before, after, out))
+        remove_stale_plots(out, report.plots)
         text, data = markdown(report), dumps_json(report.to_json())
         write_text(text, out / "report.md")
         write_text(data, out / "report.json")

@@ -7,6 +7,7 @@ Plots are SVG and PNG files beside the report, linked relatively: nothing is upl
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ TELEMETRY_LABELS = {
 }
 RULE_OUTCOMES = {QUARANTINED_BY_RULE: "quarantined", KEPT_BY_RULE: "kept, warned"}  # what became of failing rows
 FEW_POINTS = 30  # curves with fewer points get markers, so a one-bin calibration still shows
+PLOT_SUFFIXES = (".svg", ".png")  # each plot is written as both
 
 
 def fmt(value: object) -> str:
@@ -364,3 +366,18 @@ def write_plots(base: Snapshot, target: Snapshot, out: Path) -> list[str]:
                 fig.savefig(tmp, format=ext, metadata=metadata)
             written.append(f"{stem}.{ext}")
     return written
+
+
+def remove_stale_plots(out: Path, written: Sequence[str]) -> list[str]:
+    """Plots the report in `out` listed before (its report.json) and not this time, removed: a plot neither side
+    declares any more, or all of them with --no-plots, would stay beside a report that does not show it. Only
+    file names pipelab recorded there are removed, and only in `out` itself."""
+    try:
+        listed = json.loads((out / "report.json").read_text(encoding="utf-8")).get("plots")
+    except (OSError, ValueError, AttributeError):  # no earlier report, or not one pipelab wrote
+        return []
+    stale = [n for n in listed or [] if isinstance(n, str) and n == Path(n).name and n.endswith(PLOT_SUFFIXES)]
+    removed = [name for name in dict.fromkeys(stale) if name not in written and (out / name).is_file()]
+    for name in removed:
+        (out / name).unlink()
+    return removed
