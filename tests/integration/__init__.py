@@ -132,6 +132,16 @@ def init_git(repo: Path) -> None:
     set_git_identity(repo)
 
 
+def init_dvc_repo(repo: Path) -> Path:
+    """An empty git repository with DVC initialised at `repo` (created with its parents)."""
+    from dvc.repo import Repo
+
+    repo.mkdir(parents=True, exist_ok=True)
+    init_git(repo)
+    Repo.init(str(repo)).close()
+    return repo
+
+
 def set_git_identity(repo: Path) -> None:
     git(repo, "config", "user.name", "pipelab tests")
     git(repo, "config", "user.email", "tests@pipelab.invalid")

@@ -21,7 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipelab.cli import app
-from tests.integration import REPO, commit_all, git, init_git, set_git_identity
+from tests.integration import REPO, commit_all, git, init_dvc_repo, set_git_identity
 
 SCORES = {"roc_auc": 0.70, "average_precision": 0.40, "log_loss": 0.50, "brier": 0.20, "n_test": 100}
 PARAMS = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.1, "max_iter": 200}}}
@@ -45,12 +45,8 @@ def branch(repo: Path, name: str, message: str, scores: dict[str, Any] | None, *
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from dvc.repo import Repo
-
-    repo = tmp_path_factory.mktemp("tiny") / "repo"
+    repo = init_dvc_repo(tmp_path_factory.mktemp("tiny") / "repo")
     (repo / "metrics" / "telemetry").mkdir(parents=True)
-    init_git(repo)
-    Repo.init(str(repo)).close()
     shutil.copy(REPO / "metrics" / "gates.yaml", repo / "metrics" / "gates.yaml")
     (repo / "metrics" / "telemetry" / "train.json").write_text(json.dumps(TELEMETRY), encoding="utf-8")
     write_side(repo, SCORES)

@@ -21,7 +21,7 @@ from pipelab.experiments.seeds import parse_change
 from pipelab.experiments.snapshot import SCORES, Curve, Snapshot, read_snapshot, source_hashes
 from pipelab.io import dumps_json
 from pipelab.params import load_yaml
-from tests.integration import commit_all, init_git
+from tests.integration import commit_all, init_dvc_repo
 
 GATES = Gates(
     metrics={
@@ -576,12 +576,8 @@ def test_stale_stages_name_what_changed_and_ignore_files_only_absent() -> None:
 @pytest.fixture
 def reproduced(tmp_path: Path) -> Path:
     """A tiny DVC repository: one stage reading code.py and params section p, reproduced and committed."""
-    from dvc.repo import Repo
-
-    repo = tmp_path / "repo"
-    (repo / "metrics").mkdir(parents=True)
-    init_git(repo)
-    Repo.init(str(repo)).close()
+    repo = init_dvc_repo(tmp_path / "repo")
+    (repo / "metrics").mkdir()
     (repo / "code.py").write_text("import json; json.dump({'roc_auc': 0.7}, open('metrics/scores.json', 'w'))\n")
     (repo / "params.yaml").write_text("p:\n  a: 1\n", encoding="utf-8")
     stage = {"cmd": "python code.py", "deps": ["code.py"], "params": ["p"], "metrics": [{SCORES: {"cache": False}}]}

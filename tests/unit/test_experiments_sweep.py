@@ -31,7 +31,7 @@ from pipelab.experiments.space import (
 )
 from pipelab.experiments.sweep import Plan, Result
 from pipelab.params import SECTIONS, ModularSection
-from tests.integration import REPO, commit_all, init_git
+from tests.integration import REPO, commit_all, init_dvc_repo
 
 
 def test_ranges_and_choices_parse_into_dimensions() -> None:
@@ -247,12 +247,8 @@ PARAMS = {"seed": 1, "model": {"name": "hgb", "hgb": {"learning_rate": 0.0476, "
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
-    from dvc.repo import Repo
-
-    repo = tmp_path / "repo"
-    (repo / "metrics").mkdir(parents=True)
-    init_git(repo)
-    Repo.init(str(repo)).close()
+    repo = init_dvc_repo(tmp_path / "repo")
+    (repo / "metrics").mkdir()
     shutil.copy(REPO / "metrics" / "gates.yaml", repo / "metrics" / "gates.yaml")
     (repo / "metrics" / "scores.json").write_text(json.dumps(SCORES), encoding="utf-8")
     (repo / "params.yaml").write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
