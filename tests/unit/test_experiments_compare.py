@@ -468,6 +468,13 @@ def test_predictions_of_other_flights_under_one_row_id_are_a_note_not_a_diff() -
     assert report_of(snap("new", {}, predictions=target), snap("exp", {}, predictions=same_flights))["predictions"]
 
 
+def test_a_row_id_twice_on_both_sides_is_a_note_not_a_product_of_pairs() -> None:
+    twice = predictions([(1, "AA", 0.9), (1, "AA", 0.8), (2, "UA", 0.1)])
+    report = report_of(snap("main", {}, predictions=twice), snap("new", {}, predictions=twice))
+    assert report["predictions"] is None
+    assert "predictions: row_id is not unique on one side; no prediction diff" in report["notes"]
+
+
 # --- Markdown and plots ----------------------------------------------------------------------
 
 

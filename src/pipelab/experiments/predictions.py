@@ -48,7 +48,9 @@ def other_flights(base: pd.DataFrame, target: pd.DataFrame) -> tuple[int, int]:
     import pandas as pd
 
     identity = [c for c in IDENTITY_COLUMNS if c in base.columns and c in target.columns]
-    pairs = base[["row_id", *identity]].merge(target[["row_id", *identity]], on="row_id", suffixes=("_b", "_t"))
+    pairs = base[["row_id", *identity]].merge(  # one_to_one: duplicated row_ids would multiply, not pair
+        target[["row_id", *identity]], on="row_id", suffixes=("_b", "_t"), validate="one_to_one"
+    )
     b = pairs[[f"{c}_b" for c in identity]].to_numpy(dtype=object)
     t = pairs[[f"{c}_t" for c in identity]].to_numpy(dtype=object)
     differ = ((b != t) & ~(pd.isna(b) & pd.isna(t))).any(axis=1)
