@@ -370,3 +370,23 @@ def test_an_output_that_cannot_be_written_is_one_line(runner: CliRunner, tiny: P
     result = runner.invoke(app, ["compare", "main", "better", "--root", str(tiny), "--output", str(blocker / "out")])
     assert result.exit_code == 2
     assert one_error_line(result).startswith(f"error: {blocker / 'out'}: cannot write the report there (")
+
+
+def test_root_holds_the_default_output_and_a_given_one_is_the_shells(
+    runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--output and --gates are read from the current directory, as a shell gives them; only the default
+    output directory is inside --root (it is git-ignored there)."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(tiny / "metrics" / "gates.yaml", tmp_path / "my-gates.yaml")
+    given = runner.invoke(
+        app, ["compare", "main", "better", "--root", str(tiny), "--no-plots", "-o", "out", "--gates", "my-gates.yaml"]
+    )
+    assert given.exit_code == 0, given.output
+    assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["gates_source"] == "my-gates.yaml"
+    assert not (tiny / "out").exists()
+    default = runner.invoke(app, ["compare", "main", "better", "--root", str(tiny), "--no-plots"])
+    assert default.exit_code == 0, default.output
+    assert (tiny / "compare" / "report.json").is_file()
+    assert not (tmp_path / "compare").exists()
+    shutil.rmtree(tiny / "compare")

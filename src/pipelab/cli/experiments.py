@@ -34,9 +34,10 @@ def compare(
     *,
     base: Annotated[str, typer.Argument(help=SIDE_HELP)] = "main",
     target: Annotated[str, typer.Argument(help=SIDE_HELP)] = "workspace",
-    output: Annotated[Path, typer.Option("--output", "-o", help="directory for report.md, report.json, plots")] = Path(
-        "compare"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="directory for report.md, report.json, plots [default: ROOT/compare]"),
+    ] = None,
     gates: Annotated[
         Path | None, typer.Option(help="gates file [default: metrics/gates.yaml at BASE, else the workspace's]")
     ] = None,
@@ -64,7 +65,7 @@ def compare(
         report = build_report(before, after, rules, source)
     except PipelabError as err:
         raise fail(str(err)) from None
-    out = output if output.is_absolute() else root / output
+    out = root / "compare" if output is None else output  # given paths are the shell's, as --gates is
     try:
         if plots:
             report = dataclasses.replace(report, plots=write_plots(before, after, out))
