@@ -63,11 +63,12 @@ def refusal(call: Callable[[], object]) -> str:
 def test_a_change_is_read_as_dvc_reads_set_param() -> None:
     settings = parse_change(["model.name=logistic", " model.hgb.max_depth = null", "features.groups=[calendar]"])
     assert settings == [
-        Setting("model.name", "logistic", "model.name=logistic"),
-        Setting("model.hgb.max_depth", None, "model.hgb.max_depth=null"),
-        Setting("features.groups", ["calendar"], "features.groups=[calendar]"),
+        Setting("model.name", "model.name=logistic"),
+        Setting("model.hgb.max_depth", "model.hgb.max_depth=null"),
+        Setting("features.groups", "features.groups=[calendar]"),
     ]
-    assert with_change({"model": {"name": "hgb", "hgb": {"max_depth": 3}}, "seed": 1}, settings) == {
+    head = {"model": {"name": "hgb", "hgb": {"max_depth": 3}}, "features": {"groups": ["route"]}, "seed": 1}
+    assert with_change(head, settings) == {
         "model": {"name": "logistic", "hgb": {"max_depth": None}},
         "features": {"groups": ["calendar"]},
         "seed": 1,
@@ -150,38 +151,44 @@ def test_the_sweep_a_grid_points_to_searches_its_values() -> None:
 
 
 def test_one_value_with_commas_in_a_list_or_in_quotes_is_one_change() -> None:
-    from dvc.utils.hydra import to_hydra_overrides
-
     items = ["features.groups=[calendar, weather]", "data.path='a,b'", "++model.name='hgb#2'"]
     change = parse_change(items)
     assert [s.text for s in change] == items
-    assert [s.value for s in change] == [["calendar", "weather"], "a,b", "hgb#2"]
-    assert [o.value() for o in to_hydra_overrides(items)] == [s.value for s in change]  # as DVC sets them
+    written = with_change(PARAMS, change)
+    assert [lookup(written, s.key)[1] for s in change] == [["calendar", "weather"], "a,b", "hgb#2"]
     check_change(PARAMS, change[:2])
 
 
 @pytest.mark.parametrize(
-    "option",
+    ("option", "value"),
     [
-        "data.path=yes",  # YAML 1.1: true
-        "data.path=a\\,b",  # YAML: the text a\,b
-        "data.path=010",  # YAML 1.1: 8
-        "data.path=1:30",  # YAML 1.1: 90
-        "data.path='x: y'",
-        "model.hgb.max_depth=null",
-        "features.groups=[calendar, weather]",
+        ("data.path=yes", "yes"),  # YAML 1.1: true
+        ("data.path=a\\,b", "a,b"),  # YAML: the text a\,b
+        ("data.path=010", "010"),  # YAML 1.1: 8
+        ("data.path=1:30", "1:30"),  # YAML 1.1: 90
+        ("data.path='x: y'", "x: y"),
+        ("model.hgb.max_depth=null", None),
+        ("features.groups=[calendar, weather]", ["calendar", "weather"]),
+        ("model.hgb.max_iter=${model.hgb.max_leaf_nodes}", PARAMS["model"]["hgb"]["max_leaf_nodes"]),  # resolved
     ],
 )
-def test_a_change_is_the_value_dvc_writes_into_params_yaml(tmp_path: Path, option: str) -> None:
-    """DVC reads VALUE with its Hydra grammar, not as YAML; the schema, no-op and finished-run checks see its value."""
-    from dvc.utils.hydra import apply_overrides
-    from dvc.utils.serialize import parse_yaml
-
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
-    apply_overrides(str(path), [option])  # what `dvc exp run -S` does to params.yaml
+def test_a_change_is_the_value_dvc_writes_into_params_yaml(option: str, value: Any) -> None:
+    """DVC reads VALUE with its Hydra grammar, not as YAML, and resolves `${...}`; the schema, no-op and
+    finished-run checks see the value it writes."""
     (setting,) = parse_change([option])
-    assert lookup(parse_yaml(path.read_text(encoding="utf-8"), str(path)), setting.key) == (True, setting.value)
+    assert lookup(with_change(PARAMS, [setting]), setting.key) == (True, value)
+
+
+def test_an_interpolation_resolves_as_dvc_resolves_it() -> None:
+    """`${KEY}` is HEAD's value of KEY, in the change and in the rest of params.yaml; one DVC cannot resolve is
+    refused naming it (DVC stopped at the first run with an 'unexpected error')."""
+    leaves = PARAMS["model"]["hgb"]["max_leaf_nodes"]
+    assert plan(["model.hgb.max_iter=${model.hgb.max_leaf_nodes}"]).values == {"model.hgb.max_iter": leaves}
+    head = {**PARAMS, "model": {**PARAMS["model"], "hgb": {**PARAMS["model"]["hgb"], "max_depth": "${seed}"}}}
+    assert with_change(head, parse_change(["model.name=logistic"]))["model"]["hgb"]["max_depth"] == PARAMS["seed"]
+    assert refusal(lambda: plan(["model.hgb.max_iter=${model.nope}"])) == (
+        "-S model.hgb.max_iter=${model.nope}: dvc exp run -S cannot apply it: Interpolation key 'model.nope' not found"
+    )
 
 
 def test_text_yaml_reads_as_another_type_passes_the_schema_as_the_run_reads_it() -> None:
@@ -194,7 +201,7 @@ def test_text_yaml_reads_as_another_type_passes_the_schema_as_the_run_reads_it()
         ("model.hgb.learning_rate=-1", "-S model.hgb.learning_rate=-1: model.hgb.learning_rate"),
         ("model.name=xgb", "-S model.name=xgb: model.name"),
         ("model.name=@hgb", "-S model.name=@hgb: model.name"),  # text to DVC: the schema names the problem
-        ("model.hgb.nope=1", "-S model.hgb.nope=1: model.hgb.nope"),
+        ("+model.hgb.nope=1", "-S +model.hgb.nope=1: model.hgb.nope"),
     ],
 )
 def test_a_change_the_params_schema_refuses_names_its_option(item: str, message: str) -> None:
@@ -212,10 +219,10 @@ NO_LOGISTIC = {**PARAMS, "model": {k: v for k, v in PARAMS["model"].items() if k
 
 def test_a_key_params_yaml_lacks_is_added_with_plus_as_dvc_adds_it() -> None:
     change = parse_change(["model.name=logistic", "+model.logistic.C=0.5", "++model.logistic.max_iter=900"])
-    assert [(s.key, s.value, s.text, s.prefix) for s in change] == [
-        ("model.name", "logistic", "model.name=logistic", ""),
-        ("model.logistic.C", 0.5, "+model.logistic.C=0.5", "+"),
-        ("model.logistic.max_iter", 900, "++model.logistic.max_iter=900", "++"),
+    assert [(s.key, s.text, s.prefix) for s in change] == [
+        ("model.name", "model.name=logistic", ""),
+        ("model.logistic.C", "+model.logistic.C=0.5", "+"),
+        ("model.logistic.max_iter", "++model.logistic.max_iter=900", "++"),
     ]
     check_change(NO_LOGISTIC, change)
     check_change(NO_LOGISTIC, parse_change(["++model.name=logistic"]))  # ++: the key may exist too
@@ -412,7 +419,8 @@ def test_heads_own_invalid_params_are_named_as_heads_not_the_changes() -> None:
 def test_a_date_or_an_exponent_is_read_as_dvc_writes_it_and_names_the_runs() -> None:
     """A date crashed naming the runs (not JSON); `1e-3` was text here and a number in DVC's params."""
     settings = parse_change(["split.cutoff=2013-09-01", "model.hgb.learning_rate=1e-3"])
-    assert [s.value for s in settings] == ["2013-09-01", 0.001]
+    written = with_change(PARAMS, settings)
+    assert [lookup(written, s.key)[1] for s in settings] == ["2013-09-01", 0.001]
     check_change(PARAMS, settings)
     assert all(r.name.startswith("seeds-") for r in plan([s.text for s in settings]).replicates if r.changed)
 

@@ -11,15 +11,17 @@ run again on the same commit reuses them instead of training again.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
 import statistics
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from pipelab.errors import DataError, ParamsError, PipelabError
 from pipelab.experiments.compare import SEED_KEY, lookup, set_param
@@ -31,7 +33,7 @@ from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, e
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.space import unselected_modules
 from pipelab.experiments.sweep import require_head
-from pipelab.params import SCALARS, SECTIONS, StageParams, validate_params
+from pipelab.params import SCALARS, SECTIONS, StageParams, load_yaml, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
 
@@ -49,10 +51,9 @@ class RunFailedError(SeedsError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One `-S KEY=VALUE`: the key, the value DVC reads from VALUE (and writes into params.yaml), the option."""
+    """One `-S KEY=VALUE`: the key and the option; what DVC writes for it is `with_change`'s."""
 
     key: str
-    value: Any
     text: str  # [+|++]KEY=VALUE, passed on to `dvc exp run -S` unchanged
     prefix: str = ""  # DVC's (Hydra's) `+`: KEY is new to params.yaml; `++`: new or not; none: KEY must exist
 
@@ -66,7 +67,7 @@ class Replicate:
     name: str  # the experiment's name; "" for HEAD's own committed run
 
     def settings(self, change: Sequence[Setting]) -> list[Setting]:
-        seed = Setting(SEED_KEY, self.seed, set_param(SEED_KEY, self.seed))
+        seed = Setting(SEED_KEY, set_param(SEED_KEY, self.seed))
         return [seed, *(change if self.changed else ())]
 
 
@@ -93,7 +94,7 @@ class Plan:
 
 
 def parse_change(items: Sequence[str]) -> list[Setting]:
-    """`KEY=VALUE`, `+KEY=VALUE` or `++KEY=VALUE` options as `dvc exp run -S` takes them (`one_value`);
+    """`KEY=VALUE`, `+KEY=VALUE` or `++KEY=VALUE` options as `dvc exp run -S` takes them (`check_one_value`);
     the seed is not a change, and removing a key (`~KEY`) is not one seeds can replay."""
     if not items:
         raise SeedsError("no change: give -S KEY=VALUE (e.g. -S model.name=logistic)")
@@ -112,7 +113,8 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
         if key.split(".")[0] not in SECTIONS:
             raise SeedsError(f"-S {item}: {key.split('.')[0]!r} is not a params section ({', '.join(SECTIONS)})")
         option = f"{prefix}{key}={text}"
-        settings.append(Setting(key, one_value(key, option), option, prefix))
+        check_one_value(key, option)
+        settings.append(Setting(key, option, prefix))
     keys = [s.key for s in settings]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
@@ -120,11 +122,10 @@ def parse_change(items: Sequence[str]) -> list[Setting]:
     return settings
 
 
-def one_value(key: str, option: str) -> Any:
-    """The value `dvc exp run -S` writes for an option `[+|++]KEY=VALUE`, read by DVC's own (Hydra) parser
-    (`a\\,b` is 'a,b', `yes` is text); refused where DVC would not run it as this one change: several values
-    (`3,6`, `choice(...)`, `range(...)`: a grid, which DVC runs only with --queue, after HEAD's runs here) or
-    a VALUE it cannot parse (`hgb#2`)."""
+def check_one_value(key: str, option: str) -> None:
+    """Refuse an option `[+|++]KEY=VALUE` DVC's own (Hydra) parser would not run as this one change: several
+    values (`3,6`, `choice(...)`, `range(...)`: a grid, which DVC runs only with --queue, after HEAD's runs here)
+    or a VALUE it cannot parse (`hgb#2`)."""
     from hydra.core.override_parser.types import ValueType
     from hydra.errors import OverrideParseException
 
@@ -142,7 +143,6 @@ def one_value(key: str, option: str) -> Any:
             f"-S {option}: several values for {key}, a grid of experiments to dvc exp run -S; "
             f"seeds compares one change: give one value, or search several with pipelab sweep --space {key}={spec}"
         )
-    return override.value()
 
 
 def parse_seeds(text: str | None, head_seed: int) -> tuple[int, ...]:
@@ -162,29 +162,30 @@ def parse_seeds(text: str | None, head_seed: int) -> tuple[int, ...]:
 
 
 def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[str, Any]:
-    """`params` with each setting applied, as `dvc exp run -S` writes them into params.yaml."""
-    out = copy.deepcopy(dict(params))
-    for setting in settings:
-        node = out
-        *path, last = setting.key.split(".")
-        for part in path:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[last] = setting.value
-    return out
+    """`params` as `dvc exp run -S` writes them into params.yaml: DVC's own `apply_overrides` on a copy, so each
+    VALUE is read with its Hydra grammar and `${...}` is resolved, in the change and in the rest of the file."""
+    from dvc.exceptions import InvalidArgumentError
+    from dvc.utils.hydra import apply_overrides
+    from omegaconf.errors import OmegaConfBaseException
+
+    with tempfile.TemporaryDirectory(prefix="pipelab-params-") as tmp:
+        path = Path(tmp) / "params.yaml"
+        path.write_text(yaml.safe_dump(dict(params), sort_keys=False), encoding="utf-8")
+        try:
+            apply_overrides(str(path), [s.text for s in settings])
+        except (InvalidArgumentError, OmegaConfBaseException) as err:
+            why = str(err.__cause__ or err).splitlines()[0]
+            options = " ".join(f"-S {s.text}" for s in settings)
+            raise SeedsError(f"{options}: dvc exp run -S cannot apply it: {why}") from None
+        changed: dict[str, Any] = load_yaml(path.read_text(encoding="utf-8"))
+        return changed
 
 
 def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> StageParams:
     """Refuse a change the params schema does not allow, one `dvc exp run -S` would refuse at its first run
     (KEY must be in HEAD's params.yaml, +KEY must not), one that changes nothing once validated, or one to a
     module the runs do not select; the params with the change, validated."""
-    for setting in settings:
-        section = setting.key.split(".")[0]
-        try:
-            validate_params(with_change(params, [setting]), [section], f"-S {setting.text}")
-        except ParamsError as err:
-            raise SeedsError(str(err)) from None
+    for setting in settings:  # first: DVC's parser refuses these too, without naming the fix
         present, _ = lookup(params, setting.key)
         if present and setting.prefix == "+":
             raise SeedsError(
@@ -194,6 +195,11 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> Stag
             raise SeedsError(
                 f"-S {setting.text}: HEAD's params.yaml has no {setting.key}; add it with -S +{setting.text}"
             )
+    for setting in settings:
+        try:
+            validate_params(with_change(params, [setting]), [setting.key.split(".")[0]], f"-S {setting.text}")
+        except ParamsError as err:
+            raise SeedsError(str(err)) from None
     try:
         head = validate_params(params, [*SCALARS, *SECTIONS], "params.yaml at HEAD")
         changed = validate_params(with_change(params, settings), [*SCALARS, *SECTIONS], "-S")
