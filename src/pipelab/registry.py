@@ -156,11 +156,23 @@ def register(
     return decorate
 
 
+def _import_failure(what: str, err: Exception) -> str:
+    return f"{what} failed to import: {type(err).__name__}: {err}"
+
+
 def _import_package(package: str) -> None:
-    """Import a package and every submodule in it, so each file's decorators run."""
+    """Import a package and every submodule in it, so each file's decorators run.
+
+    A file that fails to import is named (the error alone, e.g. a missing dependency, does not say which file).
+    """
     root = importlib.import_module(package)
     for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
-        importlib.import_module(info.name)
+        try:
+            importlib.import_module(info.name)
+        except RegistryError:
+            raise
+        except Exception as err:
+            raise RegistryError(f"{_import_failure(f'module file {info.name}', err)}; fix or remove it") from err
 
 
 def _disabled() -> set[str]:
@@ -184,7 +196,7 @@ def load_plugins() -> None:
         except RegistryError:
             raise
         except Exception as err:  # a broken plugin must not take the pipeline down
-            message = f"plugin {entry.name} ({entry.value}) failed to import: {type(err).__name__}: {err}"
+            message = _import_failure(f"plugin {entry.name} ({entry.value})", err)
             if strict:
                 raise RegistryError(f"{message} ({STRICT_ENV}=1)") from None
             _LOAD_ERRORS[entry.name] = message

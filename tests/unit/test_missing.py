@@ -9,7 +9,9 @@ from pydantic import ValidationError
 
 from pipelab import registry
 from pipelab.params import ModuleConfig
-from pipelab.transforms.missing import ImputeConfig, drop_missing, flag_missing, impute_missing
+from pipelab.transforms.missing.drop import drop_missing
+from pipelab.transforms.missing.flag import flag_missing
+from pipelab.transforms.missing.impute import ImputeConfig, impute_missing
 
 nan = np.nan
 

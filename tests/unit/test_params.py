@@ -29,7 +29,7 @@ from pipelab.params import (
     read_params_file,
     validate_params,
 )
-from pipelab.transforms.missing import ImputeConfig
+from pipelab.transforms.missing.impute import ImputeConfig
 
 VALID: dict[str, Any] = {
     "seed": 7,

@@ -5,6 +5,10 @@ Every test works on a copy of the registry, so nothing registered here leaks int
 
 from __future__ import annotations
 
+import ast
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from importlib import metadata
@@ -137,6 +141,47 @@ def test_registering_again_from_the_same_module_replaces_the_entry() -> None:
     register("model", "again", version="1.0.0")(with_module(lambda: 1, THIS_MODULE))
     register("model", "again", version="1.1.0")(with_module(lambda: 2, THIS_MODULE))
     assert registry.get("model", "again").version == "1.1.0"
+
+
+REMOVED = {
+    "source": "sources/files.py",
+    "missing": "transforms/missing/flag.py",
+    "feature_group": "transforms/features/congestion.py",
+    "model": "models/logistic.py",
+}
+
+
+def test_removing_a_module_file_unregisters_it_and_nothing_else(tmp_path: Path) -> None:
+    # A copy of the package without one module file per kind: its name is gone, the kind still loads.
+    source = Path(registry.__file__).parent
+    shutil.copytree(source, tmp_path / "pipelab", ignore=shutil.ignore_patterns("__pycache__"))
+    for file in REMOVED.values():
+        (tmp_path / "pipelab" / file).unlink()
+    script = "from pipelab import registry; print({k: registry.names(k) for k in registry.KIND_PACKAGES})"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    found = ast.literal_eval(proc.stdout)
+    for kind, file in REMOVED.items():
+        assert Path(file).stem not in found[kind]
+        assert found[kind] == sorted(set(registry.names(kind)) - {Path(file).stem})
+
+
+def test_a_module_file_that_fails_to_import_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    package = f"pipelab_test_kind_{tmp_path.name}".replace("-", "_")
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / package / "good.py").write_text(GOOD_PLUGIN, encoding="utf-8")
+    (tmp_path / package / "needs_xgb.py").write_text("import no_such_dependency_xyz\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(registry.KIND_PACKAGES, "model", package)
+    registry._LOADED.discard("model")
+    with pytest.raises(RegistryError) as info:
+        registry.names("model")
+    assert str(info.value) == (
+        f"module file {package}.needs_xgb failed to import: ModuleNotFoundError: "
+        "No module named 'no_such_dependency_xyz'; fix or remove it"
+    )
 
 
 def test_bad_version_range_is_refused_at_registration() -> None:
