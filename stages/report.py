@@ -17,6 +17,7 @@ from pipelab.contracts.modelling import PREDICTIONS
 from pipelab.contracts.raw import RAW_AIRLINES, RAW_AIRPORTS
 from pipelab.reports.base import ReportInputs
 from pipelab.stage import StageContext, StageSpec, run_stage
+from pipelab.telemetry import measure_module
 
 SPEC = StageSpec(
     name="report",
@@ -44,7 +45,9 @@ def run(ctx: StageContext) -> None:
     )
     titles = {}
     for name in params.tables:
-        table = ctx.module("report", name).obj(inputs, params.config_for(name))
+        spec = ctx.module("report", name)
+        with measure_module(spec.key, spec.version, len(inputs.flights)):
+            table = spec.obj(inputs, params.config_for(name))
         ctx.write_csv(table.frame, f"reports/{name}.csv")
         ctx.write_text(reporting.to_markdown(table.frame, table.title, table.note), f"reports/{name}.md")
         titles[name] = table.title

@@ -36,7 +36,7 @@ from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record, code_files, code_version
 from pipelab.quality import gate_failure, run_checks
 from pipelab.registry import ModuleSpec
-from pipelab.telemetry import MODULE_LOG, Meter, drain_module_runs, telemetry_path
+from pipelab.telemetry import MODULE_LOG, Meter, drain_module_runs, module_of, telemetry_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -462,7 +462,11 @@ def run_stage(spec: StageSpec, run: Callable[[StageContext], None], argv: list[s
         if verbose:
             traceback.print_exc()
         first = str(err).splitlines()[0] if str(err) else ""
-        _error_line(spec, f"internal error: {type(err).__name__}: {first} (rerun with --verbose for the traceback)")
+        module = module_of(err)
+        where = f" in module {module}" if module else ""
+        _error_line(
+            spec, f"internal error{where}: {type(err).__name__}: {first} (rerun with --verbose for the traceback)"
+        )
         return INTERNAL_ERROR
     logger.info("done: %s", ", ".join(f"{k}={v}" for k, v in telemetry.items()))
     return 0

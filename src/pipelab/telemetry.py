@@ -67,16 +67,24 @@ _MODULE_RUNS: list[dict[str, Any]] = []
 MIN_TIMED_SECONDS = 0.001  # a module call shorter than this gets no rows/s (9,627 rows in 1 µs is not a speed)
 
 
+MODULE_NOTE = "raised in module "  # the note an exception escaping a module call carries (`module_of`)
+
+
 @contextmanager
 def measure_module(key: str, version: str, rows: int = 0) -> Iterator[dict[str, Any]]:
     """Time one module call; the stage runtime appends the record to logs/modules.jsonl.
 
     Yields the record, so a caller that learns the row count only afterwards can set
     `rows`. Peak RSS is the process peak when the module returns (an upper bound).
+    An exception escaping the call gets a note naming the module, for the stage's error line.
     """
     record: dict[str, Any] = {"module": key, "version": version, "rows": rows}
     start = time.perf_counter()
-    yield record
+    try:
+        yield record
+    except Exception as err:
+        err.add_note(f"{MODULE_NOTE}{key} {version}")
+        raise
     seconds = time.perf_counter() - start
     count = int(record["rows"])
     record["seconds"] = round(seconds, 4)
@@ -91,3 +99,9 @@ def drain_module_runs() -> list[dict[str, Any]]:
     runs = list(_MODULE_RUNS)
     _MODULE_RUNS.clear()
     return runs
+
+
+def module_of(err: BaseException) -> str | None:
+    """The module (`kind:name version`) an exception escaped from, if it escaped from one."""
+    notes = [n for n in getattr(err, "__notes__", []) if n.startswith(MODULE_NOTE)]
+    return notes[-1].removeprefix(MODULE_NOTE) if notes else None

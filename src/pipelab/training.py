@@ -28,8 +28,8 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
     config = params.config_for(params.name)
     empty = tuple(c for c in manifest.features if train[c].isna().all())  # no information; crashes hgb's binning
     numeric, categorical = ([c for c in kind if c not in empty] for kind in (manifest.numeric, manifest.categorical))
-    estimator, columns = spec.obj(config, seed, numeric, categorical)
     with measure_module(spec.key, spec.version, len(train)):
+        estimator, columns = spec.obj(config, seed, numeric, categorical)
         estimator.fit(train[columns], y)
     return TrainedModel(
         name=params.name,

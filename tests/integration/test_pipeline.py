@@ -28,6 +28,7 @@ from tests.integration import (
     describe,
     dvc,
     leftovers,
+    load_yaml,
     lock_outs,
     md5_tree,
     output,
@@ -95,6 +96,22 @@ def test_repro_runs_every_stage_and_writes_every_output(baseline: Baseline) -> N
     header = csv_header(repo / "reports/delay_by_carrier.csv")
     assert set(CARRIER_COLUMNS) <= set(header), header
     assert_up_to_date(repo)
+
+
+def test_every_module_the_params_select_is_measured_for_the_catalog(baseline: Baseline) -> None:
+    """`pipelab catalog` shows speed and memory from logs/modules.jsonl: one run records every chosen module
+    (report tables said "not measured yet" however often they ran)."""
+    params = load_yaml(baseline.path / "params.yaml")
+    chosen = {
+        f"source:{params['data']['source']}",
+        f"missing:{params['clean']['missing']}",
+        f"model:{params['model']['name']}",
+        *(f"feature_group:{name}" for name in params["features"]["groups"]),
+        *(f"check:{name}" for name in params["quality"]["checks"]),
+        *(f"report:{name}" for name in params["report"]["tables"]),
+    }
+    log = (baseline.path / "logs" / "modules.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["module"] for line in log} == chosen
 
 
 def test_pipeline_results_equal_the_one_process_reference(baseline: Baseline, tmp_path: Path) -> None:

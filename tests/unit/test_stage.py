@@ -399,6 +399,18 @@ def test_unexpected_exception_exits_3_with_one_line_and_no_traceback(
     assert leftovers(repo) == []
 
 
+def test_an_exception_from_a_module_names_the_module(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def run(ctx: StageContext) -> None:
+        with measure_module("feature_group:night", "0.2.0", rows=5):
+            raise KeyError("sched_dep_locl")
+
+    assert run_stage(SPEC, run, []) == 3
+    assert error_line(capsys) == (
+        "error: demo: internal error in module feature_group:night 0.2.0: KeyError: 'sched_dep_locl' "
+        "(rerun with --verbose for the traceback)"
+    )
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_verbose_shows_the_traceback(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
