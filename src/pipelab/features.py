@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipelab import registry
 from pipelab.contracts import Coverage
-from pipelab.errors import DataError, ParamsError
+from pipelab.errors import ContractError, DataError, ParamsError
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, TargetParams
 from pipelab.telemetry import measure_module
@@ -56,7 +56,9 @@ def build_features(
     for group in features.groups:
         spec = registry.get("feature_group", group)
         with measure_module(spec.key, spec.version, len(chosen)):
-            blocks.append(spec.obj(inputs, features.config_for(group)))
+            block = spec.obj(inputs, features.config_for(group))
+        check_block(group, block, chosen.index)
+        blocks.append(block)
     ids = pd.DataFrame(
         {
             "row_id": chosen["row_id"].astype("int64"),
@@ -84,6 +86,34 @@ def build_features(
         id_columns=ID_COLUMNS,
     )
     return table, manifest, counts
+
+
+def check_block(group: str, block: object, index: pd.Index) -> None:
+    """Refuse a group's result that the modelling table cannot take as it is: a short or misaligned frame
+    would become NaNs silently (columns are joined on the index), a stray column name another group's column."""
+    where = f"feature_group {group!r}"
+    if not isinstance(block, FeatureBlock):
+        raise ContractError(f"{where} returned a {type(block).__name__}, not a FeatureBlock")
+    frame = block.frame
+    if not frame.index.equals(index):
+        raise ContractError(
+            f"{where} returned {len(frame):,} rows for {len(index):,} flights, or another index; "
+            "build its frame with index=inputs.flights.index"
+        )
+    columns = [str(c) for c in frame.columns]
+    problems = {
+        f"columns without the '{group}__' prefix": [c for c in columns if not c.startswith(f"{group}__")],
+        "columns named twice": sorted({c for c in columns if columns.count(c) > 1}),
+        "categorical columns not in its frame": [c for c in block.categorical if c not in columns],
+        "text columns not listed in categorical": [
+            c
+            for c, dtype in zip(columns, frame.dtypes, strict=True)
+            if c not in block.categorical and pd.api.types.is_string_dtype(dtype)
+        ],
+    }
+    found = [f"{what}: {', '.join(names)}" for what, names in problems.items() if names]
+    if found:
+        raise ContractError(f"{where} returned {'; '.join(found)}")
 
 
 def coverage(table: pd.DataFrame) -> dict[str, Coverage]:

@@ -12,12 +12,12 @@ import pytest
 
 from pipelab import registry
 from pipelab.cleaning import clean_flights, clean_weather
-from pipelab.errors import DataError
+from pipelab.errors import ContractError, DataError
 from pipelab.features import ID_COLUMNS, build_features, population
 from pipelab.manifest import TARGET, Manifest
 from pipelab.params import FeaturesParams, ModuleConfig, TargetParams
 from pipelab.transforms.features.aircraft import aircraft_features
-from pipelab.transforms.features.base import FeatureInputs
+from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 from pipelab.transforms.features.calendar import calendar_features, days_to_holiday
 from pipelab.transforms.features.congestion import CongestionConfig, congestion_features
 from pipelab.transforms.features.route import route_features
@@ -382,6 +382,50 @@ def test_turning_a_group_off_removes_exactly_its_columns(off: str) -> None:
     assert list(fewer.columns) == [c for c in full.columns if c not in removed]
     pd.testing.assert_frame_equal(fewer, full.drop(columns=removed))
     assert manifest.features == [c for c in full_manifest.features if c not in removed]
+
+
+BAD_BLOCKS: dict[str, tuple[Callable[[pd.DataFrame], Any], str]] = {
+    "short": (
+        lambda f: FeatureBlock(pd.DataFrame({"bad__x": 1.0}, index=f.index[:-1])),
+        "returned 1 rows for 2 flights, or another index; build its frame with index=inputs.flights.index",
+    ),
+    "shifted": (
+        lambda f: FeatureBlock(pd.DataFrame({"bad__x": 1.0}, index=f.index + 10)),
+        "returned 2 rows for 2 flights, or another index; build its frame with index=inputs.flights.index",
+    ),
+    "frame": (lambda f: pd.DataFrame({"bad__x": 1.0}, index=f.index), "returned a DataFrame, not a FeatureBlock"),
+    "prefix": (
+        lambda f: FeatureBlock(pd.DataFrame({"bad__x": 1.0, "x": 2.0, "weather__temp": 3.0}, index=f.index)),
+        "returned columns without the 'bad__' prefix: x, weather__temp",
+    ),
+    "twice": (
+        lambda f: FeatureBlock(pd.DataFrame([[1.0, 2.0]] * len(f), columns=["bad__x", "bad__x"], index=f.index)),
+        "returned columns named twice: bad__x",
+    ),
+    "categorical": (
+        lambda f: FeatureBlock(pd.DataFrame({"bad__x": 1.0}, index=f.index), categorical=["bad__y"]),
+        "returned categorical columns not in its frame: bad__y",
+    ),
+    "text": (
+        lambda f: FeatureBlock(pd.DataFrame({"bad__x": "a"}, index=f.index)),
+        "returned text columns not listed in categorical: bad__x",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BLOCKS))
+def test_a_group_result_the_table_cannot_take_is_one_line_naming_the_group(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A short or shifted frame used to become NaNs silently; the others failed later without naming the group.
+    make, message = BAD_BLOCKS[case]
+    registry.names("feature_group")  # the real groups loaded before the copy the test changes
+    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
+    registry.register("feature_group", "bad")(lambda inputs, config: make(inputs.flights))
+    flights = clean_flight_table(flight(flight=1), flight(flight=2))
+    with pytest.raises(ContractError) as raised:
+        _build(flights, ["calendar", "bad"])
+    assert str(raised.value) == f"feature_group 'bad' {message}"
 
 
 def test_no_flights_give_an_empty_table_with_every_column() -> None:
