@@ -5,11 +5,30 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelab import registry
-from pipelab.errors import DataError
+from pipelab.errors import ContractError, DataError
 from pipelab.manifest import Manifest
-from pipelab.models.base import TrainedModel
+from pipelab.models.base import Estimator, TrainedModel
 from pipelab.params import ModelParams
 from pipelab.telemetry import measure_module
+
+
+def _checked_build(name: str, built: object, train: pd.DataFrame) -> tuple[Estimator, list[str]]:
+    """A builder's (estimator, columns), refused before fitting if evaluate could not use it or it reads columns
+    the table lacks: an estimator without predict_proba trained for minutes, then failed in evaluate."""
+    where = f"model {name!r}"
+    if not (isinstance(built, tuple) and len(built) == 2):
+        raise ContractError(f"{where}: its builder returned a {type(built).__name__}, not (estimator, columns)")
+    estimator, columns = built
+    lacking = [method for method in ("fit", "predict_proba") if not callable(getattr(estimator, method, None))]
+    if lacking:
+        raise ContractError(
+            f"{where}: its estimator ({type(estimator).__name__}) has no {' or '.join(lacking)}; "
+            "evaluate needs the probability of `late`"
+        )
+    unknown = [str(c) for c in columns if c not in train.columns]
+    if unknown:
+        raise ContractError(f"{where} reads columns the features table lacks: {', '.join(unknown)}")
+    return estimator, list(columns)
 
 
 def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, seed: int) -> TrainedModel:
@@ -29,7 +48,7 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
     empty = tuple(c for c in manifest.features if train[c].isna().all())  # no information; crashes hgb's binning
     numeric, categorical = ([c for c in kind if c not in empty] for kind in (manifest.numeric, manifest.categorical))
     with measure_module(spec.key, spec.version, len(train)):
-        estimator, columns = spec.obj(config, seed, numeric, categorical)
+        estimator, columns = _checked_build(params.name, spec.obj(config, seed, numeric, categorical), train)
         estimator.fit(train[columns], y)
     return TrainedModel(
         name=params.name,

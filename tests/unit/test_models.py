@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from pipelab import registry
-from pipelab.errors import DataError
+from pipelab.errors import ContractError, DataError
 from pipelab.models.base import TrainedModel, load_model, save_model
 from pipelab.models.baseline import BaselineConfig, HistoricalLateRate, build_baseline
 from pipelab.models.hgb import HGBConfig
@@ -214,6 +216,39 @@ def test_train_model_on_zero_rows_is_a_data_error() -> None:
     table, manifest = model_table()
     with pytest.raises(DataError, match="only class none"):
         train_model(table.iloc[:0], manifest, _params("baseline"), seed=1)
+
+
+BAD_BUILDS: dict[str, tuple[Any, str]] = {
+    "no probabilities": (
+        lambda numeric, categorical: (LinearSVC(), numeric),
+        "its estimator (LinearSVC) has no predict_proba; evaluate needs the probability of `late`",
+    ),
+    "not an estimator": (lambda numeric, categorical: (object(), numeric), "its estimator (object) has no fit or"),
+    "estimator only": (
+        lambda numeric, categorical: LogisticRegression(),
+        "its builder returned a LogisticRegression, not (estimator, columns)",
+    ),
+    "unknown column": (
+        lambda numeric, categorical: (LogisticRegression(), [*numeric, "nope"]),
+        "reads columns the features table lacks: nope",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BUILDS))
+def test_a_builder_whose_result_train_or_evaluate_cannot_use_is_refused_before_fitting(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A LinearSVC trained (minutes on the full data), then evaluate failed: 'Pipeline' has no attribute ...
+    build, message = BAD_BUILDS[case]
+    registry.names("model")  # the real models loaded before the copy the test changes
+    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
+    registry.register("model", "bad")(lambda config, seed, numeric, categorical: build(numeric, categorical))
+    table, manifest = model_table()
+    with pytest.raises(ContractError) as err:
+        train_model(table, manifest, ModelParams(name="bad"), seed=1)
+    assert str(err.value).startswith("model 'bad'")
+    assert message in str(err.value)
 
 
 def test_trained_model_predicts_from_its_own_columns() -> None:
