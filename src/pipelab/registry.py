@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from pipelab.errors import RegistryError
 
@@ -113,6 +113,27 @@ def _check_kind(kind: str) -> None:
         raise RegistryError(f"unknown module kind {kind!r}; kinds: {', '.join(sorted(_REGISTRY))}")
 
 
+def _check_config(module: str, config: type[BaseModel]) -> None:
+    """A config that ignores unknown keys, or whose defaults break its own bounds, would run with settings
+    nobody asked for (a misspelt key in params.yaml unnoticed; `C = -1.0` reaching the estimator)."""
+    where = f"{module}: config {config.__name__}"
+    if config.model_config.get("extra") != "forbid":
+        raise RegistryError(
+            f"{where} must subclass pipelab.params.ModuleConfig (unknown keys in its params sub-section would be "
+            "ignored)"
+        )
+    try:
+        config.model_validate(config().model_dump())
+    except ValidationError as err:
+        problems = [
+            f"{'.'.join(map(str, e['loc']))}: no default"
+            if e["type"] == "missing"
+            else f"{'.'.join(map(str, e['loc']))} = {e['input']!r}: {e['msg']}"
+            for e in err.errors()
+        ]
+        raise RegistryError(f"{where}: its defaults are invalid ({'; '.join(problems)})") from None
+
+
 def register(
     kind: str,
     name: str,
@@ -125,6 +146,8 @@ def register(
 ) -> Callable[[T], T]:
     """Register `obj` as module `name` of `kind`; a name claimed twice is an error."""
     _check_kind(kind)
+    if config is not None:
+        _check_config(f"{kind} {name!r}", config)
     for ref in (*reads, *writes):
         try:
             SpecifierSet(ref.versions)

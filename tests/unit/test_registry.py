@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pipelab import registry
 from pipelab.errors import RegistryError
+from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef, ModuleSpec, check_reads, register
 
 THIS_MODULE = __name__
@@ -37,7 +38,7 @@ def private_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(registry.DISABLED_ENV, raising=False)
 
 
-class TinyConfig(BaseModel):
+class TinyConfig(ModuleConfig):
     depth: int = 2
 
 
@@ -182,6 +183,34 @@ def test_a_module_file_that_fails_to_import_is_named(monkeypatch: pytest.MonkeyP
         f"module file {package}.needs_xgb failed to import: ModuleNotFoundError: "
         "No module named 'no_such_dependency_xyz'; fix or remove it"
     )
+
+
+class LenientConfig(BaseModel):
+    C: float = 1.0
+
+
+class BadDefault(ModuleConfig):
+    C: float = Field(-1.0, gt=0.0)
+
+
+class NoDefault(ModuleConfig):
+    C: float
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (LenientConfig, "config LenientConfig must subclass pipelab.params.ModuleConfig (unknown keys in its params"),
+        (BadDefault, "config BadDefault: its defaults are invalid (C = -1.0: Input should be greater than 0)"),
+        (NoDefault, "config NoDefault: its defaults are invalid (C: no default)"),
+    ],
+)
+def test_a_config_that_would_run_with_settings_nobody_asked_for_is_refused(config: type, message: str) -> None:
+    # A plain BaseModel ignored `model.odd.CC: 5` silently; a default outside the bounds reached the estimator.
+    with pytest.raises(RegistryError) as info:
+        register("model", "odd", config=config)
+    assert str(info.value).startswith(f"model 'odd': {message}")
+    assert "odd" not in registry.names("model")
 
 
 def test_bad_version_range_is_refused_at_registration() -> None:
