@@ -30,7 +30,7 @@ from packaging.version import Version
 from pipelab import io, registry
 from pipelab.contracts import Contract, Coverage, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
-from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError
+from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError, RegistryError
 from pipelab.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
 from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record, code_files, code_version
@@ -283,6 +283,11 @@ class StageContext:
             if tag is not None:
                 current = latest(tag["name"]).version if tag["name"] in names() else tag["version"]
                 available[tag["name"]] = max(tag["version"], current, key=Version)
+        for ref in spec.reads:  # not an input: made in this stage (clean's weather), at this code's version
+            if ref.name not in available:
+                if ref.name not in names():  # a misspelt name would never be checked
+                    raise RegistryError(f"{kind} {name!r} reads {ref.name}, which is no contract: {', '.join(names())}")
+                available[ref.name] = latest(ref.name).version
         registry.check_reads(spec, available)
         return spec
 

@@ -330,6 +330,32 @@ def test_stage_script_runs_without_dvc(work_repo: Path) -> None:
     assert not leftovers(work_repo)
 
 
+@pytest.mark.parametrize(
+    ("reads", "refusal"),
+    [
+        ('ContractRef("clean_flights", ">=3,<4")', "reads clean_flights >=3,<4, but the pipeline produces"),
+        ('ContractRef("clean_flightz")', "reads clean_flightz, which is no contract: clean_flights, clean_planes, "),
+    ],
+)
+def test_a_module_reading_a_contract_it_cannot_get_is_refused_before_it_runs(
+    work_repo: Path, reads: str, refusal: str
+) -> None:
+    """Report modules got no inputs to check: one reading clean_flights v3 ran on v2 data, a misspelt name unchecked."""
+    (work_repo / "src/pipelab/reports/future.py").write_text(
+        "from pipelab.registry import ContractRef, register\n"
+        "from pipelab.reports.base import ReportTable\n\n\n"
+        f'@register("report", "future", reads=({reads},))\n'
+        "def future(inputs, config):\n"
+        '    raise AssertionError("ran")\n',
+        encoding="utf-8",
+    )
+    set_params(work_repo, report={"tables": ["delay_by_month", "future"]})
+    proc = run(["python", "stages/report.py"], work_repo, check=False)
+    assert proc.returncode == 2, describe(proc)
+    assert f"error: report: report 'future' {refusal}" in output(proc), describe(proc)
+    assert "Traceback" not in output(proc)
+
+
 # --- errors in user data ------------------------------------------------------------------
 
 
