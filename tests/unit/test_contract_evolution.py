@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelab.cli import app
-from pipelab.contracts import Column, Contract, adapt, conform, docs, evolution, migrations, validate_table
+from pipelab.contracts import Column, Contract, adapt, conform, docs, evolution, migrations, validate_table, versions
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1
 from pipelab.errors import ContractError
 from tests.unit.builders import clean_flight_table, flight
@@ -84,7 +84,22 @@ def test_migrations_chain_from_the_version_the_data_carries() -> None:
 
 
 @pytest.mark.usefixtures("registered")
-def test_no_chain_across_a_major_version_is_an_error_that_says_what_to_do() -> None:
+def test_an_older_minor_version_is_read_up_to_the_version_the_migration_starts_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(versions, "CONTRACTS", (V1, V1_1, V2))
+    out, steps = adapt(pd.DataFrame({"id": [1], "minutes": [2.4]}), V2, "1.0.0", "data/trips")
+    assert out.to_dict("list") == {"id": [1], "minutes": [2], "note": [None]}
+    assert [(s["from"], s["to"], s["how"]) for s in steps] == [
+        ("1.0.0", "1.1.0", "columns added since, filled with missing values: note"),
+        ("1.1.0", "2.0.0", "minutes: float64 -> Int64 (whole minutes)."),
+    ]
+
+
+def test_no_chain_across_a_major_version_is_an_error_that_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(migrations, "MIGRATIONS", [])
     with pytest.raises(ContractError) as err:
         adapt(pd.DataFrame({"id": [1], "minutes": [2.0]}), V2, "1.0.0", "data/trips")
     assert (
@@ -111,6 +126,12 @@ def test_a_required_column_added_within_a_major_cannot_be_filled() -> None:
 def test_a_migration_registered_twice_is_refused(registered: list[migrations.Migration]) -> None:
     with pytest.raises(ValueError, match=r"trips: a migration from 1\.1\.0 is registered twice"):
         migrations.migration("trips", "1.1.0", "2.0.0")(lambda frame: frame)
+    assert len(registered) == 1
+
+
+def test_a_migration_to_an_earlier_version_is_refused(registered: list[migrations.Migration]) -> None:
+    with pytest.raises(ValueError, match=r"trips: a migration from 2\.0\.0 must lead to a later version, not 1\.1\.0"):
+        migrations.migration("trips", "2.0.0", "1.1.0")(lambda frame: frame)
     assert len(registered) == 1
 
 
@@ -204,6 +225,12 @@ def test_compatible_change_without_a_bump_fails() -> None:
 
 def test_breaking_change_needs_a_major_bump_and_a_migration() -> None:
     assert verdict(snapshot_of(V1_1), snapshot_of(V1_1, V2, chains=(("1.1.0", "2.0.0"),))).ok
+    v1_1_1 = V1_1.model_copy(update={"version": "1.1.1", "description": "trips, described better"})
+    after_a_patch = snapshot_of(V1_1, v1_1_1, V2, chains=(("1.1.1", "2.0.0"),))
+    assert verdict(snapshot_of(V1_1, v1_1_1), after_a_patch).ok
+    assert verdict(snapshot_of(V1_1, v1_1_1), snapshot_of(V1_1, v1_1_1, V2, chains=(("1.1.0", "2.0.0"),))).problems == [
+        "breaking change needs a migration chain 1.1.1 -> 2.0.0"
+    ]
     no_migration = verdict(snapshot_of(V1_1), snapshot_of(V1_1, V2))
     assert no_migration.problems == ["breaking change needs a migration chain 1.1.0 -> 2.0.0"]
     minor_only = V2.model_copy(update={"version": "1.2.0"})
@@ -329,3 +356,24 @@ def test_clean_flights_v1_data_is_read_as_v2_through_the_registered_migration() 
     pd.testing.assert_frame_equal(out.drop(columns=ADDED_SINCE_V1), v2.drop(columns=ADDED_SINCE_V1))
     assert out[ADDED_SINCE_V1].isna().all().all()
     assert validate_table(out, CLEAN_FLIGHTS, "features").quality.rows_valid == 2  # migrated data is valid v2
+
+
+def test_clean_flights_v1_data_still_reads_when_a_v3_migrates_from_the_current_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's path for a major version: a migration from the current one (2.1.0); 1.0.0 and 2.0.x data go on
+    reading, through 1.0.0 -> 2.0.0 and a compatible read up to 2.1.0."""
+    v3 = CLEAN_FLIGHTS.model_copy(
+        update={
+            "version": "3.0.0",
+            "columns": tuple(c for c in CLEAN_FLIGHTS.columns if c.name != "sched_block_minutes"),
+        }
+    )
+    monkeypatch.setattr(versions, "CONTRACTS", (*versions.CONTRACTS, v3))
+    monkeypatch.setattr(migrations, "MIGRATIONS", list(migrations.MIGRATIONS))
+    migrations.migration("clean_flights", "2.1.0", "3.0.0")(lambda frame: frame.drop(columns="sched_block_minutes"))
+    v2 = clean_flight_table(flight(flight=1, dep_delay=2.0, arr_delay=-7.0))
+    for found, frame in (("1.0.0", as_v1(v2)), ("2.0.2", v2.drop(columns="time_hour"))):
+        out, steps = adapt(frame, v3, found, "data/clean/flights")
+        assert list(out.columns) == v3.fixed_columns
+        assert [s["to"] for s in steps][-2:] == ["2.1.0", "3.0.0"], found

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
-from pipelab.contracts.migrations import MIGRATIONS
+from pipelab.contracts.migrations import MIGRATIONS, route
 from pipelab.contracts.versions import CONTRACTS
 
 Impact = Literal["breaking", "compatible", "patch"]
@@ -133,13 +133,9 @@ def _required(base: str, impact: Impact) -> str:
 
 def _has_chain(migrations: list[dict[str, str]], contract: str, source: str, target: str) -> bool:
     """A chain of migrations leads from `source` into `target`'s major version."""
-    version = source
-    while Version(version).major != Version(target).major:
-        step = next((m for m in migrations if m["contract"] == contract and m["from"] == version), None)
-        if step is None or Version(step["to"]) > Version(target):
-            return False
-        version = step["to"]
-    return True
+    steps = route([(m["from"], m["to"]) for m in migrations if m["contract"] == contract], source, target)
+    reached = steps[-1][1] if steps else source
+    return Version(reached).major == Version(target).major
 
 
 def _latest(versions: dict[str, Any]) -> str:

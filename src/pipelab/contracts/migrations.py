@@ -3,12 +3,14 @@
 Each migration turns a frame of version N into version N+1 of one contract. Reading finds
 the chain from the version the data carries to the current one; within a major version
 with no migration registered, columns added since (all nullable, or the change would
-have been major) are filled with missing values. What was applied goes into provenance.
+have been major) are filled with missing values: so data of an earlier minor or patch
+version is read up to the version a migration starts from, then migrated. What was
+applied goes into provenance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -39,6 +41,8 @@ def migration(contract: str, source: str, target: str) -> Callable[[Migrate], Mi
     def add(function: Migrate) -> Migrate:
         if any(m.contract == contract and m.source == source for m in MIGRATIONS):
             raise ValueError(f"{contract}: a migration from {source} is registered twice")
+        if Version(target) <= Version(source):
+            raise ValueError(f"{contract}: a migration from {source} must lead to a later version, not {target}")
         doc = " ".join((function.__doc__ or "").split())
         MIGRATIONS.append(Migration(contract, source, target, function, doc))
         return function
@@ -46,21 +50,37 @@ def migration(contract: str, source: str, target: str) -> Callable[[Migrate], Mi
     return add
 
 
-def chain(contract: str, source: str, target: str) -> tuple[list[Migration], str]:
-    """The registered migrations from `source` towards `target`, and the version they reach.
+def route(steps: Iterable[tuple[str, str]], source: str, target: str) -> list[tuple[str, str]]:
+    """The migrations, as (from, to), that take data of version `source` towards `target`, in order.
 
-    Within a major version no migration is needed, so the chain may stop short of `target`
-    at a version of the same major (the rest is a compatible read).
+    Next is the migration from the version reached, or else (outside `target`'s major) the
+    one from the earliest later version of the same major: a minor or patch version is
+    read compatibly up to it. Within `target`'s major no migration is needed, so the route
+    may stop short of `target` (the rest is a compatible read); it never passes `target`.
     """
-    steps: list[Migration] = []
-    version = source
-    while version != target:
-        step = next((m for m in MIGRATIONS if m.contract == contract and m.source == version), None)
-        if step is None or Version(step.target) > Version(target):
+    found: list[tuple[str, str]] = []
+    version = Version(source)
+    candidates = [(a, b) for a, b in steps if Version(b) > Version(a)]
+    while version != Version(target):
+        later = [
+            (a, b)
+            for a, b in candidates
+            if Version(a) == version
+            or (version.major != Version(target).major and Version(a).major == version.major and Version(a) > version)
+        ]
+        step = min(later, key=lambda s: Version(s[0]), default=None)
+        if step is None or Version(step[1]) > Version(target):
             break
-        steps.append(step)
-        version = step.target
-    return steps, version
+        found.append(step)
+        version = Version(step[1])
+    return found
+
+
+def chain(contract: str, source: str, target: str) -> tuple[list[Migration], str]:
+    """The registered migrations from `source` towards `target` (see `route`), and the version they reach."""
+    registered = {m.source: m for m in MIGRATIONS if m.contract == contract}
+    steps = [registered[a] for a, _ in route([(m.source, m.target) for m in registered.values()], source, target)]
+    return steps, steps[-1].target if steps else source
 
 
 def _fill_added_columns(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[str]]:
@@ -76,6 +96,13 @@ def _fill_added_columns(frame: pd.DataFrame, contract: Contract) -> tuple[pd.Dat
     return out, [c.name for c in added]
 
 
+def _read_up_to(frame: pd.DataFrame, contract: Contract, found: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Data of version `found` as the later `contract` of the same major: the columns added since, missing."""
+    frame, added = _fill_added_columns(frame, contract)
+    how = f"columns added since, filled with missing values: {', '.join(added) or 'none'}"
+    return frame, {"contract": contract.name, "from": found, "to": contract.version, "how": how}
+
+
 def adapt(
     frame: pd.DataFrame, contract: Contract, found: str, source: str, columns: list[str] | None = None
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
@@ -83,6 +110,8 @@ def adapt(
 
     `columns`: the frame holds only these (a partial read); the others are not checked.
     """
+    from pipelab.contracts.versions import get  # versions imports the contract modules, which import this one
+
     where = f"{source} ({contract.name} v{found})"
     if Version(found) > Version(contract.version):
         raise ContractError(f"{where}: written by newer code than this (reads v{contract.version}); update pipelab")
@@ -92,11 +121,15 @@ def adapt(
         raise ContractError(
             f"{where}: no migration to v{contract.version}; re-run the stage that writes it (`dvc repro`)"
         )
+    version = found
     for step in steps:
+        if step.source != version:
+            frame, read = _read_up_to(frame, get(contract.name, step.source), version)
+            applied.append(read)
         frame = step.function(frame)
         applied.append({"contract": contract.name, "from": step.source, "to": step.target, "how": step.description})
+        version = step.target
     if reached != contract.version:
-        frame, added = _fill_added_columns(frame, contract)
-        how = f"columns added since, filled with missing values: {', '.join(added) or 'none'}"
-        applied.append({"contract": contract.name, "from": reached, "to": contract.version, "how": how})
+        frame, read = _read_up_to(frame, contract, reached)
+        applied.append(read)
     return conform(frame, contract, source, columns), applied
