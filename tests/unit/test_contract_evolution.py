@@ -250,6 +250,35 @@ def test_deleting_an_old_version_or_the_contract_fails_and_a_new_contract_is_fin
     assert [(v.ok, v.impact) for v in added] == [(True, "compatible")]
 
 
+def test_a_version_added_below_the_released_one_fails() -> None:
+    below = V1_1.model_copy(update={"version": "1.0.1", "description": "trips, described better"})
+    assert verdict(snapshot_of(V1, V1_1), snapshot_of(V1, below, V1_1)).problems == [
+        "v1.0.1 is new but below v1.1.0, released before: versions only go up"
+    ]
+
+
+def test_a_new_major_version_needs_a_migration_even_without_a_breaking_change() -> None:
+    major = V1_1.model_copy(update={"version": "2.0.0"})
+    assert verdict(snapshot_of(V1_1), snapshot_of(V1_1, major)).problems == [
+        "a new major version needs a migration chain 1.1.0 -> 2.0.0"
+    ]
+    assert verdict(snapshot_of(V1_1), snapshot_of(V1_1, major, chains=(("1.1.0", "2.0.0"),))).ok
+
+
+def test_a_migration_removed_or_naming_no_version_fails() -> None:
+    released = snapshot_of(V1_1, V2, chains=(("1.1.0", "2.0.0"),))
+    assert verdict(released, snapshot_of(V1_1, V2)).problems == [
+        "migration 1.1.0 -> 2.0.0 was removed; data written under 1.1.0 could no longer be read"
+    ]
+    assert verdict(snapshot_of(V1_1), snapshot_of(V1_1, chains=(("1.1.0", "2.0.0"),))).problems == [
+        "migration 1.1.0 -> 2.0.0 names no version 2.0.0 of trips"
+    ]
+    typo = {"contracts": {}, "migrations": [{"contract": "trip", "from": "1.0.0", "to": "2.0.0"}]}
+    assert [(v.contract, v.problems) for v in evolution.compare(typo, typo)] == [
+        ("trip", ["migration 1.0.0 -> 2.0.0 names no version 1.0.0 or 2.0.0 of trip"])
+    ]
+
+
 def test_rule_or_description_change_needs_a_patch_bump() -> None:
     described = V1.model_copy(update={"version": "1.0.1", "description": "trips, described better"})
     assert verdict(snapshot_of(V1), snapshot_of(V1, described)).ok

@@ -120,7 +120,8 @@ def diff(
     """Classify every contract change since BASE (breaking / compatible / patch) and check the versions.
 
     Exit 1 when a change is not matched by its version bump (major + migration for breaking,
-    minor for compatible, patch for rules and docs), or a released version changed in place.
+    minor for compatible, patch for rules and docs), a released version or migration was changed
+    or deleted, a new version is below a released one, or a migration names no version.
     """
     from pipelab.contracts import evolution
 

@@ -142,33 +142,62 @@ def _latest(versions: dict[str, Any]) -> str:
     return max(versions, key=Version)
 
 
+def _migration_problems(base: dict[str, Any], current: dict[str, Any], name: str) -> list[str]:
+    """Migrations of `name` removed since `base`, and those leading from or to a version it does not have."""
+    versions = current["contracts"].get(name, {})
+    now = {m["from"]: m["to"] for m in current["migrations"] if m["contract"] == name}
+    problems = [
+        f"migration {m['from']} -> {m['to']} was removed; data written under {m['from']} could no longer be read"
+        for m in base["migrations"]
+        if m["contract"] == name and m["from"] not in now
+    ]
+    for source, target in now.items():
+        unknown = [v for v in (source, target) if v not in versions]
+        if unknown:
+            problems.append(f"migration {source} -> {target} names no version {' or '.join(unknown)} of {name}")
+    return problems
+
+
 def compare(base: dict[str, Any], current: dict[str, Any]) -> list[Verdict]:
     """Per contract: what changed from `base` to `current` and whether the versions and migrations allow it."""
     verdicts = []
-    for name in sorted(set(base["contracts"]) | set(current["contracts"])):
+    migrated = {m["contract"] for m in (*base["migrations"], *current["migrations"])}
+    for name in sorted(set(base["contracts"]) | set(current["contracts"]) | migrated):
         old, now = base["contracts"].get(name), current["contracts"].get(name)
-        if now is None:
+        if now is None and old is not None:
             verdict = Verdict(name, _latest(old), None, [Change("breaking", "contract removed")])
             verdict.problems.append("contract removed: readers of its data break; keep it, or remove its readers first")
-            verdicts.append(verdict)
-            continue
-        if old is None:
-            verdicts.append(Verdict(name, None, _latest(now), [Change("compatible", "new contract")]))
-            continue
-        old_version, new_version = _latest(old), _latest(now)
-        verdict = Verdict(name, old_version, new_version)
-        for version in sorted(set(old) & set(now), key=Version):
-            if old[version] != now[version]:
-                verdict.problems.append(f"v{version} was changed in place; released versions are immutable")
-        for version in sorted(set(old) - set(now), key=Version):
-            verdict.problems.append(f"v{version} was deleted; data written under it could no longer be read")
-        verdict.changes = classify(old[old_version], now[new_version])
-        impact = verdict.impact
-        if impact is not None:
-            needed = _required(old_version, impact)
-            if Version(new_version) < Version(needed):
-                verdict.problems.append(f"{impact} change needs version >= {needed}, has {new_version}")
-            if impact == "breaking" and not _has_chain(current["migrations"], name, old_version, new_version):
-                verdict.problems.append(f"breaking change needs a migration chain {old_version} -> {new_version}")
+        elif now is None:
+            verdict = Verdict(name, None, None)  # migrations registered for a contract that does not exist
+        elif old is None:
+            verdict = Verdict(name, None, _latest(now), [Change("compatible", "new contract")])
+        else:
+            verdict = _versioned(name, old, now, current["migrations"])
+        verdict.problems += _migration_problems(base, current, name)
         verdicts.append(verdict)
     return verdicts
+
+
+def _versioned(name: str, old: dict[str, Any], now: dict[str, Any], migrations: list[dict[str, str]]) -> Verdict:
+    """How a contract in both snapshots changed, and whether its new versions and migrations allow it."""
+    old_version, new_version = _latest(old), _latest(now)
+    verdict = Verdict(name, old_version, new_version)
+    for version in sorted(set(old) & set(now), key=Version):
+        if old[version] != now[version]:
+            verdict.problems.append(f"v{version} was changed in place; released versions are immutable")
+    for version in sorted(set(old) - set(now), key=Version):
+        verdict.problems.append(f"v{version} was deleted; data written under it could no longer be read")
+    for version in sorted(set(now) - set(old), key=Version):
+        if Version(version) < Version(old_version):
+            verdict.problems.append(f"v{version} is new but below v{old_version}, released before: versions only go up")
+    verdict.changes = classify(old[old_version], now[new_version])
+    impact = verdict.impact
+    if impact is not None:
+        needed = _required(old_version, impact)
+        if Version(new_version) < Version(needed):
+            verdict.problems.append(f"{impact} change needs version >= {needed}, has {new_version}")
+    new_major = Version(new_version).major > Version(old_version).major
+    if (impact == "breaking" or new_major) and not _has_chain(migrations, name, old_version, new_version):
+        what = "breaking change" if impact == "breaking" else "a new major version"
+        verdict.problems.append(f"{what} needs a migration chain {old_version} -> {new_version}")
+    return verdict
