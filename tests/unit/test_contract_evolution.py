@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,18 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelab.cli import app
-from pipelab.contracts import Column, Contract, adapt, conform, docs, evolution, migrations, validate_table, versions
+from pipelab.contracts import (
+    Column,
+    Contract,
+    adapt,
+    clean,
+    conform,
+    docs,
+    evolution,
+    migrations,
+    validate_table,
+    versions,
+)
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1
 from pipelab.errors import ContractError
 from tests.unit.builders import clean_flight_table, flight
@@ -282,6 +295,26 @@ def test_a_migration_removed_or_naming_no_version_fails() -> None:
 def test_rule_or_description_change_needs_a_patch_bump() -> None:
     described = V1.model_copy(update={"version": "1.0.1", "description": "trips, described better"})
     assert verdict(snapshot_of(V1), snapshot_of(V1, described)).ok
+
+
+@pytest.fixture
+def reloaded_versions(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """`monkeypatch` for the contract modules, then `versions` read again; as it was afterwards."""
+    yield monkeypatch
+    monkeypatch.undo()
+    importlib.reload(versions)
+
+
+def test_pointing_a_current_name_at_a_new_version_registers_it_and_keeps_the_released_one(
+    reloaded_versions: pytest.MonkeyPatch,
+) -> None:
+    """README step 1: the next version beside the current one, the current name pointed at it. Before, the new
+    clean_flights version was not registered (`contracts diff`: unchanged) and clean_weather 1.1.0 was dropped."""
+    for current, version in (("CLEAN_FLIGHTS", "2.2.0"), ("CLEAN_WEATHER", "1.2.0")):
+        reloaded_versions.setattr(clean, current, getattr(clean, current).model_copy(update={"version": version}))
+    importlib.reload(versions)
+    assert [c.version for c in versions.history("clean_flights")][-2:] == ["2.1.0", "2.2.0"]
+    assert [c.version for c in versions.history("clean_weather")] == ["1.0.0", "1.1.0", "1.2.0"]
 
 
 # --- the committed snapshot and the command ------------------------------------------------------------------

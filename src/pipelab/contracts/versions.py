@@ -14,28 +14,46 @@ from pipelab.contracts.clean import (
     CLEAN_PLANES,
     CLEAN_WEATHER,
     CLEAN_WEATHER_V1,
+    CLEAN_WEATHER_V1_1,
 )
 from pipelab.contracts.model import Contract
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.quarantine import QUARANTINE
-from pipelab.contracts.raw import RAW_AIRPORTS_V1, RAW_CONTRACTS, RAW_FLIGHTS_V1
+from pipelab.contracts.raw import (
+    RAW_AIRPORTS_V1,
+    RAW_AIRPORTS_V1_0_1,
+    RAW_CONTRACTS,
+    RAW_FLIGHTS_V1,
+    RAW_FLIGHTS_V1_0_1,
+)
 from pipelab.errors import ContractError
 
-CONTRACTS: tuple[Contract, ...] = (
-    *RAW_CONTRACTS.values(),
-    RAW_AIRPORTS_V1,
-    RAW_FLIGHTS_V1,
-    CLEAN_FLIGHTS_V1,
-    CLEAN_FLIGHTS_V2,
-    CLEAN_FLIGHTS_V2_0_1,
-    CLEAN_FLIGHTS_V2_0_2,
-    CLEAN_FLIGHTS_V2_1,
-    CLEAN_WEATHER,
-    CLEAN_WEATHER_V1,
-    CLEAN_PLANES,
-    FEATURES,
-    PREDICTIONS,
-    QUARANTINE,
+# Each contract's current version (its name without a version, what the stages use: pointing the name at a new
+# version registers that one), and every version under its own name, so that one stays when the name points on.
+CONTRACTS: tuple[Contract, ...] = tuple(
+    {
+        id(contract): contract
+        for contract in (
+            *RAW_CONTRACTS.values(),
+            RAW_AIRPORTS_V1,
+            RAW_AIRPORTS_V1_0_1,
+            RAW_FLIGHTS_V1,
+            RAW_FLIGHTS_V1_0_1,
+            CLEAN_FLIGHTS,
+            CLEAN_FLIGHTS_V1,
+            CLEAN_FLIGHTS_V2,
+            CLEAN_FLIGHTS_V2_0_1,
+            CLEAN_FLIGHTS_V2_0_2,
+            CLEAN_FLIGHTS_V2_1,
+            CLEAN_WEATHER,
+            CLEAN_WEATHER_V1,
+            CLEAN_WEATHER_V1_1,
+            CLEAN_PLANES,
+            FEATURES,
+            PREDICTIONS,
+            QUARANTINE,
+        )
+    }.values()
 )
 
 
