@@ -121,6 +121,36 @@ def test_no_chain_across_a_major_version_is_an_error_that_says_what_to_do(
     )
 
 
+@pytest.mark.parametrize(
+    ("migrate", "error"),
+    [
+        (
+            lambda frame: frame.assign(minutes=frame["minute"]),
+            "data/trips (trips v1.1.0): migration 1.1.0 -> 2.0.0 (<lambda>) failed: KeyError: 'minute'",
+        ),
+        (
+            lambda frame: frame.drop(columns="note"),
+            "data/trips migrated 1.1.0 -> 2.0.0 (trips v2.0.0): missing required column(s): note",
+        ),
+        (
+            lambda frame: frame.assign(minutes=frame["minutes"] * 60),
+            "data/trips migrated 1.1.0 -> 2.0.0 (trips v2.0.0): column 'minutes' has type float64, "
+            "the contract says Int64",
+        ),
+        (lambda frame: None, "data/trips (trips v1.1.0): migration 1.1.0 -> 2.0.0 (<lambda>) returned NoneType"),
+    ],
+    ids=["raises", "drops-a-column", "wrong-type", "returns-none"],
+)
+def test_a_migration_that_fails_or_returns_the_wrong_columns_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, migrate: migrations.Migrate, error: str
+) -> None:
+    monkeypatch.setattr(migrations, "MIGRATIONS", [])
+    migrations.migration("trips", "1.1.0", "2.0.0")(migrate)
+    with pytest.raises(ContractError) as err:
+        adapt(pd.DataFrame({"id": [1], "minutes": [2.0], "note": ["a"]}), V2, "1.1.0", "data/trips")
+    assert str(err.value).startswith(error)
+
+
 def test_data_from_newer_code_is_refused() -> None:
     with pytest.raises(
         ContractError, match=r"^data/trips \(trips v1\.1\.0\): written by newer code than this \(reads v1\.0\.0\)"

@@ -103,6 +103,18 @@ def _read_up_to(frame: pd.DataFrame, contract: Contract, found: str) -> tuple[pd
     return frame, {"contract": contract.name, "from": found, "to": contract.version, "how": how}
 
 
+def _migrate(frame: pd.DataFrame, step: Migration, where: str) -> pd.DataFrame:
+    """`step` applied to `frame`; a migration that fails, or returns no frame, is one line naming it."""
+    name = f"migration {step.source} -> {step.target} ({step.function.__name__})"
+    try:
+        out = step.function(frame)
+    except Exception as err:  # a migration is code run on data: whatever it raises, say which one and on what
+        raise ContractError(f"{where}: {name} failed: {type(err).__name__}: {err}") from err
+    if not isinstance(out, pd.DataFrame):
+        raise ContractError(f"{where}: {name} returned {type(out).__name__}, not a DataFrame")
+    return out
+
+
 def adapt(
     frame: pd.DataFrame, contract: Contract, found: str, source: str, columns: list[str] | None = None
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
@@ -126,7 +138,9 @@ def adapt(
         if step.source != version:
             frame, read = _read_up_to(frame, get(contract.name, step.source), version)
             applied.append(read)
-        frame = step.function(frame)
+        frame = _migrate(frame, step, where)
+        reached_contract = contract if step.target == contract.version else get(contract.name, step.target)
+        frame = conform(frame, reached_contract, f"{source} migrated {step.source} -> {step.target}", columns)
         applied.append({"contract": contract.name, "from": step.source, "to": step.target, "how": step.description})
         version = step.target
     if reached != contract.version:
