@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -251,6 +252,20 @@ def test_row_failing_two_rules_counts_once_but_has_two_records() -> None:
         {"row_id": 1, "column": "month", "check": "month_range"},
     ]
     assert result.quality.errors == {"carrier_length": 1, "month_range": 1}
+
+
+def test_a_row_missing_a_required_value_and_failing_a_rule_has_both_records_and_no_pandas_warning() -> None:
+    """All the missing values of a column as failure cases made pandera's concatenation warn (a FutureWarning on
+    the stage's stderr, naming a file in site-packages) next to the stage's one line."""
+    frame = raw_flights(flight(flight=1), flight(flight=2, month=13, carrier=None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = validate_table(frame, FLIGHTS, "validate")
+    assert result.quarantine[["row_id", "column", "check"]].to_dict("records") == [
+        {"row_id": 1, "column": "carrier", "check": "carrier_not_null"},
+        {"row_id": 1, "column": "month", "check": "month_range"},
+    ]
+    assert (result.quality.rows_in, result.quality.rows_valid, result.quality.rows_quarantined) == (2, 1, 1)
 
 
 # --- warnings and foreign keys -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ pandera reports here belongs to a row.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -54,7 +55,9 @@ def failure_cases(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     import pandera.pandas as pa
 
     try:
-        build_schema(contract).validate(frame, lazy=True, inplace=True)  # no coercion: nothing is modified
+        with warnings.catch_warnings():  # pandera concatenating missing values' failure cases: noise on stderr
+            warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation with empty", FutureWarning)
+            build_schema(contract).validate(frame, lazy=True, inplace=True)  # no coercion: nothing is modified
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
     else:
