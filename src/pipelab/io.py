@@ -148,12 +148,21 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    files = dataset_files(path)
     tables = []
-    for file in dataset_files(path):
+    for file in files:
         try:
             tables.append(pq.read_table(file, columns=columns))
         except (pa.ArrowInvalid, OSError) as err:
             raise DataError(f"{file}: unreadable Parquet ({str(err).splitlines()[0]})") from None
+    first = tables[0].schema
+    for file, table in zip(files[1:], tables[1:], strict=True):
+        if not table.schema.equals(first):  # a part another tool wrote, or another version's
+            differ = [f"{f.name} {f.type}" for f in table.schema if f not in first]
+            differ += [f"no {name}" for name in first.names if name not in table.schema.names]
+            differ = differ or ["the column order"]
+            how = "re-run the stage that writes it (`dvc repro`)"
+            raise DataError(f"{file}: its columns differ from {files[0]}'s ({', '.join(differ)}); {how}")
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     frame: pd.DataFrame = table.to_pandas()
     return frame

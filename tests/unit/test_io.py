@@ -11,6 +11,8 @@ import stat
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelab import io
@@ -181,6 +183,31 @@ def test_partition_with_only_missing_values_in_an_object_column_reads_back(tmp_p
     back = io.read_parquet(tmp_path / "notes")
     assert back["month"].tolist() == [1, 1, 2]
     assert back["note"].tolist() == [None, None, "late aircraft"]
+
+
+@pytest.mark.parametrize(
+    ("part", "shown"),
+    [
+        (pa.table({"month": pa.array([], pa.int64()), "flight": pa.array([], pa.null())}), "flight null"),
+        (pa.table({"month": pa.array([11], pa.int64())}), "no flight"),
+    ],
+    ids=["empty-part-typed-null", "part-without-a-column"],
+)
+def test_a_partition_with_other_columns_or_types_is_one_line_naming_it(
+    tmp_path: Path, part: pa.Table, shown: str
+) -> None:
+    """A part another tool wrote (an empty one types its text column null): before, the stage stopped with
+    'internal error: ArrowInvalid: Schema at index 1 was different', naming no file."""
+    root = tmp_path / "flights"
+    io.write_partitioned(pd.DataFrame({"month": [1, 2], "flight": ["UA1", "AA2"]}), root, "month")
+    (root / "month=11").mkdir()
+    pq.write_table(part, root / "month=11" / "part-0.parquet")
+    with pytest.raises(DataError) as err:
+        io.read_parquet(root)
+    assert str(err.value) == (
+        f"{root / 'month=11' / 'part-0.parquet'}: its columns differ from {root / 'month=01' / 'part-0.parquet'}'s "
+        f"({shown}); re-run the stage that writes it (`dvc repro`)"
+    )
 
 
 def test_write_partitioned_never_drops_rows_silently(tmp_path: Path) -> None:
