@@ -12,12 +12,20 @@ import pandas as pd
 import pytest
 
 from pipelab.experiments import runs
-from pipelab.experiments.compare import CompareError, Replication, build_report, flatten, param_changes, set_param
+from pipelab.experiments.compare import (
+    CompareError,
+    Replication,
+    build_report,
+    flatten,
+    lookup,
+    param_changes,
+    set_param,
+)
 from pipelab.experiments.gates import Gate, Gates
 from pipelab.experiments.predictions import prediction_diff
 from pipelab.experiments.render import fmt, markdown, remove_stale_plots, write_plots
 from pipelab.experiments.revisions import Intent, RevisionError, open_sides, stale_stages
-from pipelab.experiments.seeds import parse_change
+from pipelab.experiments.seeds import parse_change, with_change
 from pipelab.experiments.snapshot import SCORES, Curve, Snapshot, read_snapshot, source_hashes
 from pipelab.io import dumps_json
 from pipelab.params import load_yaml
@@ -155,7 +163,8 @@ def test_the_seeds_command_replays_the_target_params_exactly() -> None:
     report = build_report(snap("main", {}, params=HGB), snap("exp", {}, params={**HGB, **odd}), GATES, "g")
     assert report.replication.command is not None
     change = parse_change([arg for arg in shlex.split(report.replication.command)[2:] if arg != "-S"])
-    assert {s.key: s.value for s in change} == {
+    written = with_change(HGB, change)  # what `dvc exp run -S` writes into main's params.yaml
+    assert {s.key: lookup(written, s.key)[1] for s in change} == {
         "model.hgb.learning_rate": 1e-5,
         "model.hgb.max_depth": None,
         "model.hgb.class_weight": "balanced",
@@ -198,7 +207,7 @@ def test_the_seeds_command_quotes_text_dvc_would_read_as_a_grid() -> None:
     report = build_report(snap("main", {}, params=HGB), snap("exp", {}, params=target), GATES, "g")
     assert report.replication.command == "pipelab seeds -S \"+data.path='a,b'\""
     (setting,) = parse_change([arg for arg in shlex.split(report.replication.command)[2:] if arg != "-S"])
-    assert setting.value == "a,b"
+    assert with_change(HGB, [setting])["data"] == {"path": "a,b"}
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,7 @@ def test_text_yaml_reads_as_another_type_passes_the_schema_as_the_run_reads_it()
         ("model.hgb.learning_rate=-1", "-S model.hgb.learning_rate=-1: model.hgb.learning_rate"),
         ("model.name=xgb", "-S model.name=xgb: model.name"),
         ("model.name=@hgb", "-S model.name=@hgb: model.name"),  # text to DVC: the schema names the problem
-        ("+model.hgb.nope=1", "-S +model.hgb.nope=1: model.hgb.nope"),
+        ("model.hgb.nope=1", "-S model.hgb.nope=1: model.hgb.nope"),
     ],
 )
 def test_a_change_the_params_schema_refuses_names_its_option(item: str, message: str) -> None:

@@ -161,9 +161,10 @@ def parse_seeds(text: str | None, head_seed: int) -> tuple[int, ...]:
     return seeds
 
 
-def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[str, Any]:
+def with_change(params: Mapping[str, Any], settings: Sequence[Setting], *, either: bool = False) -> dict[str, Any]:
     """`params` as `dvc exp run -S` writes them into params.yaml: DVC's own `apply_overrides` on a copy, so each
-    VALUE is read with its Hydra grammar and `${...}` is resolved, in the change and in the rest of the file."""
+    VALUE is read with its Hydra grammar and `${...}` is resolved, in the change and in the rest of the file.
+    `either`: each KEY set whether params has it or not (as `++KEY`)."""
     from dvc.exceptions import InvalidArgumentError
     from dvc.utils.hydra import apply_overrides
     from omegaconf.errors import OmegaConfBaseException
@@ -172,7 +173,7 @@ def with_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> dict[
         path = Path(tmp) / "params.yaml"
         path.write_text(yaml.safe_dump(dict(params), sort_keys=False), encoding="utf-8")
         try:
-            apply_overrides(str(path), [s.text for s in settings])
+            apply_overrides(str(path), [f"++{s.text.removeprefix(s.prefix)}" if either else s.text for s in settings])
         except (InvalidArgumentError, OmegaConfBaseException) as err:
             why = str(err.__cause__ or err).splitlines()[0]
             options = " ".join(f"-S {s.text}" for s in settings)
@@ -185,7 +186,12 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> Stag
     """Refuse a change the params schema does not allow, one `dvc exp run -S` would refuse at its first run
     (KEY must be in HEAD's params.yaml, +KEY must not), one that changes nothing once validated, or one to a
     module the runs do not select; the params with the change, validated."""
-    for setting in settings:  # first: DVC's parser refuses these too, without naming the fix
+    for setting in settings:  # schema first, applied with `++` (present or not): an unknown key is named as such
+        try:
+            written = with_change(params, [setting], either=True)
+            validate_params(written, [setting.key.split(".")[0]], f"-S {setting.text}")
+        except ParamsError as err:
+            raise SeedsError(str(err)) from None
         present, _ = lookup(params, setting.key)
         if present and setting.prefix == "+":
             raise SeedsError(
@@ -195,11 +201,6 @@ def check_change(params: Mapping[str, Any], settings: Sequence[Setting]) -> Stag
             raise SeedsError(
                 f"-S {setting.text}: HEAD's params.yaml has no {setting.key}; add it with -S +{setting.text}"
             )
-    for setting in settings:
-        try:
-            validate_params(with_change(params, [setting]), [setting.key.split(".")[0]], f"-S {setting.text}")
-        except ParamsError as err:
-            raise SeedsError(str(err)) from None
     try:
         head = validate_params(params, [*SCALARS, *SECTIONS], "params.yaml at HEAD")
         changed = validate_params(with_change(params, settings), [*SCALARS, *SECTIONS], "-S")
