@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 from pathlib import Path
 
+from pipelab import registry
 from pipelab.errors import PipelabError
 from pipelab.registry import KIND_PACKAGES
 
@@ -269,6 +270,12 @@ def scaffold(kind: str, name: str, root: Path) -> list[Path]:
     existing = [p for p in (module, test) if p.exists()]
     if existing:
         raise PipelabError(f"pipelab new: {existing[0]} already exists")
+    if name in registry.names(kind):  # e.g. by a plugin: the new file would make every command refuse both
+        taken = registry.get(kind, name)
+        raise PipelabError(
+            f"pipelab new: {kind} {name!r} is already registered by {taken.origin} (package {taken.package}); "
+            "choose another name"
+        )
     title = "".join(part.capitalize() for part in name.split("_"))
     module.write_text(_MODULE[kind].format(name=name, title=title), encoding="utf-8")
     test.write_text(_TEST[kind].format(name=name), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import runpy
@@ -106,6 +107,24 @@ def test_scaffold_writes_a_module_whose_test_passes(kind: str, tmp_path: Path, m
 def test_scaffold_refuses_bad_requests(kind: str, name: str, message: str) -> None:
     with pytest.raises(PipelabError, match=message):
         scaffold(kind, name, ROOT)
+
+
+def test_scaffold_refuses_a_name_another_package_registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's name: the new file would make every stage and command refuse both ('registered twice')."""
+    for folder in (scaffold_package("model", tmp_path), tmp_path / "tests" / "unit"):
+        folder.mkdir(parents=True)
+    registry.names("model")
+    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
+    plugged = dataclasses.replace(registry.get("model", "hgb"), name="plugged", origin="their_package.models")
+    registry._REGISTRY["model"]["plugged"] = plugged
+    monkeypatch.setattr(registry, "_package_of", lambda origin: "their-package")
+    with pytest.raises(PipelabError) as err:
+        scaffold("model", "plugged", tmp_path)
+    assert str(err.value) == (
+        "pipelab new: model 'plugged' is already registered by their_package.models (package their-package); "
+        "choose another name"
+    )
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize("made", [[], ["src/pipelab/models"]], ids=["empty", "no-tests"])
