@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelab import registry
 from pipelab.experiments import runs
 
 
@@ -49,3 +50,15 @@ def send() -> Iterator[Callable[..., None]]:
     yield signal_when_ready
     for sig, handler in previous.items():
         signal.signal(sig, handler)
+
+
+@pytest.fixture
+def private_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real modules loaded once, then a copy of the registry each test may change (register, unload)."""
+    for kind in registry.kinds():
+        registry.names(kind)
+    monkeypatch.setattr(registry, "_REGISTRY", {kind: dict(found) for kind, found in registry._REGISTRY.items()})
+    monkeypatch.setattr(registry, "_LOADED", set(registry._LOADED))
+    monkeypatch.setattr(registry, "_LOAD_ERRORS", {})
+    monkeypatch.delenv(registry.STRICT_ENV, raising=False)
+    monkeypatch.delenv(registry.DISABLED_ENV, raising=False)

@@ -74,16 +74,14 @@ def test_catalog_table_says_not_measured_without_runs(tmp_path: Path, monkeypatc
     assert "learning_rate" in result.stdout
 
 
+@pytest.mark.usefixtures("private_registry")
 @pytest.mark.parametrize("kind", ["feature_group", "model", "missing", "check", "report"])
-def test_scaffold_writes_a_module_whose_test_passes(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scaffold_writes_a_module_whose_test_passes(kind: str, tmp_path: Path) -> None:
     for folder in (scaffold_package(kind, tmp_path), tmp_path / "tests" / "unit"):  # a repository root's layout
         folder.mkdir(parents=True)
     module, test = scaffold(kind, "brand_new", tmp_path)
     assert module == scaffold_package(kind, tmp_path) / "brand_new.py"
     assert test == tmp_path / "tests" / "unit" / f"test_{kind}_brand_new.py"
-    for known in registry.kinds():
-        registry.names(known)
-    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
     spec = importlib.util.spec_from_file_location(f"scaffolded_{kind}", module)
     assert spec is not None
     assert spec.loader is not None
@@ -109,12 +107,11 @@ def test_scaffold_refuses_bad_requests(kind: str, name: str, message: str) -> No
         scaffold(kind, name, ROOT)
 
 
+@pytest.mark.usefixtures("private_registry")
 def test_scaffold_refuses_a_name_another_package_registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A plugin's name: the new file would make every stage and command refuse both ('registered twice')."""
     for folder in (scaffold_package("model", tmp_path), tmp_path / "tests" / "unit"):
         folder.mkdir(parents=True)
-    registry.names("model")
-    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
     plugged = dataclasses.replace(registry.get("model", "hgb"), name="plugged", origin="their_package.models")
     registry._REGISTRY["model"]["plugged"] = plugged
     monkeypatch.setattr(registry, "_package_of", lambda origin: "their-package")

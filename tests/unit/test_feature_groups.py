@@ -413,14 +413,11 @@ BAD_BLOCKS: dict[str, tuple[Callable[[pd.DataFrame], Any], str]] = {
 }
 
 
+@pytest.mark.usefixtures("private_registry")
 @pytest.mark.parametrize("case", sorted(BAD_BLOCKS))
-def test_a_group_result_the_table_cannot_take_is_one_line_naming_the_group(
-    case: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_group_result_the_table_cannot_take_is_one_line_naming_the_group(case: str) -> None:
     # A short or shifted frame used to become NaNs silently; the others failed later without naming the group.
     make, message = BAD_BLOCKS[case]
-    registry.names("feature_group")  # the real groups loaded before the copy the test changes
-    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
     registry.register("feature_group", "bad")(lambda inputs, config: make(inputs.flights))
     flights = clean_flight_table(flight(flight=1), flight(flight=2))
     with pytest.raises(ContractError) as raised:

@@ -235,14 +235,11 @@ BAD_BUILDS: dict[str, tuple[Any, str]] = {
 }
 
 
+@pytest.mark.usefixtures("private_registry")
 @pytest.mark.parametrize("case", sorted(BAD_BUILDS))
-def test_a_builder_whose_result_train_or_evaluate_cannot_use_is_refused_before_fitting(
-    case: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_builder_whose_result_train_or_evaluate_cannot_use_is_refused_before_fitting(case: str) -> None:
     # A LinearSVC trained (minutes on the full data), then evaluate failed: 'Pipeline' has no attribute ...
     build, message = BAD_BUILDS[case]
-    registry.names("model")  # the real models loaded before the copy the test changes
-    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
     registry.register("model", "bad")(lambda config, seed, numeric, categorical: build(numeric, categorical))
     table, manifest = model_table()
     with pytest.raises(ContractError) as err:

@@ -21,15 +21,9 @@ PACKAGES = {"demo": "pipelab_demo_plugin", "broken": "pipelab_broken_plugin", "c
 
 
 @pytest.fixture
-def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fresh_registry(private_registry: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A registry with the in-repo modules loaded and plugin discovery not yet run."""
-    for kind in registry.kinds():
-        registry.names(kind)
-    monkeypatch.setattr(registry, "_REGISTRY", {k: dict(v) for k, v in registry._REGISTRY.items()})
     monkeypatch.setattr(registry, "_PLUGINS_LOADED", False)
-    monkeypatch.setattr(registry, "_LOAD_ERRORS", {})
-    monkeypatch.delenv(registry.STRICT_ENV, raising=False)
-    monkeypatch.delenv(registry.DISABLED_ENV, raising=False)
     yield
     for package in PACKAGES.values():
         sys.modules.pop(package, None)

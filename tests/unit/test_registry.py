@@ -26,16 +26,7 @@ from pipelab.registry import ContractRef, ModuleSpec, check_reads, register
 THIS_MODULE = __name__
 
 
-@pytest.fixture(autouse=True)
-def private_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load the real modules once, then let each test change only a copy."""
-    for kind in registry.kinds():
-        registry.names(kind)
-    monkeypatch.setattr(registry, "_REGISTRY", {kind: dict(found) for kind, found in registry._REGISTRY.items()})
-    monkeypatch.setattr(registry, "_LOADED", set(registry._LOADED))
-    monkeypatch.setattr(registry, "_LOAD_ERRORS", {})
-    monkeypatch.delenv(registry.STRICT_ENV, raising=False)
-    monkeypatch.delenv(registry.DISABLED_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("private_registry")  # each test changes only a copy of the registry
 
 
 class TinyConfig(ModuleConfig):
