@@ -113,6 +113,7 @@ class StageContext:
     validated: dict[str, tuple[pd.DataFrame, DatasetQuality]] = field(default_factory=dict)
     valid: dict[str, pd.DataFrame] = field(default_factory=dict)  # valid rows of each validated dataset
     telemetry: dict[str, Any] = field(default_factory=dict)  # what commit wrote to metrics/telemetry/<stage>.json
+    committed: bool = False  # every output swapped into place
     log = logger
 
     # --- paths -------------------------------------------------------------------------
@@ -363,16 +364,20 @@ class StageContext:
         if missing:
             raise RuntimeError(f"stage {self.spec.name} declared but did not write: {', '.join(missing)}")
         _append_module_runs(self.spec.name)
-        for declared in map(Path, self.spec.written):
-            staged, old = _staging(declared), declared.with_name(f".{declared.name}{OLD_SUFFIX}")
-            if staged.is_dir():
-                if declared.exists():
-                    os.replace(declared, old)
-                os.replace(staged, declared)
-                if old.exists():
-                    _remove(old)
-            else:
-                os.replace(staged, declared)
+        with _signals_held() as received:  # stopped half way, old and new outputs would be mixed, or none left
+            for declared in map(Path, self.spec.written):
+                staged, old = _staging(declared), declared.with_name(f".{declared.name}{OLD_SUFFIX}")
+                if staged.is_dir():
+                    if declared.exists():
+                        os.replace(declared, old)
+                    os.replace(staged, declared)
+                    if old.exists():
+                        _remove(old)
+                else:
+                    os.replace(staged, declared)
+            self.committed = True
+        if received:  # acted on now, as it would have been had it come a moment earlier or later
+            signal.raise_signal(received[0])
 
 
 def _append_module_runs(stage: str) -> None:
@@ -423,6 +428,28 @@ INTERNAL_ERROR = 3  # a bug, not bad input (2): the code the `pipelab` command u
 def _terminate(signum: int, frame: FrameType | None) -> None:
     _SIGNALLED.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Ctrl-C, SIGTERM and SIGHUP arriving inside the block are recorded in the list it yields, not raised:
+    for the steps a stop must not cut in half (swapping outputs in, removing the temporary ones)."""
+    received: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    stoppers = [
+        sig
+        for sig in (signal.SIGINT, *STOP_SIGNALS)
+        if signal.getsignal(sig) in (signal.default_int_handler, _terminate)
+    ]
+    previous = {sig: signal.signal(sig, hold) for sig in stoppers}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _stop_on_signals() -> None:
@@ -482,7 +509,8 @@ def _interrupted(spec: StageSpec, ctx: StageContext | None) -> int:
     _cleanup(ctx)
     signum = _SIGNALLED[0] if _SIGNALLED else signal.SIGINT
     by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
-    _error_line(spec, f"interrupted{by}; outputs left as they were")
+    left = "its new outputs all in place" if ctx is not None and ctx.committed else "outputs left as they were"
+    _error_line(spec, f"interrupted{by}; {left}")
     return 128 + signum
 
 
@@ -494,4 +522,5 @@ def _error_line(spec: StageSpec, message: str) -> None:
 
 def _cleanup(ctx: StageContext | None) -> None:
     if ctx is not None:
-        ctx.discard()
+        with _signals_held():  # already stopping: a second Ctrl-C must not leave temporaries and a traceback
+            ctx.discard()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import re
 import signal
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelab import io, provenance
+from pipelab import io, provenance, stage
 from pipelab.contracts import Column, Contract, Rule, migrations
 from pipelab.errors import DataError
 from pipelab.stage import StageContext, StageSpec, run_stage
@@ -571,6 +572,69 @@ def test_a_signal_ignored_at_start_stays_ignored(repo: Path) -> None:
 
     assert run_stage(SPEC, run, []) == 0
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+
+
+@pytest.mark.parametrize(
+    ("sig", "by"), [(signal.SIGINT, ""), (signal.SIGTERM, " by SIGTERM"), (signal.SIGHUP, " by SIGHUP")]
+)
+def test_a_signal_while_outputs_are_swapped_in_waits_until_all_are_in_place(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sig: int, by: str
+) -> None:
+    """Before: a signal after the old data/out was moved aside lost it (and mixed new outputs with old ones)."""
+    assert run_stage(SPEC, run_ok, []) == 0
+    capsys.readouterr()
+    replace = os.replace
+
+    def replace_then_signal(source: str | Path, target: str | Path) -> None:
+        replace(source, target)
+        if str(target).endswith(".old-tmp"):  # the old data/out moved aside, the new one not yet in place
+            signal.raise_signal(sig)
+
+    monkeypatch.setattr(os, "replace", replace_then_signal)
+
+    def run_new(ctx: StageContext) -> None:
+        ctx.write(ctx.read("data/in/table.parquet").head(2), "data/out/table", DEMO, partition_by="month")
+        ctx.write_text("new\n", "models/note.txt")
+        ctx.write_json({"rows": 2}, "metrics/demo.json")
+        ctx.write_text("# new\n", "reports/demo.md")
+
+    assert run_stage(SPEC, run_new, []) == 128 + sig
+    assert error_line(capsys) == f"error: demo: interrupted{by}; its new outputs all in place"
+    assert len(io.read_parquet(repo / "data" / "out" / "table")) == 2
+    assert (repo / "models" / "note.txt").read_text(encoding="utf-8") == "new\n"
+    record = json.loads((repo / "data" / "out.provenance.json").read_text(encoding="utf-8"))
+    assert record["output"]["md5"] == io.hash_path(repo / "data" / "out")
+    assert leftovers(repo) == []
+
+
+def test_a_second_signal_while_temporary_outputs_are_removed_changes_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An impatient second Ctrl-C: before, a KeyboardInterrupt traceback, exit 130 and temporaries left."""
+    assert run_stage(SPEC, run_ok, []) == 0
+    before = snapshot(repo)
+    capsys.readouterr()
+    remove = stage._remove
+
+    def signal_then_remove(path: Path) -> None:
+        signal.raise_signal(signal.SIGINT)
+        remove(path)
+
+    monkeypatch.setattr(stage, "_remove", signal_then_remove)
+
+    def run(ctx: StageContext) -> None:
+        ctx.write(ctx.read("data/in/table.parquet").head(2), "data/out/table", partition_by="month")
+        ctx.write_text("half\n", "models/note.txt")
+        signal.raise_signal(signal.SIGTERM)
+
+    try:
+        code = run_stage(SPEC, run, [])
+    except KeyboardInterrupt as err:  # would stop the whole test session, not fail this test
+        pytest.fail(f"the second signal escaped the stage: {err!r}")
+    assert code == 143
+    assert error_line(capsys) == "error: demo: interrupted by SIGTERM; outputs left as they were"
+    assert snapshot(repo) == before
+    assert leftovers(repo) == []
 
 
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(repo: Path) -> None:
