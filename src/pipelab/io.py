@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelab.errors import DataError
+from pipelab.errors import DataError, file_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,17 +28,21 @@ PARTITION_FILE = "part-0.parquet"
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.chmod(0o666 & ~_umask())  # mkstemp makes it 0600; outputs get what open() would give
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds.
+
+    A file that cannot be written (a read-only directory, a full disk) is a DataError naming it.
+    """
+    with file_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes it 0600; outputs get what open() would give
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _umask() -> int:

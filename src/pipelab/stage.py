@@ -30,7 +30,7 @@ from packaging.version import Version
 from pipelab import io, registry
 from pipelab.contracts import Contract, Coverage, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
-from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError, RegistryError
+from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError, RegistryError, file_errors
 from pipelab.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
 from pipelab.params import StageParams, load_params
 from pipelab.provenance import build_record, code_files, code_version
@@ -164,7 +164,8 @@ class StageContext:
                 target = _staging(declared) / path.relative_to(declared)
             else:
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            with file_errors(target.parent):  # a read-only checkout: one line naming where, not a bug
+                target.parent.mkdir(parents=True, exist_ok=True)
             return target
         raise RuntimeError(f"stage {self.spec.name} writes undeclared output {path}")
 

@@ -279,6 +279,17 @@ def test_a_saved_model_loads_back(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.predict_proba(table), model.predict_proba(table))
 
 
+def test_a_model_that_cannot_be_written_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """Before: an IsADirectoryError (or a read-only disk's OSError) became train's 'internal error', exit 3."""
+    table, manifest = model_table()
+    model = train_model(table, manifest, _params("baseline"), seed=1)
+    path = tmp_path / "model.pkl"
+    path.mkdir()
+    with pytest.raises(DataError) as info:
+        save_model(model, path)
+    assert str(info.value) == f"{path}: is a directory, not a file"
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

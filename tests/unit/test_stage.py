@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import logging
 import os
 import re
 import signal
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -295,6 +297,36 @@ def test_data_error_exits_2_with_one_line_and_keeps_the_old_outputs(
     assert run_stage(SPEC, failing(DataError("flights: 3 rows with no carrier")), []) == 2
     assert error_line(capsys) == "error: demo: flights: 3 rows with no carrier"
     assert snapshot(repo) == before
+    assert leftovers(repo) == []
+
+
+def test_an_output_that_cannot_be_written_exits_2_naming_it_and_keeps_the_old_outputs(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only checkout or a full disk is the user's to fix: before, 'internal error: OSError ...', exit 3."""
+    assert run_stage(SPEC, run_ok, []) == 0
+    before = snapshot(repo)
+    capsys.readouterr()
+    mkstemp = tempfile.mkstemp
+
+    def read_only_metrics(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if Path(kwargs["dir"]) == Path("metrics"):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only_metrics)
+    assert run_stage(SPEC, run_ok, []) == 2
+    assert error_line(capsys) == "error: demo: metrics/.demo.json.stage-tmp: read-only file system"
+    assert snapshot(repo) == before
+    assert leftovers(repo) == []
+
+
+def test_a_file_in_the_place_of_an_output_directory_exits_2_naming_it(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "models").write_text("not a directory\n", encoding="utf-8")
+    assert run_stage(SPEC, run_ok, []) == 2
+    assert error_line(capsys) == "error: demo: models: file exists"
     assert leftovers(repo) == []
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from pipelab.errors import DataError
+from pipelab.errors import DataError, file_errors
 from pipelab.params import ModuleConfig
 from pipelab.registry import ContractRef
 
@@ -46,7 +46,7 @@ class TrainedModel:
 
 
 def save_model(model: TrainedModel, path: Path) -> None:
-    with path.open("wb") as fh:
+    with file_errors(path), path.open("wb") as fh:  # a read-only or full disk: one line naming the file
         pickle.dump(model, fh, protocol=5)
 
 
