@@ -17,8 +17,8 @@ import pytest
 from pipelab.contracts import VALIDATED
 from pipelab.params import SECTIONS, ModularSection
 from pipelab.registry import KIND_PACKAGES
-from pipelab.stage import StageSpec
-from tests.integration import REPO, load_yaml
+from pipelab.stage import OLD_SUFFIX, STAGING_SUFFIX, StageSpec
+from tests.integration import REPO, load_yaml, run
 
 DVC_YAML: dict[str, Any] = load_yaml(REPO / "dvc.yaml")
 STAGES: dict[str, dict[str, Any]] = DVC_YAML["stages"]
@@ -40,6 +40,7 @@ THIRD_PARTY = [
 ]
 # Sections whose validation looks a module up by a kind without being a ModularSection.
 SECTION_KINDS = {"data": "source"}
+SUFFIXES = (STAGING_SUFFIX, OLD_SUFFIX)
 
 
 def load_spec(stage: str) -> StageSpec:
@@ -156,6 +157,16 @@ def test_written_paths_match(stage: str, spec: StageSpec) -> None:
     in_dvc, in_code = set(written(stage)), set(spec.written)
     assert not in_code - in_dvc, f"{stage}: written but not declared in dvc.yaml: {sorted(in_code - in_dvc)}"
     assert not in_dvc - in_code, f"{stage}: declared in dvc.yaml but not written: {sorted(in_dvc - in_code)}"
+
+
+def test_what_a_killed_stage_leaves_is_ignored_by_git(stage: str, spec: StageSpec) -> None:
+    """A SIGKILLed run leaves `.<out>.stage-tmp` / `.<out>.old-tmp` until the stage runs again (DVC may restore it
+    from its run-cache instead): `git add -A` must not pick a half-written dataset up."""
+    names = [Path(p).with_name(f".{Path(p).name}{suffix}").as_posix() for p in spec.written for suffix in SUFFIXES]
+    proc = run(["git", "check-ignore", "--no-index", *names], REPO, check=False)
+    assert not set(names) - set(proc.stdout.splitlines()), (
+        f"{stage}: not ignored: {sorted(set(names) - set(proc.stdout.splitlines()))}"
+    )
 
 
 def test_every_validated_dataset_is_validated_by_exactly_one_stage() -> None:
