@@ -1,6 +1,7 @@
 # pipelab: `make run` rebuilds the pipeline, `make test` checks everything.
 # Only python3, git and make are needed: the first target that needs it creates .venv
 # from requirements.lock (pinned, hashed) and installs pipelab into it in editable mode.
+# Another interpreter: make run PYTHON=python3.12.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -9,17 +10,30 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/
 PYTEST_ARGS ?=
 PYTEST_JOBS ?= auto
 BASE ?= origin/main
+PYTHON ?= python3
+# pyproject.toml's requires-python, asked of $(PYTHON) before it makes .venv and of the .venv there is
+PYTHON_OK := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))
+SYSTEM_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint typecheck contracts pytest lock bench push pull clean-venv pr-report bench-compare
+.PHONY: help venv run test lint typecheck contracts pytest lock bench push pull clean-venv pr-report bench-compare FORCE
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || python3 -m venv $(VENV)
+# A .venv whose python is gone or of another version, or that has no pip (a `python3 -m venv` that
+# failed half-way: Debian's python3 without python3-venv), is made again; one installed before its
+# python was removed (pyenv uninstall) too, though its stamp is current.
+VENV_BROKEN := $(if $(wildcard $(STAMP)),$(shell $(BIN)/python -c 'import pip; $(PYTHON_OK)' 2>/dev/null || echo FORCE))
+$(STAMP): requirements.lock pyproject.toml $(VENV_BROKEN)
+	@$(BIN)/python -c 'import pip; $(PYTHON_OK)' 2>/dev/null || { \
+	  PATH="$(SYSTEM_PATH)" $(PYTHON) -c '$(PYTHON_OK)' 2>/dev/null || { \
+	    found="$$(PATH="$(SYSTEM_PATH)" $(PYTHON) --version 2>&1)" || found="not found"; \
+	    echo "error: pipelab needs Python 3.11 or 3.12 (pyproject.toml's requires-python); $(PYTHON): $$found." \
+	      "Install one, or name it: make $(or $(MAKECMDGOALS),venv) PYTHON=python3.11" >&2; exit 1; }; \
+	  echo "$(PYTHON) -m venv --clear $(VENV)"; PATH="$(SYSTEM_PATH)" $(PYTHON) -m venv --clear $(VENV); }
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
@@ -70,3 +84,5 @@ pull: $(STAMP) ## Pull DVC-cached outputs from the default remote
 
 clean-venv: ## Remove .venv (the next target recreates it)
 	rm -rf $(VENV)
+
+FORCE:
