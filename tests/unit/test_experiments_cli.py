@@ -58,6 +58,10 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     branch(repo, "text-metric", "a metric that is text", SCORES | {"roc_auc": "n/a"})
     branch(repo, "lost-metric", "brier is gone", {k: v for k, v in SCORES.items() if k != "brier"})
     branch(repo, "no-metrics", "no scores file", None)
+    git(repo, "checkout", "-q", "-b", "no-dvc", "main")
+    git(repo, "rm", "-rq", ".dvc", ".dvcignore")
+    git(repo, "commit", "-q", "-m", "before dvc init")
+    git(repo, "checkout", "-q", "no-metrics")  # the workspace, as before
     branch(repo, "loose", "worse, with a loosened gate", SCORES | {"roc_auc": 0.60})
     gates = yaml.safe_load((repo / "metrics" / "gates.yaml").read_text(encoding="utf-8"))
     gates["metrics"]["roc_auc"]["gate"] = False
@@ -143,6 +147,7 @@ def test_a_gated_metric_missing_on_the_target_fails_the_gate(runner: CliRunner, 
         (("typo", "main"), "error: unknown revision or experiment 'typo'"),
         (("main", "text-metric"), "error: metrics/scores.json at text-metric: roc_auc = 'n/a' is not a number"),
         (("main", "no-metrics"), "error: no-metrics (commit "),
+        (("no-dvc", "main"), "error: no-dvc (commit "),
         (("", "workspace"), "error: empty revision '': name a branch, tag, commit, DVC experiment or `workspace`"),
         (("main", " "), "error: empty revision ' ': name a branch, tag, commit, DVC experiment or `workspace`"),
     ],
@@ -156,6 +161,11 @@ def test_bad_sides_exit_2_with_one_line(runner: CliRunner, tiny: Path, args: tup
 def test_a_side_without_metrics_names_the_file(runner: CliRunner, tiny: Path) -> None:
     line = one_error_line(compare(runner, tiny, "no-metrics", "main"))
     assert line.endswith("metrics/scores.json not found; run the pipeline and commit its metrics there")
+
+
+def test_a_commit_without_dvc_is_named_as_such(runner: CliRunner, tiny: Path) -> None:
+    line = one_error_line(compare(runner, tiny, "no-dvc", "main"))
+    assert line.endswith("no DVC project there (no .dvc/); compare a commit that has the pipeline and its results")
 
 
 def test_a_malformed_gates_file_exits_2_naming_the_key(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:

@@ -231,6 +231,12 @@ def open_sides(root: Path, labels: Sequence[str]) -> Iterator[list[Side]]:
             if rev is None:  # the workspace: refused above when stale
                 sides.append(Side(intent, repo.dvcfs))
                 continue
-            at_rev = stack.enter_context(Repo(str(root), rev=rev))
+            try:
+                at_rev = stack.enter_context(Repo(str(root), rev=rev))
+            except NotDvcRepoError:  # a commit from before `dvc init`, or of unrelated history
+                raise RevisionError(
+                    f"{label} (commit {intent.short}): no DVC project there (no .dvc/); "
+                    "compare a commit that has the pipeline and its results"
+                ) from None
             sides.append(Side(intent, at_rev.dvcfs, partial(stale_at, at_rev)))
         yield sides
