@@ -280,6 +280,36 @@ def test_check_params_unreadable_file_exits_2(
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run-info"],
+        ["quality", "show"],
+        ["quality", "set-reference"],
+        ["contracts", "snapshot"],
+        ["catalog"],
+        ["compare"],
+        ["sweep", "--space", "model.hgb.learning_rate=log:0.01..0.3"],
+        ["seeds", "-S", "model.hgb.max_iter=100"],
+    ],
+)
+def test_a_command_run_below_the_checkouts_root_names_the_root(
+    runner: CliRunner, root: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """Not "run `make run` first" (the results are there, one level up), nor docs/ written into reports/docs/."""
+    (root / ".dvc").mkdir()
+    below = root / "reports"
+    below.mkdir()
+    monkeypatch.chdir(below)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {below.resolve()} is inside the pipelab checkout {root.resolve()}, not its root: "
+        f"run pipelab from {root.resolve()}\n"
+    )
+    assert list(below.iterdir()) == []
+
+
 def test_no_arguments_shows_help(runner: CliRunner) -> None:
     result = runner.invoke(app, [])
     assert "run-info" in result.output

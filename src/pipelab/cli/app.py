@@ -158,6 +158,17 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def require_root(root: Path = Path(".")) -> None:
+    """Refuse a `root` below a pipelab checkout's root (a command run in `reports/`): the repository's paths read
+    from there miss every file ("run `make run` first"), and files written there land in the wrong place."""
+    if (root / "dvc.yaml").exists():
+        return
+    here = root.resolve()
+    top = next((p for p in here.parents if (p / "dvc.yaml").is_file() and (p / ".dvc").is_dir()), None)
+    if top is not None:
+        raise fail(f"{here} is inside the pipelab checkout {top}, not its root: run pipelab from {top}")
+
+
 def write_generated(path: Path, text: str, check: bool, command: str) -> None:
     """Write a generated file, or with `check` fail (exit 1) when it differs from `text`."""
     with file_errors(path):

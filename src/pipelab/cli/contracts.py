@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from pipelab.cli.app import Typer, app, fail, output_console, print_table, write_generated
+from pipelab.cli.app import Typer, app, fail, output_console, print_table, require_root, write_generated
 from pipelab.errors import PipelabError
 
 contracts_app = Typer(help="Data contracts: versioned schemas at every boundary.", no_args_is_help=True)
@@ -78,6 +78,7 @@ def snapshot(
     """Write docs/contracts.json (what `contracts diff` compares) and docs/contracts.md from the code."""
     from pipelab.contracts import docs, evolution
 
+    require_root()
     data = evolution.snapshot()
     command = "pipelab contracts snapshot"
     write_generated(SNAPSHOT, json.dumps(data, indent=2, sort_keys=True) + "\n", check, command)

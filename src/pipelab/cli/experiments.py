@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from pipelab.cli.app import app, fail, quiet_stdout
+from pipelab.cli.app import app, fail, quiet_stdout, require_root
 from pipelab.errors import PipelabError, file_errors
 
 SIDE_HELP = "`workspace`, a git revision (branch, tag, commit) or a DVC experiment name"
@@ -58,6 +58,7 @@ def compare(
     from pipelab.experiments.snapshot import read_snapshot
     from pipelab.io import dumps_json, write_text
 
+    require_root(root)
     try:
         with open_sides(root, [base, target]) as (base_side, target_side):
             rules, source = load_gates(gates, base_side, root)
@@ -120,6 +121,7 @@ def sweep(
     from pipelab.experiments import sweep as sw
     from pipelab.experiments.runs import stop_signals
 
+    require_root(root)
     with stop_signals():  # errors, the stop included, leave as the group says: one line and their exit code
         plan = sw.plan(
             root,
@@ -163,6 +165,7 @@ def seeds(
     from pipelab.experiments.runs import stop_signals
     from pipelab.io import dumps_json
 
+    require_root(root)
     with stop_signals():  # errors, the stop included, leave as the group says: one line and their exit code
         plan = sd.plan(root, change=change or [], seeds=seed_list, gates=gates)
         rows = sd.summarize(plan, sd.run(plan, lambda line: typer.echo(line, err=True)))  # progress: stderr

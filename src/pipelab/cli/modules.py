@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, output_console, print_table, write_generated
+from pipelab.cli.app import app, fail, output_console, print_table, require_root, write_generated
 from pipelab.errors import PipelabError
 
 
@@ -25,6 +25,7 @@ def catalog(
     from pipelab import catalog as cat
     from pipelab import registry
 
+    require_root()
     if check and markdown is None:
         raise fail("--check compares a written catalog with the modules: give the file with --markdown FILE")
     try:

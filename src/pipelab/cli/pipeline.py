@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from pipelab.cli.app import app, fail, print_table
+from pipelab.cli.app import app, fail, print_table, require_root
 from pipelab.errors import DataError, PipelabError, file_errors
 from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
 from pipelab.telemetry import TELEMETRY_DIR
@@ -78,6 +78,7 @@ def run_info(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
     """Telemetry of the last run of each stage: time, CPU, peak memory, rows, throughput."""
+    require_root(root)
     rows = telemetry_rows(root)
     if not rows:
         raise fail(f"no telemetry in {root / TELEMETRY_DIR}; run `make run` first")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipelab.cli.app import Typer, app, fail, output_console, print_table
+from pipelab.cli.app import Typer, app, fail, output_console, print_table, require_root
 from pipelab.errors import PipelabError, file_errors
 
 quality_app = Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
@@ -29,6 +29,7 @@ def show(
     from pipelab.io import dataset_files
     from pipelab.quality import read_summaries
 
+    require_root()
     try:
         summaries = read_summaries(dataset_files(quarantine))
     except PipelabError as err:
@@ -66,6 +67,7 @@ def set_reference(
     """Promote the current features profile to the drift reference (commit it with the new baseline)."""
     from pipelab.drift import read_profile
 
+    require_root()
     if not source.exists():
         raise fail(f"{source} not found; run `make run` first")
     read_profile(source)  # a file that is not a profile would break every later features run
