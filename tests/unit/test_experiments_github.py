@@ -247,3 +247,15 @@ def test_the_workflow_runs_make_pr_report_and_pastes_nothing_into_shell() -> Non
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert "pr-report: $(STAMP)" in makefile
     assert 'bash .github/scripts/pr-report.sh "$(BASE)"' in makefile
+
+
+def test_a_workflow_runs_the_readme_test_command_on_every_push_and_pull_request() -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/test.yml").read_text(encoding="utf-8"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["branches"] == ["main"]
+    assert "pull_request" in triggers
+    steps = workflow["jobs"]["test"]["steps"]
+    assert [step["run"] for step in steps if "run" in step] == ["bash .ci/run"]
+    checkout = next(step for step in steps if str(step.get("uses", "")).startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] >= 2  # make contracts diffs against HEAD~1
+    assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
