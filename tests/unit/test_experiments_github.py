@@ -242,6 +242,8 @@ def test_the_workflow_runs_make_pr_report_and_pastes_nothing_into_shell() -> Non
         assert "${{" not in script, f"workflow value pasted into shell: {script}"
     assert any('make pr-report BASE="$BASE"' in script for script in scripts)
     assert any("pipelab pr-comment compare/report.md" in script for script in scripts)
+    comment = next(step for step in steps if "pipelab pr-comment" in step.get("run", ""))
+    assert comment["continue-on-error"] == "${{ github.event.pull_request.head.repo.fork }}"  # read-only token
     checkout = next(step for step in steps if str(step.get("uses", "")).startswith("actions/checkout"))
     assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
