@@ -11,6 +11,7 @@
 # Exit code: the pipeline's when it fails, else pipelab compare's (0 pass, 1 a gate failed,
 # 2 bad input such as an unknown BASE).
 set -euo pipefail
+if [[ -x .venv/bin/dvc ]]; then PATH="$PWD/.venv/bin:$PATH"; fi  # run directly, without make or an activated venv
 base="${1:-${BASE:-origin/main}}"
 out="${OUT:-compare}"
 

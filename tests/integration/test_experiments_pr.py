@@ -4,6 +4,7 @@ on a temporary repository with a base branch and pull-request branches that chan
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import yaml
 
 from tests.integration import (
     RUNNING,
+    VENV_BIN,
     clone,
     commit_all,
     describe,
@@ -73,8 +75,11 @@ def test_the_pull_request_check_blocks_a_regression_and_passes_a_harmless_change
 
 
 def test_an_unknown_base_is_a_one_line_error_with_exit_code_2(baseline: Baseline, tmp_path: Path) -> None:
+    """Run as the README shows, with no venv activated: the script finds the checkout's .venv itself."""
     repo = clone(baseline.path, tmp_path / "repo", baseline.sandbox, share_cache=True)
-    proc = run(["bash", ".github/scripts/pr-report.sh", "origin/nope"], repo, check=False)
+    (repo / ".venv").symlink_to(VENV_BIN.parent)
+    script = ["bash", ".github/scripts/pr-report.sh", "origin/nope"]
+    proc = run(["env", f"PATH={os.defpath.strip(':')}", *script], repo, check=False)  # 'dvc: command not found
     assert proc.returncode == 2, describe(proc)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
