@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -473,6 +475,25 @@ def test_set_reference_copies_a_valid_profile_and_refuses_a_directory_as_target(
     result = runner.invoke(app, ["quality", "set-reference", "--from", str(source), "--to", str(target)])
     assert result.exit_code == 0, result.output
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_set_reference_stopped_half_way_keeps_the_old_reference_whole(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy goes to a temporary file renamed into place: a full disk (or a kill) cut the reference short."""
+    source = REPO / "data" / "reference" / "features.profile.json"
+    target = tmp_path / "features.profile.json"
+    target.write_text("the old reference", encoding="utf-8")
+
+    def disk_full(src: Path, dst: Path) -> None:
+        Path(dst).write_bytes(Path(src).read_bytes()[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    result = runner.invoke(app, ["quality", "set-reference", "--from", str(source), "--to", str(target)])
+    assert error_line(result) == f"error: {target}: no space left on device\n"
+    assert target.read_text(encoding="utf-8") == "the old reference"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
 def test_set_reference_defaults_are_the_paths_drift_uses() -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from pipelab.cli.app import Typer, app, fail, output_console, print_table, require_root
-from pipelab.errors import PipelabError, file_errors
+from pipelab.errors import PipelabError
 
 quality_app = Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
@@ -65,13 +65,13 @@ def set_reference(
     target: Annotated[Path, typer.Option("--to", help="the reference drift is measured against")] = REFERENCE,
 ) -> None:
     """Promote the current features profile to the drift reference (commit it with the new baseline)."""
+    from pipelab import io
     from pipelab.drift import read_profile
 
     require_root()
     if not source.exists():
         raise fail(f"{source} not found; run `make run` first")
     read_profile(source)  # a file that is not a profile would break every later features run
-    with file_errors(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    with io.atomic_file(target) as staged:  # stopped or failing half way, the old reference stays whole
+        shutil.copyfile(source, staged)
     typer.echo(f"copied {source} to {target}; `dvc repro` re-runs features, then commit {target} and dvc.lock")
