@@ -9,6 +9,7 @@ measurements get the strategy `clean.missing` names (drop | flag | impute).
 
 from __future__ import annotations
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.cleaning import (
     PLANE_MEASUREMENTS,
     WEATHER_MEASUREMENTS,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab import evaluation
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.models.base import load_model

@@ -11,6 +11,7 @@ data/features/ (by month), its manifest and its profile.
 
 from __future__ import annotations
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES
 from pipelab.contracts.raw import RAW_AIRPORTS

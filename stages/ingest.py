@@ -8,6 +8,7 @@ with md5s, and any source columns ignored, go into data/raw.provenance.json.
 
 from __future__ import annotations
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.stage import StageContext, StageSpec, run_stage
 from pipelab.tables import TABLES

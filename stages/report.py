@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab import quality, reporting
 from pipelab.contracts import VALIDATED
 from pipelab.contracts.clean import CLEAN_FLIGHTS

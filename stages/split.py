@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.modelling import FEATURES
 from pipelab.splitting import split_by_cutoff
 from pipelab.stage import StageContext, StageSpec, run_stage

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.modelling import FEATURES
 from pipelab.manifest import Manifest
 from pipelab.models.base import save_model
