@@ -469,3 +469,29 @@ def test_clean_flights_v1_data_still_reads_when_a_v3_migrates_from_the_current_v
         out, steps = adapt(frame, v3, found, "data/clean/flights")
         assert list(out.columns) == v3.fixed_columns
         assert [s["to"] for s in steps][-2:] == ["2.1.0", "3.0.0"], found
+
+
+CONTRACT_MODULES = ("raw", "clean", "modelling", "quarantine")
+
+
+def current_names() -> dict[str, Contract]:
+    """Each contract's current name (no `_V…` suffix): what the stages write and read."""
+    found = {}
+    for module in CONTRACT_MODULES:
+        for attribute, value in vars(importlib.import_module(f"pipelab.contracts.{module}")).items():
+            if isinstance(value, Contract) and attribute.isupper() and "_V" not in attribute:
+                found[f"{module}.{attribute}"] = value
+    return found
+
+
+def test_every_current_name_points_at_its_newest_version() -> None:
+    """Pointing a current name back at an older released version passes `contracts diff` (the snapshot lists
+    versions, not which is current), while readers check against the newest and refuse data written since."""
+    names = current_names()
+    assert {c.name for c in names.values()} == {c.name for c in versions.CONTRACTS}  # every contract has one
+    behind = {
+        where: f"{c.version} < {versions.latest(c.name).version}"
+        for where, c in names.items()
+        if c is not versions.latest(c.name)
+    }
+    assert not behind, behind
