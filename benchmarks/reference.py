@@ -19,20 +19,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelab import evaluation, registry
+from pipelab import evaluation
 from pipelab.cleaning import PLANE_MEASUREMENTS, WEATHER_MEASUREMENTS, clean_flights, clean_weather
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.contracts.validation import validate_table
+from pipelab.core import registry
+from pipelab.core.io import csv_text
+from pipelab.core.params import SCALARS, SECTIONS, load_params
+from pipelab.core.telemetry import peak_rss_mb
 from pipelab.drift import profile, psi
 from pipelab.features import build_features
-from pipelab.io import csv_text
 from pipelab.manifest import Manifest
-from pipelab.params import SCALARS, SECTIONS, load_params
 from pipelab.reports.base import ReportInputs
 from pipelab.splitting import split_by_cutoff
-from pipelab.telemetry import peak_rss_mb
 from pipelab.training import train_model
 
 REFERENCE = Path("data/reference/features.profile.json")

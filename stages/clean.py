@@ -9,7 +9,7 @@ measurements get the strategy `clean.missing` names (drop | flag | impute).
 
 from __future__ import annotations
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.cleaning import (
     PLANE_MEASUREMENTS,
     WEATHER_MEASUREMENTS,
@@ -19,8 +19,8 @@ from pipelab.cleaning import (
 )
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.raw import RAW_AIRLINES, RAW_AIRPORTS, RAW_FLIGHTS, RAW_PLANES, RAW_WEATHER
-from pipelab.stage import StageContext, StageSpec, run_stage
-from pipelab.telemetry import measure_module
+from pipelab.core.stage import StageContext, StageSpec, run_stage
+from pipelab.core.telemetry import measure_module
 
 SPEC = StageSpec(
     name="clean",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab import evaluation
 from pipelab.contracts.modelling import FEATURES, PREDICTIONS
+from pipelab.core.stage import StageContext, StageSpec, run_stage
 from pipelab.models.base import load_model
-from pipelab.stage import StageContext, StageSpec, run_stage
 
 SPEC = StageSpec(
     name="evaluate",

@@ -11,13 +11,13 @@ data/features/ (by month), its manifest and its profile.
 
 from __future__ import annotations
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_PLANES, CLEAN_WEATHER
 from pipelab.contracts.modelling import FEATURES
 from pipelab.contracts.raw import RAW_AIRPORTS
+from pipelab.core.stage import StageContext, StageSpec, run_stage
 from pipelab.drift import PROFILE, REFERENCE, profile, psi, read_profile
 from pipelab.features import build_features, coverage
-from pipelab.stage import StageContext, StageSpec, run_stage
 
 SPEC = StageSpec(
     name="features",

@@ -8,11 +8,11 @@ with md5s, and any source columns ignored, go into data/raw.provenance.json.
 
 from __future__ import annotations
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.stage import StageContext, StageSpec, run_stage
-from pipelab.tables import TABLES
-from pipelab.telemetry import measure_module
+from pipelab.core.stage import StageContext, StageSpec, run_stage
+from pipelab.core.tables import TABLES
+from pipelab.core.telemetry import measure_module
 
 SPEC = StageSpec(
     name="ingest",

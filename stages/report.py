@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
-from pipelab import quality, reporting
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+from pipelab import reporting
 from pipelab.contracts import VALIDATED
 from pipelab.contracts.clean import CLEAN_FLIGHTS
 from pipelab.contracts.modelling import PREDICTIONS
 from pipelab.contracts.raw import RAW_AIRLINES, RAW_AIRPORTS
+from pipelab.core import quality
+from pipelab.core.stage import StageContext, StageSpec, run_stage
+from pipelab.core.telemetry import measure_module
 from pipelab.reports.base import ReportInputs
-from pipelab.stage import StageContext, StageSpec, run_stage
-from pipelab.telemetry import measure_module
 
 SPEC = StageSpec(
     name="report",

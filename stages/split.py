@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.modelling import FEATURES
+from pipelab.core.stage import StageContext, StageSpec, run_stage
 from pipelab.splitting import split_by_cutoff
-from pipelab.stage import StageContext, StageSpec, run_stage
 
 SPEC = StageSpec(
     name="split",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.modelling import FEATURES
+from pipelab.core.stage import StageContext, StageSpec, run_stage
 from pipelab.manifest import Manifest
 from pipelab.models.base import save_model
-from pipelab.stage import StageContext, StageSpec, run_stage
 from pipelab.training import train_model
 
 SPEC = StageSpec(

@@ -9,9 +9,9 @@ or a tripped gate (`quality.*`) stops the stage.
 
 from __future__ import annotations
 
-import pipelab.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
+import pipelab.core.startup  # noqa: F401  (first: a Ctrl-C while the modules below load is one line)
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.stage import StageContext, StageSpec, run_stage
+from pipelab.core.stage import StageContext, StageSpec, run_stage
 
 ORDER = ("airlines", "airports", "planes", "weather", "flights")  # referenced tables first
 SPEC = StageSpec(

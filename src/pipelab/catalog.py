@@ -17,9 +17,9 @@ from typing import Annotated, Any, get_args, get_origin
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic.fields import FieldInfo
 
-from pipelab import registry
-from pipelab.registry import ModuleSpec
-from pipelab.telemetry import MODULE_LOG
+from pipelab.core import registry
+from pipelab.core.registry import ModuleSpec
+from pipelab.core.telemetry import MODULE_LOG
 
 NOT_MEASURED = "not measured yet"
 KIND_TITLES = {

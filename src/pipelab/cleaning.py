@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
-from pipelab.errors import DataError
-from pipelab.localtime import localize
+from pipelab.core.errors import DataError
+from pipelab.core.localtime import localize
 
 NYC_ZONE = "America/New_York"
 WEATHER_MEASUREMENTS = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib"]

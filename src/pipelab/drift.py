@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipelab.errors import DataError, file_errors
-from pipelab.params import describe_errors
+from pipelab.core.errors import DataError, file_errors
+from pipelab.core.params import describe_errors
 
 BINS = 10
 TOP_CATEGORIES = 30

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
+from pipelab.core.params import EvaluateParams
 from pipelab.models.base import TrainedModel
-from pipelab.params import EvaluateParams
 
 
 def scores(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | int]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelab import registry
 from pipelab.contracts import Coverage
-from pipelab.errors import ContractError, DataError, ParamsError
+from pipelab.core import registry
+from pipelab.core.errors import ContractError, DataError, ParamsError
+from pipelab.core.params import FeaturesParams, TargetParams
+from pipelab.core.telemetry import measure_module
 from pipelab.manifest import TARGET, Manifest
-from pipelab.params import FeaturesParams, TargetParams
-from pipelab.telemetry import measure_module
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 
 KNOWN = "__known"  # `<group>__known`: 1 where the group's join found data for the flight, else 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import keyword
 from pathlib import Path
 
-from pipelab import registry
-from pipelab.errors import PipelabError
-from pipelab.registry import KIND_PACKAGES
+from pipelab.core import registry
+from pipelab.core.errors import PipelabError
+from pipelab.core.registry import KIND_PACKAGES
 
 _MODULE = {
     "feature_group": '''"""Feature group `{name}` (replace this line: what it measures, why it should predict delay)."""
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 
@@ -46,8 +46,8 @@ from sklearn.pipeline import make_pipeline
 
 from pipelab.models.base import FEATURES_V1, Estimator
 from pipelab.models.preprocessing import scaled_one_hot
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 
 
 class {title}Config(ModuleConfig):
@@ -80,8 +80,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 from pipelab.transforms.missing.base import READS, WRITES, MissingResult
 
 
@@ -103,8 +103,8 @@ from pydantic import Field
 
 from pipelab.checks.base import finding, tripped
 from pipelab.contracts import DatasetQuality, Finding
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 
 
 class {title}Config(ModuleConfig):
@@ -128,8 +128,8 @@ def {name}(quality: DatasetQuality, config: ModuleConfig) -> list[Finding]:
 
 from __future__ import annotations
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 from pipelab.reports.base import FLIGHTS, ReportInputs, ReportTable, delay_note, delay_table
 
 
@@ -144,8 +144,8 @@ def {name}(inputs: ReportInputs, config: ModuleConfig) -> ReportTable:
 _TEST = {
     "feature_group": '''"""Tests of the `{name}` feature group."""
 
-from pipelab import registry
-from pipelab.params import ModuleConfig
+from pipelab.core import registry
+from pipelab.core.params import ModuleConfig
 from pipelab.transforms.features.base import FeatureInputs
 from tests.unit.builders import clean_flight_table, clean_weather_table, flight, raw_airports, raw_planes
 
@@ -164,7 +164,7 @@ def test_{name}_adds_prefixed_columns_aligned_with_flights() -> None:
 import numpy as np
 import pandas as pd
 
-from pipelab import registry
+from pipelab.core import registry
 
 
 def test_{name}_fits_and_predicts_probabilities() -> None:
@@ -181,8 +181,8 @@ def test_{name}_fits_and_predicts_probabilities() -> None:
 
 import pandas as pd
 
-from pipelab import registry
-from pipelab.params import ModuleConfig
+from pipelab.core import registry
+from pipelab.core.params import ModuleConfig
 
 
 def test_{name}_fills_every_missing_value() -> None:
@@ -193,7 +193,7 @@ def test_{name}_fills_every_missing_value() -> None:
 ''',
     "check": '''"""Tests of the `{name}` quality check."""
 
-from pipelab import registry
+from pipelab.core import registry
 from pipelab.contracts import DatasetQuality
 
 
@@ -221,8 +221,8 @@ def test_{name}_fails_above_its_limit_only() -> None:
 
 import pandas as pd
 
-from pipelab import registry
-from pipelab.params import ModuleConfig
+from pipelab.core import registry
+from pipelab.core.params import ModuleConfig
 from pipelab.reports.base import ReportInputs
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pipelab.errors import DataError
+from pipelab.core.errors import DataError
 
 
 def split_by_cutoff(

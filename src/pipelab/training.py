@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelab import registry
-from pipelab.errors import ContractError, DataError
+from pipelab.core import registry
+from pipelab.core.errors import ContractError, DataError
+from pipelab.core.params import ModelParams
+from pipelab.core.telemetry import measure_module
 from pipelab.manifest import Manifest
 from pipelab.models.base import Estimator, TrainedModel
-from pipelab.params import ModelParams
-from pipelab.telemetry import measure_module
 
 
 def _checked_build(name: str, built: object, train: pd.DataFrame) -> tuple[Estimator, list[str]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelab import io
 from pipelab.contracts import VALIDATED, conform
 from pipelab.contracts.clean import CLEAN_FLIGHTS_V1
+from pipelab.core import io
 from tests.integration import (
     FIXTURE,
     RUNNING,

@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 
 from pipelab.contracts import VALIDATED
-from pipelab.params import SECTIONS, ModularSection
-from pipelab.registry import KIND_PACKAGES
-from pipelab.stage import OLD_SUFFIX, STAGING_SUFFIX, StageSpec
+from pipelab.core.params import SECTIONS, ModularSection
+from pipelab.core.registry import KIND_PACKAGES
+from pipelab.core.stage import OLD_SUFFIX, STAGING_SUFFIX, StageSpec
 from tests.integration import REPO, load_yaml, run
 
 DVC_YAML: dict[str, Any] = load_yaml(REPO / "dvc.yaml")
 STAGES: dict[str, dict[str, Any]] = DVC_YAML["stages"]
 CODE_DIRS = ("stages/", "src/")
+CORE = "src/pipelab/core"  # the stage runtime: one directory dep of every stage
 THIRD_PARTY = [
     "dvc",
     "numpy",
@@ -191,9 +192,20 @@ def test_code_deps_exist(stage: str) -> None:
 def test_imported_modules_are_deps(stage: str, spec: StageSpec) -> None:
     deps = code_deps(stage)
     modules = imported_pipelab_files(stage, spec)
-    assert "pipelab.stage" in modules, f"{stage}: modulefinder found no pipelab imports"
+    assert "pipelab.core.stage" in modules, f"{stage}: modulefinder found no pipelab imports"
     uncovered = sorted(str(path.relative_to(REPO)) for path in modules.values() if not is_covered(path, deps))
     assert not uncovered, f"{stage}: imports modules dvc.yaml does not list as deps: {uncovered}"
+
+
+def test_core_is_one_dep_every_stage_imports_whole(stage: str, spec: StageSpec) -> None:
+    """src/pipelab/core is one directory dep of every stage: that is exact only while each stage imports all of it
+    (a module there that some stage does not import would re-run that stage whenever it changes)."""
+    assert CORE in code_deps(stage), f"{stage}: {CORE} is not a dep"
+    listed = [dep for dep in code_deps(stage) if dep.startswith(f"{CORE}/")]
+    assert not listed, f"{stage}: lists files inside src/pipelab/core, which is one dep: {listed}"
+    imported = set(imported_pipelab_files(stage, spec).values())
+    unused = sorted(str(p.relative_to(REPO)) for p in (REPO / CORE).rglob("*.py") if p.resolve() not in imported)
+    assert not unused, f"{stage}: does not import {unused}; move them out of src/pipelab/core"
 
 
 def plot_files(definition: dict[str, Any]) -> dict[str, set[str]]:

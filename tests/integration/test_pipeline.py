@@ -342,7 +342,7 @@ def test_a_module_reading_a_contract_it_cannot_get_is_refused_before_it_runs(
 ) -> None:
     """Report modules got no inputs to check: one reading clean_flights v3 ran on v2 data, a misspelt name unchecked."""
     (work_repo / "src/pipelab/reports/future.py").write_text(
-        "from pipelab.registry import ContractRef, register\n"
+        "from pipelab.core.registry import ContractRef, register\n"
         "from pipelab.reports.base import ReportTable\n\n\n"
         f'@register("report", "future", reads=({reads},))\n'
         "def future(inputs, config):\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelab import io
+from pipelab.core import io
 from tests.integration import REPO, RUNNING, describe, dvc, output, run, stages_matching
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelab import registry
+from pipelab.core import registry
 from pipelab.experiments import runs
 
 

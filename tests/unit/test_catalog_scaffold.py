@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipelab import catalog, registry
+from pipelab import catalog
 from pipelab.cli import app
-from pipelab.errors import PipelabError
+from pipelab.core import registry
+from pipelab.core.errors import PipelabError
 from pipelab.scaffold import package_dir as scaffold_package
 from pipelab.scaffold import scaffold
 

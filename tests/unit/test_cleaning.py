@@ -11,7 +11,7 @@ import pytest
 from pipelab.cleaning import airport_zones, clean_flights, clean_weather, local_clock, require_rows_kept, to_utc
 from pipelab.contracts import conform, validate_table
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_WEATHER
-from pipelab.errors import DataError
+from pipelab.core.errors import DataError
 from tests.unit.builders import (
     AIRPORTS,
     clean_flight_table,

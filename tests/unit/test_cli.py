@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from pipelab.cli import app, stage_order, telemetry_rows
 from pipelab.contracts import DatasetQuality
-from pipelab.io import write_parquet
+from pipelab.core.io import write_parquet
 
 RECORDS: dict[str, dict[str, Any]] = {
     "train": {

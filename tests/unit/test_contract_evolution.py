@@ -28,7 +28,7 @@ from pipelab.contracts import (
     versions,
 )
 from pipelab.contracts.clean import CLEAN_FLIGHTS, CLEAN_FLIGHTS_V1
-from pipelab.errors import ContractError
+from pipelab.core.errors import ContractError
 from tests.unit.builders import clean_flight_table, flight
 
 REPO = Path(__file__).parents[2]

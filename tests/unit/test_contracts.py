@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from pipelab.contracts import CONTRACTS, Column, Contract, Rule, conform, get, history, latest, names, validate_table
 from pipelab.contracts.raw import RAW_CONTRACTS
 from pipelab.contracts.validation import QUARANTINE_COLUMNS
-from pipelab.errors import ContractError
-from pipelab.tables import TABLES
+from pipelab.core.errors import ContractError
+from pipelab.core.tables import TABLES
 from tests.unit.builders import (
     AIRPORTS,
     flight,

@@ -13,9 +13,9 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from pipelab import evaluation
+from pipelab.core.params import EvaluateParams, ModelParams
 from pipelab.models.hgb import HGBConfig
 from pipelab.models.logistic import LogisticConfig
-from pipelab.params import EvaluateParams, ModelParams
 from pipelab.training import train_model
 from tests.unit.builders import model_table
 

@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from pipelab.core.io import dumps_json
+from pipelab.core.params import load_yaml
 from pipelab.experiments import runs
 from pipelab.experiments.compare import (
     CompareError,
@@ -27,8 +29,6 @@ from pipelab.experiments.render import fmt, markdown, remove_stale_plots, write_
 from pipelab.experiments.revisions import Intent, RevisionError, open_sides, stale_stages
 from pipelab.experiments.seeds import parse_change, with_change
 from pipelab.experiments.snapshot import SCORES, Curve, Snapshot, read_snapshot, source_hashes
-from pipelab.io import dumps_json
-from pipelab.params import load_yaml
 from tests.integration import commit_all, init_dvc_repo
 
 GATES = Gates(

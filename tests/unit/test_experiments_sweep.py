@@ -20,6 +20,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from pydantic import ValidationError
 
+from pipelab.core.params import SECTIONS, ModularSection
 from pipelab.experiments import runs, sweep
 from pipelab.experiments.owners import Owner
 from pipelab.experiments.space import (
@@ -30,7 +31,6 @@ from pipelab.experiments.space import (
     parse_space,
 )
 from pipelab.experiments.sweep import Plan, Result
-from pipelab.params import SECTIONS, ModularSection
 from tests.integration import REPO, commit_all, init_dvc_repo
 
 

@@ -10,12 +10,12 @@ import pytest
 
 from pipelab.cleaning import clean_flights, clean_weather
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.errors import ParamsError
+from pipelab.core.errors import ParamsError
+from pipelab.core.params import FeaturesParams, TargetParams
+from pipelab.core.tables import TABLES
 from pipelab.features import build_features
-from pipelab.params import FeaturesParams, TargetParams
 from pipelab.sources.coerce import coerce_table
 from pipelab.sources.files import find_table, read_table_file
-from pipelab.tables import TABLES
 from pipelab.transforms.features.congestion import CongestionConfig
 
 SMALL = Path(__file__).parents[1] / "fixtures" / "flights_small"

@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pipelab import registry
 from pipelab.cleaning import clean_flights, clean_weather
-from pipelab.errors import ContractError, DataError
+from pipelab.core import registry
+from pipelab.core.errors import ContractError, DataError
+from pipelab.core.params import FeaturesParams, ModuleConfig, TargetParams
 from pipelab.features import ID_COLUMNS, build_features, population
 from pipelab.manifest import TARGET, Manifest
-from pipelab.params import FeaturesParams, ModuleConfig, TargetParams
 from pipelab.transforms.features.aircraft import aircraft_features
 from pipelab.transforms.features.base import FeatureBlock, FeatureInputs
 from pipelab.transforms.features.calendar import calendar_features, days_to_holiday

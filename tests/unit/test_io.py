@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelab import io
-from pipelab.errors import DataError
+from pipelab.core import io
+from pipelab.core.errors import DataError
 
 
 def sample_frame() -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipelab.contracts.rules import get_rule
-from pipelab.localtime import localize, near_offset_change
+from pipelab.core.localtime import localize, near_offset_change
 
 
 def times(*values: str | None) -> pd.Series:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from pipelab import registry
-from pipelab.params import ModuleConfig
+from pipelab.core import registry
+from pipelab.core.params import ModuleConfig
 from pipelab.transforms.missing.drop import drop_missing
 from pipelab.transforms.missing.flag import flag_missing
 from pipelab.transforms.missing.impute import ImputeConfig, impute_missing

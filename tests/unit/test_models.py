@@ -16,13 +16,13 @@ from sklearn.metrics import roc_auc_score
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from pipelab import registry
-from pipelab.errors import ContractError, DataError
+from pipelab.core import registry
+from pipelab.core.errors import ContractError, DataError
+from pipelab.core.params import ModelParams, ModuleConfig
 from pipelab.models.base import TrainedModel, load_model, save_model
 from pipelab.models.baseline import BaselineConfig, HistoricalLateRate, build_baseline
 from pipelab.models.hgb import HGBConfig
 from pipelab.models.logistic import LogisticConfig
-from pipelab.params import ModelParams, ModuleConfig
 from pipelab.training import train_model
 from tests.unit.builders import model_table
 

@@ -12,10 +12,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from pipelab.errors import ParamsError
-from pipelab.models.hgb import HGBConfig
-from pipelab.models.logistic import LogisticConfig
-from pipelab.params import (
+from pipelab.core.errors import ParamsError
+from pipelab.core.params import (
     SECTIONS,
     CleanParams,
     FeaturesParams,
@@ -29,6 +27,8 @@ from pipelab.params import (
     read_params_file,
     validate_params,
 )
+from pipelab.models.hgb import HGBConfig
+from pipelab.models.logistic import LogisticConfig
 from pipelab.transforms.missing.impute import ImputeConfig
 
 VALID: dict[str, Any] = {

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelab import registry
-from pipelab.errors import RegistryError
+from pipelab.core import registry
+from pipelab.core.errors import RegistryError
 
 PLUGINS = Path(__file__).parents[1] / "fixtures" / "plugins"
 PACKAGES = {"demo": "pipelab_demo_plugin", "broken": "pipelab_broken_plugin", "clash": "pipelab_clash_plugin"}

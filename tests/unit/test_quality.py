@@ -10,16 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelab import drift, io, quality, registry
+from pipelab import drift
 from pipelab.checks.coverage import CoverageConfig
 from pipelab.checks.drift import DriftConfig
 from pipelab.checks.min_rows import MinRowsConfig
 from pipelab.checks.quarantine_share import QuarantineShareConfig
 from pipelab.checks.rule_counts import Limits, RuleCountsConfig
 from pipelab.contracts import Coverage, DatasetQuality, Finding
-from pipelab.errors import DataError
+from pipelab.core import io, quality, registry
+from pipelab.core.errors import DataError
+from pipelab.core.params import QualityParams
 from pipelab.features import coverage
-from pipelab.params import QualityParams
 
 
 def summary(**changes: Any) -> DatasetQuality:

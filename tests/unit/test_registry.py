@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from pipelab import registry
-from pipelab.errors import RegistryError
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, ModuleSpec, check_reads, register
+from pipelab.core import registry
+from pipelab.core.errors import RegistryError
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, ModuleSpec, check_reads, register
 
 THIS_MODULE = __name__
 
@@ -145,11 +145,11 @@ REMOVED = {
 
 def test_removing_a_module_file_unregisters_it_and_nothing_else(tmp_path: Path) -> None:
     # A copy of the package without one module file per kind: its name is gone, the kind still loads.
-    source = Path(registry.__file__).parent
+    source = Path(registry.__file__).parents[1]
     shutil.copytree(source, tmp_path / "pipelab", ignore=shutil.ignore_patterns("__pycache__"))
     for file in REMOVED.values():
         (tmp_path / "pipelab" / file).unlink()
-    script = "from pipelab import registry; print({k: registry.names(k) for k in registry.KIND_PACKAGES})"
+    script = "from pipelab.core import registry; print({k: registry.names(k) for k in registry.KIND_PACKAGES})"
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -191,7 +191,10 @@ class NoDefault(ModuleConfig):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (LenientConfig, "config LenientConfig must subclass pipelab.params.ModuleConfig (unknown keys in its params"),
+        (
+            LenientConfig,
+            "config LenientConfig must subclass pipelab.core.params.ModuleConfig (unknown keys in its params",
+        ),
         (BadDefault, "config BadDefault: its defaults are invalid (C = -1.0: Input should be greater than 0)"),
         (NoDefault, "config NoDefault: its defaults are invalid (C: no default)"),
     ],
@@ -249,7 +252,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, plugins: 
 
 
 GOOD_PLUGIN = """
-from pipelab.registry import register
+from pipelab.core.registry import register
 
 @register("model", "plugged", version="0.3.0")
 def build():
@@ -257,7 +260,7 @@ def build():
 """
 BROKEN_PLUGIN = "raise ImportError('missing dependency foo')\n"
 CLASHING_PLUGIN = """
-from pipelab.registry import register
+from pipelab.core.registry import register
 
 @register("model", "hgb")
 def build():

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelab import registry, reporting
+from pipelab import reporting
 from pipelab.contracts import DatasetQuality
-from pipelab.params import ModuleConfig
+from pipelab.core import registry
+from pipelab.core.params import ModuleConfig
 from pipelab.reports.base import ReportInputs, delay_table
 
 nan = np.nan

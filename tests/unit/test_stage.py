@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelab import io, provenance, stage
 from pipelab.contracts import Column, Contract, Rule, migrations
-from pipelab.errors import DataError
-from pipelab.stage import StageContext, StageSpec, run_stage
-from pipelab.telemetry import drain_module_runs, measure_module
+from pipelab.core import io, provenance, stage
+from pipelab.core.errors import DataError
+from pipelab.core.stage import StageContext, StageSpec, run_stage
+from pipelab.core.telemetry import drain_module_runs, measure_module
 
 SPEC = StageSpec(
     name="demo",

@@ -1,4 +1,4 @@
-"""pipelab.startup: a Ctrl-C while a stage script's modules still load is its one error line."""
+"""pipelab.core.startup: a Ctrl-C while a stage script's modules still load is its one error line."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "stages" / "demo.py"
     script.parent.mkdir(exist_ok=True)
-    script.write_text(f"import pipelab.startup\n\n{body}\n", encoding="utf-8")
+    script.write_text(f"import pipelab.core.startup\n\n{body}\n", encoding="utf-8")
     return subprocess.run(
         [sys.executable, "stages/demo.py", *args],
         cwd=tmp_path,
@@ -61,4 +61,4 @@ def test_every_stage_script_imports_it_before_pandas_and_pipelab(script: Path) -
         for alias in (node.names if isinstance(node, ast.Import) else node.names[:1])
     ]
     first_heavy = next(i for i, name in enumerate(imported) if name.split(".")[0] in {"pipelab", "pandas", "sklearn"})
-    assert imported[first_heavy] == "pipelab.startup", imported
+    assert imported[first_heavy] == "pipelab.core.startup", imported

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipelab import logs, provenance, telemetry
-from pipelab.telemetry import Meter, drain_module_runs, measure_module, telemetry_path
+from pipelab.core import logs, provenance, telemetry
+from pipelab.core.telemetry import Meter, drain_module_runs, measure_module, telemetry_path
 
 # --- telemetry ---------------------------------------------------------------------------------
 
@@ -232,11 +232,13 @@ def test_code_version_of_no_code_is_unknown(git_repo: Path) -> None:
 
 
 def test_code_files_are_the_imported_modules_of_the_working_tree(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(Path(provenance.__file__).resolve().parents[2])
+    monkeypatch.chdir(Path(provenance.__file__).resolve().parents[3])
     files = provenance.code_files()
-    assert {"src/pipelab/provenance.py", "src/pipelab/__init__.py", "tests/unit/test_telemetry_provenance.py"} <= set(
-        files
-    )
+    assert {
+        "src/pipelab/core/provenance.py",
+        "src/pipelab/__init__.py",
+        "tests/unit/test_telemetry_provenance.py",
+    } <= set(files)
     assert not [name for name in files if name.startswith((".venv", "/", "..")) or "site-packages" in name]
     assert list(files) == sorted(files)
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from pipelab.contracts import DatasetQuality, Finding, names
 from pipelab.contracts.model import Severity
-from pipelab.params import ModuleConfig
+from pipelab.core.params import ModuleConfig
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]  # a share of rows, as limits per dataset or group take it
 

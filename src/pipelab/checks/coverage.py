@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from pipelab import registry
 from pipelab.checks.base import Share, Trip, finding, warn_within_error
 from pipelab.contracts import Coverage, DatasetQuality, Finding
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core import registry
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 
 
 class CoverageConfig(ModuleConfig):

@@ -6,8 +6,8 @@ from pydantic import Field, model_validator
 
 from pipelab.checks.base import finding, tripped, warn_within_error
 from pipelab.contracts import DatasetQuality, Finding
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 
 
 class DriftConfig(ModuleConfig):

@@ -6,8 +6,8 @@ from pydantic import Field, field_validator, model_validator
 
 from pipelab.checks.base import Share, finding, known_datasets, tripped, warn_within_error
 from pipelab.contracts import DatasetQuality, Finding
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 
 
 class QuarantineShareConfig(ModuleConfig):

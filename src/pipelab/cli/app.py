@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
-from pipelab.errors import PipelabError, file_errors
+from pipelab.core.errors import PipelabError, file_errors
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from pipelab.cli.app import Typer, app, fail, output_console, print_table, require_root, write_generated
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 
 contracts_app = Typer(help="Data contracts: versioned schemas at every boundary.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")

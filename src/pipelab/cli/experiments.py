@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import typer
 
 from pipelab.cli.app import app, fail, quiet_stdout, require_root
-from pipelab.errors import PipelabError, file_errors
+from pipelab.core.errors import PipelabError, file_errors
 
 SIDE_HELP = "`workspace`, a git revision (branch, tag, commit) or a DVC experiment name"
 
@@ -51,12 +51,12 @@ def compare(
     Exit code 0: no gated measure regressed; 1: a gated one got worse beyond its tolerance
     (failing gates listed first); 2: bad input (unknown revision, side without metrics, ...).
     """
+    from pipelab.core.io import dumps_json, write_text
     from pipelab.experiments.compare import build_report
     from pipelab.experiments.gates import load_gates
     from pipelab.experiments.render import markdown, remove_stale_plots, write_plots
     from pipelab.experiments.revisions import open_sides
     from pipelab.experiments.snapshot import read_snapshot
-    from pipelab.io import dumps_json, write_text
 
     require_root(root)
     try:
@@ -161,9 +161,9 @@ def seeds(
     4: a run failed (its error is printed); 130: interrupted (Ctrl-C stops the run in
     progress; finished runs are kept; SIGTERM and SIGHUP do the same and exit 143 and 129).
     """
+    from pipelab.core.io import dumps_json
     from pipelab.experiments import seeds as sd
     from pipelab.experiments.runs import stop_signals
-    from pipelab.io import dumps_json
 
     require_root(root)
     with stop_signals():  # errors, the stop included, leave as the group says: one line and their exit code

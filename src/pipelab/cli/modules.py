@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from pipelab.cli.app import app, fail, output_console, print_table, require_root, write_generated
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 
 
 @app.command("catalog")
@@ -23,7 +23,7 @@ def catalog(
 ) -> None:
     """Every registered module: kind, name, version, summary, config, contracts, failure modes, speed."""
     from pipelab import catalog as cat
-    from pipelab import registry
+    from pipelab.core import registry
 
     require_root()
     if check and markdown is None:

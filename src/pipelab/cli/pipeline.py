@@ -11,9 +11,9 @@ import yaml
 from rich.table import Table
 
 from pipelab.cli.app import app, fail, print_table, require_root
-from pipelab.errors import DataError, PipelabError, file_errors
-from pipelab.params import SCALARS, SECTIONS, load_params, read_params_file
-from pipelab.telemetry import TELEMETRY_DIR
+from pipelab.core.errors import DataError, PipelabError, file_errors
+from pipelab.core.params import SCALARS, SECTIONS, load_params, read_params_file
+from pipelab.core.telemetry import TELEMETRY_DIR
 
 # telemetry key -> (column label, format): one format per column, so figures line up
 TELEMETRY_COLUMNS = {

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from pipelab.cli.app import Typer, app, fail, output_console, print_table, require_root
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 
 quality_app = Typer(help="Data quality: quarantine, gates, drift.", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
@@ -26,8 +26,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print the summaries as JSON")] = False,
 ) -> None:
     """Per validated dataset: verdict, rows in/valid/quarantined/duplicates, gate findings."""
-    from pipelab.io import dataset_files
-    from pipelab.quality import read_summaries
+    from pipelab.core.io import dataset_files
+    from pipelab.core.quality import read_summaries
 
     require_root()
     try:
@@ -65,7 +65,7 @@ def set_reference(
     target: Annotated[Path, typer.Option("--to", help="the reference drift is measured against")] = REFERENCE,
 ) -> None:
     """Promote the current features profile to the drift reference (commit it with the new baseline)."""
-    from pipelab import io
+    from pipelab.core import io
     from pipelab.drift import read_profile
 
     require_root()

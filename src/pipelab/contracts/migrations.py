@@ -18,7 +18,7 @@ from packaging.version import Version
 
 from pipelab.contracts.model import Contract
 from pipelab.contracts.structure import conform, pandas_dtype
-from pipelab.errors import ContractError
+from pipelab.core.errors import ContractError
 
 Migrate = Callable[[pd.DataFrame], pd.DataFrame]
 

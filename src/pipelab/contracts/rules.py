@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 import numpy as np
 import pandas as pd
 
-from pipelab.localtime import Ambiguous, Nonexistent, local_days, localize, near_offset_change, wall_clock
+from pipelab.core.localtime import Ambiguous, Nonexistent, local_days, localize, near_offset_change, wall_clock
 
 RuleFunction = Callable[..., pd.Series]
 RULES: dict[str, RuleFunction] = {}

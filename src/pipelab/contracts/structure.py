@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from pipelab.contracts.model import Contract
-from pipelab.errors import ContractError
+from pipelab.core.errors import ContractError
 
 PANDAS_DTYPES = {"str": "object"}  # contract type name -> pandas dtype name, where they differ
 

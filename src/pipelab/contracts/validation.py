@@ -19,7 +19,7 @@ from pipelab.contracts.model import Contract, Severity
 from pipelab.contracts.quality import DatasetQuality
 from pipelab.contracts.schema import failure_cases
 from pipelab.contracts.structure import conform
-from pipelab.tables import ROW_ID
+from pipelab.core.tables import ROW_ID
 
 QUARANTINE_COLUMNS = ["row_id", "check", "column", "value", "contract", "contract_version", "stage"]
 DUPLICATE_KEY = "duplicate_key"

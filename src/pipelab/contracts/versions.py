@@ -26,7 +26,7 @@ from pipelab.contracts.raw import (
     RAW_FLIGHTS_V1,
     RAW_FLIGHTS_V1_0_1,
 )
-from pipelab.errors import ContractError
+from pipelab.core.errors import ContractError
 
 # Each contract's current version (its name without a version, what the stages use: pointing the name at a new
 # version registers that one), and every version under its own name, so that one stays when the name points on.

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 from pipelab.experiments.gates import Gate, Gates, Verdict
 from pipelab.experiments.overrides import override_value
 from pipelab.experiments.predictions import PREDICTION_COLUMNS, PredictionDiff, other_flights, prediction_diff
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pipelab.experiments.revisions import Intent
 
 
-# The nested mappings pipelab.quality.metrics writes per table in metrics/quality.json. Rows failing
+# The nested mappings pipelab.core.quality.metrics writes per table in metrics/quality.json. Rows failing
 # a contract rule, by rule, are failed checks; PSI per feature is a measurement (the drift check
 # only warns above quality.drift.warn_psi), so a non-zero PSI is not a failure.
 QUARANTINED_BY_RULE = "quarantined_by_rule"

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
+from pipelab.core.params import Section, describe_errors, parse_yaml_mapping
 from pipelab.experiments.revisions import Side
-from pipelab.params import Section, describe_errors, parse_yaml_mapping
 
 GATES_FILE = Path("metrics/gates.yaml")
 Verdict = Literal["better", "worse", "unchanged", "changed", "new", "removed"]

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 
 MARKER = "<!-- pipelab-compare -->"
 MAX_BODY = 65_000  # GitHub refuses comments over 65,536 characters

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from pipelab.core.io import atomic_file
 from pipelab.experiments.compare import (
     CLOSE_FACTOR,
     KEPT_BY_RULE,
@@ -23,7 +24,6 @@ from pipelab.experiments.compare import (
 )
 from pipelab.experiments.revisions import Intent
 from pipelab.experiments.snapshot import SCORES, Snapshot
-from pipelab.io import atomic_file
 
 VERDICTS = {"better": "✅ better", "worse": "⚠️ worse", "removed": "removed", "new": "new"}
 TELEMETRY_LABELS = {

@@ -19,8 +19,8 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pipelab.errors import PipelabError, YAMLSyntaxError
-from pipelab.params import load_yaml
+from pipelab.core.errors import PipelabError, YAMLSyntaxError
+from pipelab.core.params import load_yaml
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 from types import FrameType
 
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 from pipelab.experiments import deathsig
 
 DVC = "dvc"  # the module run as `python -m dvc` runs it: the dvc of this Python environment

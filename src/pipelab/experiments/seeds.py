@@ -23,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from pipelab.errors import DataError, ParamsError, PipelabError
+from pipelab.core.errors import DataError, ParamsError, PipelabError
+from pipelab.core.params import SCALARS, SECTIONS, StageParams, load_yaml, validate_params
 from pipelab.experiments.compare import SEED_KEY, lookup, set_param
 from pipelab.experiments.gates import Gate, Gates, Verdict, load_gates
 from pipelab.experiments.overrides import override_value, parse_override
@@ -33,7 +34,6 @@ from pipelab.experiments.runs import RunInterruptedError, error_line, exp_run, e
 from pipelab.experiments.snapshot import SCORES
 from pipelab.experiments.space import unselected_modules
 from pipelab.experiments.sweep import require_head
-from pipelab.params import SCALARS, SECTIONS, StageParams, load_yaml, validate_params
 
 EXTRA_SEEDS = (1, 2, 3)  # after HEAD's own seed, the default takes the first two that differ from it
 

@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pipelab.core.telemetry import TELEMETRY_DIR
 from pipelab.experiments.revisions import RevisionError, Side, UnavailableError
-from pipelab.telemetry import TELEMETRY_DIR
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,7 +1,7 @@
 """A sweep's search space: `KEY=log:0.01..0.3` ranges and choices, checked against the params schema.
 
 The schema is the pydantic model that owns each key -- a section of
-`pipelab.params.SECTIONS`, or the config a module registered for `SECTION.MODULE.FIELD` --
+`pipelab.core.params.SECTIONS`, or the config a module registered for `SECTION.MODULE.FIELD` --
 so a range is refused before any trial when either end (or any choice) would not validate.
 """
 
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from pipelab import registry
-from pipelab.errors import PipelabError, RegistryError, YAMLSyntaxError
+from pipelab.core import registry
+from pipelab.core.errors import PipelabError, RegistryError, YAMLSyntaxError
+from pipelab.core.params import SECTIONS, ModularSection, load_yaml
 from pipelab.experiments.overrides import override_value, parse_override
-from pipelab.params import SECTIONS, ModularSection, load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic_core import PydanticUndefined
 
-from pipelab.errors import PipelabError
+from pipelab.core.errors import PipelabError
 from pipelab.experiments.compare import lookup, set_param
 from pipelab.experiments.gates import load_gates
 from pipelab.experiments.render import table

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from pipelab.errors import DataError, file_errors
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef
+from pipelab.core.errors import DataError, file_errors
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef
 
 FEATURES_V1 = (ContractRef("features", ">=1,<2"),)
 

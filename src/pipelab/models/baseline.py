@@ -9,9 +9,9 @@ import pandas as pd
 from pydantic import Field
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 from pipelab.models.base import FEATURES_V1, Estimator
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
 
 LEVELS = (["carrier"], ["carrier", "origin"], ["carrier", "origin", "sched_dep_hour"])
 

@@ -8,10 +8,10 @@ from pydantic import Field
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import make_pipeline
 
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 from pipelab.models.base import FEATURES_V1, Estimator
 from pipelab.models.preprocessing import ordinal_categories
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
 
 
 class HGBConfig(ModuleConfig):

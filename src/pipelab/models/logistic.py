@@ -8,10 +8,10 @@ from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 from pipelab.models.base import FEATURES_V1, Estimator
 from pipelab.models.preprocessing import scaled_one_hot
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
 
 
 class LogisticConfig(ModuleConfig):

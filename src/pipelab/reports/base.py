@@ -12,8 +12,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef
 
 FLIGHTS = (ContractRef("clean_flights", ">=2,<3"),)
 

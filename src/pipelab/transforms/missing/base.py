@@ -7,8 +7,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from pipelab.params import ModuleConfig
-from pipelab.registry import ContractRef
+from pipelab.core.params import ModuleConfig
+from pipelab.core.registry import ContractRef
 
 READS = (ContractRef("clean_weather"), ContractRef("raw_planes"))
 WRITES = (ContractRef("clean_weather"), ContractRef("clean_planes"))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelab.errors import DataError, file_errors
+from pipelab.core.errors import DataError, file_errors
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from packaging.version import Version
 
-from pipelab import io, registry
 from pipelab.contracts import Contract, Coverage, DatasetQuality, adapt, conform, latest, names, validate_table
 from pipelab.contracts.quarantine import QUARANTINE
-from pipelab.errors import ContractError, DataError, PipelabError, QualityGateError, RegistryError, file_errors
-from pipelab.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
-from pipelab.params import StageParams, load_params
-from pipelab.provenance import build_record, code_files, code_version
-from pipelab.quality import gate_failure, run_checks
-from pipelab.registry import ModuleSpec
-from pipelab.telemetry import MODULE_LOG, Meter, drain_module_runs, module_of, telemetry_path
+from pipelab.core import io, registry
+from pipelab.core.errors import ContractError, DataError, PipelabError, QualityGateError, RegistryError, file_errors
+from pipelab.core.logs import FILE_ONLY, LOG_FILE, logger, setup_logging
+from pipelab.core.params import StageParams, load_params
+from pipelab.core.provenance import build_record, code_files, code_version
+from pipelab.core.quality import gate_failure, run_checks
+from pipelab.core.registry import ModuleSpec
+from pipelab.core.telemetry import MODULE_LOG, Meter, drain_module_runs, module_of, telemetry_path
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,8 +15,8 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from pipelab import registry
-from pipelab.errors import ParamsError, PipelabError, RegistryError, YAMLSyntaxError, file_errors
+from pipelab.core import registry
+from pipelab.core.errors import ParamsError, PipelabError, RegistryError, YAMLSyntaxError, file_errors
 
 
 class Section(BaseModel):

@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipelab import io, registry
 from pipelab.contracts import CONTRACTS, DatasetQuality, latest
-from pipelab.params import QualityParams
-from pipelab.telemetry import measure_module
+from pipelab.core import io, registry
+from pipelab.core.params import QualityParams
+from pipelab.core.telemetry import measure_module
 
 ORIGINS_SHOWN = 10  # a page lists the lowest-covered origins; a source of hundreds would drown it
 

@@ -35,7 +35,7 @@ class RegistryError(PipelabError):
 
 
 class YAMLSyntaxError(ValueError):
-    """YAML that DVC's reader refuses (`pipelab.params.load_yaml`): the problem and its line, for `file_errors`."""
+    """YAML that DVC's reader refuses (`pipelab.core.params.load_yaml`): the problem and its line, for `file_errors`."""
 
     def __init__(self, problem: str, line: int | None) -> None:
         super().__init__(problem)

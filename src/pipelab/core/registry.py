@@ -27,7 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from pydantic import BaseModel, ValidationError
 
-from pipelab.errors import RegistryError
+from pipelab.core.errors import RegistryError
 
 T = TypeVar("T")
 log = logging.getLogger("pipelab")
@@ -119,7 +119,7 @@ def _check_config(module: str, config: type[BaseModel]) -> None:
     where = f"{module}: config {config.__name__}"
     if config.model_config.get("extra") != "forbid":
         raise RegistryError(
-            f"{where} must subclass pipelab.params.ModuleConfig (unknown keys in its params sub-section would be "
+            f"{where} must subclass pipelab.core.params.ModuleConfig (unknown keys in its params sub-section would be "
             "ignored)"
         )
     try:
