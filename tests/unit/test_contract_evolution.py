@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from pipelab import contract_docs as docs
+from pipelab import contract_evolution as evolution
 from pipelab.cli import app
 from pipelab.contracts import (
     Column,
@@ -21,8 +23,6 @@ from pipelab.contracts import (
     adapt,
     clean,
     conform,
-    docs,
-    evolution,
     migrations,
     validate_table,
     versions,

@@ -76,13 +76,13 @@ def snapshot(
     check: Annotated[bool, typer.Option("--check", help="fail if the committed files are out of date")] = False,
 ) -> None:
     """Write docs/contracts.json (what `contracts diff` compares) and docs/contracts.md from the code."""
-    from pipelab.contracts import docs, evolution
+    from pipelab import contract_docs, contract_evolution
 
     require_root()
-    data = evolution.snapshot()
+    data = contract_evolution.snapshot()
     command = "pipelab contracts snapshot"
     write_generated(SNAPSHOT, json.dumps(data, indent=2, sort_keys=True) + "\n", check, command)
-    write_generated(DOCS, docs.render(data), check, command)
+    write_generated(DOCS, contract_docs.render(data), check, command)
 
 
 def _snapshot_at(revision: str) -> dict[str, Any] | None:
@@ -124,13 +124,13 @@ def diff(
     minor for compatible, patch for rules and docs), a released version or migration was changed
     or deleted, a new version is below a released one, or a migration names no version.
     """
-    from pipelab.contracts import evolution
+    from pipelab import contract_evolution
 
     old = _snapshot_at(base)
     if old is None:
         typer.echo(f"no {SNAPSHOT} at {base}: nothing to compare")
         return
-    verdicts = evolution.compare(old, evolution.snapshot())
+    verdicts = contract_evolution.compare(old, contract_evolution.snapshot())
     changed = [v for v in verdicts if v.changes or v.problems]
     if as_json:
         rows = [
