@@ -11,6 +11,10 @@ from pipelab.core.telemetry import measure_module
 from pipelab.manifest import Manifest
 from pipelab.models.base import Estimator, TrainedModel
 
+# Fewest training rows of each class of `late`: one example is nothing to learn from, and hgb's
+# early stopping holds out a stratified share of the rows, which needs two of each class.
+MIN_PER_CLASS = 2
+
 
 def _checked_build(name: str, built: object, train: pd.DataFrame) -> tuple[Estimator, list[str]]:
     """A builder's (estimator, columns), refused before fitting if evaluate could not use it or it reads columns
@@ -32,7 +36,7 @@ def _checked_build(name: str, built: object, train: pd.DataFrame) -> tuple[Estim
 
 
 def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, seed: int) -> TrainedModel:
-    """Build the chosen estimator from its config and fit it; one class only is a user error.
+    """Build the chosen estimator from its config and fit it; one class only, or a class of one row, is a user error.
 
     A feature with no known value in the training split (a measurement a source lacks) is
     left out of the model, and named in `left_out`.
@@ -42,6 +46,12 @@ def train_model(train: pd.DataFrame, manifest: Manifest, params: ModelParams, se
         raise DataError(
             f"training split has only class {int(y.iloc[0]) if len(y) else 'none'} of `late`; "
             "a classifier needs both (check split.cutoff and target.late_minutes)"
+        )
+    counts = y.value_counts()
+    if counts.min() < MIN_PER_CLASS:
+        raise DataError(
+            f"training split has only {counts.min()} row(s) of class {counts.idxmin()} of `late`; "
+            f"a classifier needs at least {MIN_PER_CLASS} of each (check split.cutoff and target.late_minutes)"
         )
     spec = registry.get("model", params.name)
     config = params.config_for(params.name)

@@ -212,6 +212,19 @@ def test_train_model_with_one_class_is_a_data_error(late: int, shown: str) -> No
     assert "target.late_minutes" in message
 
 
+@pytest.mark.parametrize("name", ["hgb", "logistic"])
+def test_train_model_with_one_row_of_a_class_is_a_data_error(name: str) -> None:
+    """hgb's early stopping failed here as an internal error (a stratified hold-out needs two of each class)."""
+    table, manifest = model_table()
+    table["late"] = 0
+    table.loc[table.index[0], "late"] = 1
+    with pytest.raises(DataError) as err:
+        train_model(table, manifest, _params(name), seed=1)
+    message = str(err.value)
+    assert message.startswith("training split has only 1 row(s) of class 1 of `late`")
+    assert "split.cutoff" in message
+
+
 def test_train_model_on_zero_rows_is_a_data_error() -> None:
     table, manifest = model_table()
     with pytest.raises(DataError, match="only class none"):
