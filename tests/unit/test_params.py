@@ -222,6 +222,8 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
     ("split", {"cutoff": "2013-13-01"}, ["split.cutoff = '2013-13-01'", "valid date"]),
     ("split", {"cutoff": 20131001}, ["split.cutoff = 20131001: expected a date written YYYY-MM-DD"]),
     ("split", {"cutoff": 1.5}, ["split.cutoff = 1.5: expected a date written YYYY-MM-DD"]),
+    ("split", {"cutoff": "20131001"}, ["split.cutoff = '20131001': expected a date written YYYY-MM-DD"]),
+    ("split", {"cutoff": "1380585600"}, ["split.cutoff = '1380585600': expected a date written YYYY-MM-DD"]),
     # data
     ("data", {"source": "files", "path": ""}, ["data.path = ''", "at least 1 character"]),
     # target

@@ -135,10 +135,22 @@ class SplitParams(Section):
     @field_validator("cutoff", mode="before")
     @classmethod
     def _a_calendar_date(cls, value: Any) -> Any:
-        """pydantic would read a number as seconds since 1970, and `20131001` as a timestamp."""
-        if not isinstance(value, (str, dt.date)) or isinstance(value, dt.datetime):
+        """pydantic would read a number as seconds since 1970, and `20131001` as a timestamp (quoted ones too:
+        `"1380585600"` gave 2013-10-01, `"86400"` 1970-01-02)."""
+        if not isinstance(value, (str, dt.date)) or isinstance(value, dt.datetime) or _is_number(value):
             raise ValueError("expected a date written YYYY-MM-DD")
         return value
+
+
+def _is_number(value: object) -> bool:
+    """Text pydantic reads as a number (`"20131001"`, `" 86400 "`, `"1e9"`)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 class ModelParams(ModularSection):
