@@ -21,6 +21,7 @@ def _flights() -> pd.DataFrame:
         {
             "carrier": ["AA", "AA", "AA", "AA", "AA", "ZZ", "UA"],
             "origin": ["EWR", "EWR", "JFK", "JFK", "JFK", "LGA", "XXX"],
+            "year": [2013] * 7,
             "month": [1, 1, 1, 1, 1, 2, 2],
             "sched_dep_time": [515, 600, 2359, 700, 705, 515, 2400],
             "arr_delay": [10.0, 20.0, 30.0, 500.0, nan, 16.0, 15.0],
@@ -113,9 +114,18 @@ def test_by_origin_names_airports_and_sorts_largest_first() -> None:
 
 def test_by_month_in_calendar_order() -> None:
     table = report("delay_by_month")
-    assert table["month"].tolist() == [1, 2]
+    assert table[["year", "month"]].values.tolist() == [[2013, 1], [2013, 2]]
     assert table["flights"].tolist() == [5, 2]
     assert table["mean_arr_delay"].tolist() == [20.0, 15.5]
+
+
+def test_by_month_keeps_the_years_of_several_apart() -> None:
+    """Own data of 2013 and 2014: January 2014 is its own row after December 2013, not pooled with January 2013."""
+    flights = _flights().assign(year=[2013, 2013, 2014, 2014, 2014, 2013, 2014], month=[1, 1, 1, 1, 1, 12, 2])
+    table = report("delay_by_month", flights)
+    assert table[["year", "month"]].values.tolist() == [[2013, 1], [2013, 12], [2014, 1], [2014, 2]]
+    assert table["flights"].tolist() == [2, 1, 3, 1]
+    assert table["mean_arr_delay"].tolist() == [15.0, 16.0, 30.0, 15.0]
 
 
 def test_by_hour_uses_scheduled_local_hour() -> None:
