@@ -117,7 +117,9 @@ def test_bad_rows_in_user_data_are_quarantined_with_reasons(work_repo: Path) -> 
     flights = pd.concat([flights, flights.iloc[[5]]])  # an exact duplicate
     flights.to_csv(work_repo / "user_data/flights.csv", index=False)
     set_params(work_repo, data={"path": "user_data"})
-    dvc(work_repo, "repro")
+    proc = dvc(work_repo, "repro")
+    duplicate = "raw_flights: 1 of 2,796 rows were exact duplicates, removed (0.036%) > quality.duplicate_share"
+    assert f"WARNING validate: duplicate_share: {duplicate}.warn_share 0.000%" in output(proc), describe(proc)
     raw = json.loads((work_repo / "metrics/quality.json").read_text(encoding="utf-8"))["raw_flights"]
     assert raw["rows_in"] == 2796
     assert (raw["rows_quarantined"], raw["duplicates_removed"]) == (2, 1)

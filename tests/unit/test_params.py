@@ -133,7 +133,11 @@ BAD_VALUES: list[tuple[str, Any, list[str]]] = [
     ),
     # quality
     ("quality", {"checks": ["min_rows", "min_rows"]}, ["quality.checks", "listed twice: min_rows"]),
-    ("quality", {"checks": ["gate"]}, ["quality.checks", "'gate'", "drift, min_rows, quarantine_share, rule_counts"]),
+    (
+        "quality",
+        {"checks": ["gate"]},
+        ["quality.checks", "'gate'", "drift, duplicate_share, min_rows, quarantine_share, rule_counts"],
+    ),
     (
         "quality",
         {"checks": [], "quarantine_share": {"max_share": 1.5}},

@@ -13,6 +13,7 @@ import pytest
 from pipelab import drift
 from pipelab.checks.coverage import CoverageConfig
 from pipelab.checks.drift import DriftConfig
+from pipelab.checks.duplicate_share import DuplicateShareConfig
 from pipelab.checks.min_rows import MinRowsConfig
 from pipelab.checks.quarantine_share import QuarantineShareConfig
 from pipelab.checks.rule_counts import Limits, RuleCountsConfig
@@ -109,6 +110,43 @@ def test_quarantine_share_per_dataset_limit() -> None:
     config = QuarantineShareConfig(max_share=0.5, datasets={"raw_weather": 0.001})
     assert [f.severity for f in check("quarantine_share", summary(), config)] == ["error"]
     assert [f.severity for f in check("quarantine_share", summary(dataset="raw_planes"), config)] == ["warn"]
+
+
+# --- duplicate_share -----------------------------------------------------------------------------------
+
+
+def test_duplicate_share_warns_on_any_duplicate_by_default() -> None:
+    """A flights file given twice: half its rows removed as exact copies, which loses nothing, but says so."""
+    (found,) = check("duplicate_share", summary(rows_valid=500, duplicates_removed=500), DuplicateShareConfig())
+    assert (found.check, found.severity, found.value, found.threshold) == ("duplicate_share", "warn", 0.5, 0.0)
+    assert found.message == (
+        "raw_weather: 500 of 1,000 rows were exact duplicates, removed (50.000%) > quality.duplicate_share.warn_share "
+        "0.000%"
+    )
+
+
+def test_duplicate_share_never_fails_by_default_and_fails_above_its_limits() -> None:
+    everything = summary(rows_valid=1, rows_quarantined=0, duplicates_removed=999)
+    assert [f.severity for f in check("duplicate_share", everything, DuplicateShareConfig())] == ["warn"]
+    config = DuplicateShareConfig(max_share=0.5, datasets={"raw_planes": 0.0})
+    assert [f.severity for f in check("duplicate_share", everything, config)] == ["error"]
+    one = summary(dataset="raw_planes", rows_valid=989, duplicates_removed=1)
+    assert [f.message.split(" > ")[1] for f in check("duplicate_share", one, config)] == [
+        "quality.duplicate_share.max_share 0.000%"
+    ]
+
+
+def test_duplicate_share_quiet_without_duplicates_or_rows() -> None:
+    assert check("duplicate_share", summary(), DuplicateShareConfig()) == []
+    empty = summary(rows_in=0, rows_valid=0, rows_quarantined=0, errors={}, warnings={})
+    assert check("duplicate_share", empty, DuplicateShareConfig()) == []
+
+
+def test_share_limits_refuse_a_warning_past_the_error_and_unknown_datasets() -> None:
+    with pytest.raises(ValueError, match=r"warn_share 0\.5 must not exceed max_share 0\.1"):
+        DuplicateShareConfig(max_share=0.1, warn_share=0.5)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        DuplicateShareConfig(datasets={"raw_flight": 0.1})
 
 
 # --- rule_counts ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from pipelab.contracts import DatasetQuality, Finding, names
 from pipelab.contracts.model import Severity
@@ -51,6 +51,37 @@ def tripped(value: float, error: Limit, warn: Limit | None = None, *, inclusive:
         if bound is not None and (value >= bound if inclusive else value > bound):
             return Trip("error" if severity == "error" else "warn", setting, bound)
     return None
+
+
+class ShareLimits(ModuleConfig):
+    """Shares of a dataset's rows above which a share check warns, and fails (per dataset too)."""
+
+    max_share: float = Field(1.0, ge=0.0, le=1.0, description="above this share: error (1.0: never)")
+    warn_share: float = Field(0.0, ge=0.0, le=1.0, description="above this share: warning")
+    datasets: dict[str, Share] = Field(default_factory=dict, description="dataset -> its own max_share")
+
+    @field_validator("datasets")
+    @classmethod
+    def _datasets_exist(cls, value: dict[str, float]) -> dict[str, float]:
+        known_datasets(dict(value))
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShareLimits:
+        warn_within_error(("warn_share", self.warn_share), ("max_share", self.max_share))
+        return self
+
+
+def share_findings(
+    check: str, quality: DatasetQuality, limits: ShareLimits, share: float, counted: str, *, detail: str = ""
+) -> list[Finding]:
+    """`counted (share) > quality.<check>.<setting> <limit> (detail)` for the first limit `share` passes, if any."""
+    limit = limits.datasets.get(quality.dataset, limits.max_share)
+    trip = tripped(share, ("max_share", limit), ("warn_share", limits.warn_share))
+    if trip is None:
+        return []
+    message = f"{counted} ({share:.3%}) > quality.{check}.{trip.setting} {trip.limit:.3%}"
+    return [finding(check, quality, trip, message=message + (f" ({detail})" if detail else ""), value=share)]
 
 
 def finding(check: str, quality: DatasetQuality, trip: Trip, *, message: str, value: float) -> Finding:
