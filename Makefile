@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint typecheck contracts pytest lock bench push pull clean-venv pr-report bench-compare FORCE
+.PHONY: help venv run test lint typecheck contracts pytest lock bench push pull clean-venv pr-report bench-compare bench-scale FORCE
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ pr-report: $(STAMP) ## Pull-request check: dvc pull (if a remote), dvc repro, pi
 
 bench-compare: $(STAMP) ## pipelab compare vs dvc metrics diff + params diff on the full data (a few minutes)
 	python -m benchmarks.compare
+
+bench-scale: $(STAMP) ## Each stage's time and peak memory on 1 vs 3 years of data (a few minutes)
+	python -m benchmarks.scale
 
 push: $(STAMP) ## Push DVC-cached outputs to the default remote
 	dvc push
