@@ -269,6 +269,28 @@ def test_sweep_refuses_bad_input_before_any_trial(runner: CliRunner, tiny: Path,
     assert not (tiny / "sweeps").exists()
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        ("model.hgb.learning_rate: [\n", "not valid YAML (line 2)"),
+        (b"\xff\xfe", "not UTF-8 text (byte 0)"),
+    ],
+)
+def test_sweep_names_a_space_file_it_cannot_read_and_why(
+    runner: CliRunner, tiny: Path, tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
+    space_file = tmp_path / "space.yaml"
+    if isinstance(content, str):
+        space_file.write_text(content, encoding="utf-8")
+    elif content is not None:
+        space_file.write_bytes(content)
+    result = runner.invoke(app, ["sweep", "--space-file", str(space_file), "--root", str(tiny), "--trials", "1"])
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result).startswith(f"error: {space_file}: {message}")
+    assert not (tiny / "sweeps").exists()
+
+
 # --- seeds: refused before any run -------------------------------------------------------------
 
 

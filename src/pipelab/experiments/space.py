@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from pydantic import BaseModel, ValidationError
 
 from pipelab.core import registry
-from pipelab.core.errors import PipelabError, RegistryError, YAMLSyntaxError
+from pipelab.core.errors import PipelabError, RegistryError, file_errors
 from pipelab.core.params import SECTIONS, ModularSection, load_yaml
 from pipelab.experiments.overrides import override_value, parse_override
 
@@ -115,10 +115,8 @@ def parse_space(items: Sequence[str], space_file: Path | None) -> list[Dimension
             raise SweepError(f"{OPTION} {item}: {SYNTAX}")
         pairs.append((key.strip(), spec.strip(), OPTION))
     if space_file is not None:
-        try:
+        with file_errors(space_file, SweepError):  # which file, and why: not found, not UTF-8, the YAML's line
             raw = load_yaml(space_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, YAMLSyntaxError) as err:
-            raise SweepError(f"{space_file}: cannot read the space file ({type(err).__name__})") from None
         if not isinstance(raw, dict):
             raise SweepError(f"{space_file}: expected a mapping of KEY: SPEC (e.g. model.hgb.max_depth: int:3..12)")
         pairs += [(str(k), str(v), f"{space_file}:") for k, v in raw.items()]
