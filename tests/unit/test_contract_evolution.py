@@ -422,6 +422,13 @@ def test_diff_against_a_revision_without_a_snapshot_has_nothing_to_compare(histo
     result = CliRunner().invoke(app, ["contracts", "diff", "HEAD"])
     assert result.exit_code == 0
     assert result.output == "no docs/contracts.json at HEAD: nothing to compare\n"
+    result = CliRunner().invoke(app, ["contracts", "diff", "HEAD", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "base": "HEAD",
+        "contracts": [],
+        "note": "no docs/contracts.json at HEAD: nothing to compare",
+    }
 
 
 # --- the real evolution: clean_flights 1.0.0 -> 2.0.0 ----------------------------------------------------------

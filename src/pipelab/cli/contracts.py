@@ -128,7 +128,8 @@ def diff(
 
     old = _snapshot_at(base)
     if old is None:
-        typer.echo(f"no {SNAPSHOT} at {base}: nothing to compare")
+        note = f"no {SNAPSHOT} at {base}: nothing to compare"
+        typer.echo(json.dumps({"base": base, "contracts": [], "note": note}, indent=2) if as_json else note)
         return
     verdicts = contract_evolution.compare(old, contract_evolution.snapshot())
     changed = [v for v in verdicts if v.changes or v.problems]
