@@ -627,6 +627,23 @@ def test_a_sweep_whose_reader_has_gone_stops_as_on_sigpipe(monkeypatch: pytest.M
     assert stop_reason(err.value) == "interrupted by SIGPIPE"
 
 
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [
+        (["contracts", "snapshot", "--check"], "docs/contracts.json"),
+        (["catalog", "--markdown", "catalog.md", "--check"], "catalog.md"),
+    ],
+)
+def test_a_check_of_a_generated_file_that_is_not_there_says_so_not_out_of_date(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], missing: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # e.g. outside the checkout: nothing there was ever generated
+    line = error_line(runner.invoke(app, args), code=1)
+    command = " ".join(["pipelab", *args[: args.index("--check")]])
+    assert line == f"error: {missing} not found; run `{command}` to write it\n"
+    assert not (tmp_path / missing).exists()
+
+
 # --- help ----------------------------------------------------------------------------------------------
 
 

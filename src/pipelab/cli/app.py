@@ -173,8 +173,9 @@ def write_generated(path: Path, text: str, check: bool, command: str) -> None:
     """Write a generated file, or with `check` fail (exit 1) when it differs from `text`."""
     with file_errors(path):
         if check:
-            current = path.read_text(encoding="utf-8") if path.exists() else ""
-            if current != text:
+            if not path.exists():  # not "out of date": a wrong directory or path, or a file never written
+                raise fail(f"{path} not found; run `{command}` to write it", code=1)
+            if path.read_text(encoding="utf-8") != text:
                 raise fail(f"{path} is out of date; run `{command}`", code=1)
             typer.echo(f"{path}: up to date")
             return
