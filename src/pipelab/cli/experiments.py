@@ -180,7 +180,9 @@ def pr_comment(
     repository: Annotated[str, typer.Option(envvar="GITHUB_REPOSITORY", help="owner/name")],
     number: Annotated[int, typer.Option(envvar="PR_NUMBER", help="pull request number")],
     link: Annotated[str, typer.Option(help="URL of the run's artifacts (plots, report.json)")] = "",
-    api: Annotated[str, typer.Option(envvar="GITHUB_API_URL")] = "https://api.github.com",
+    api: Annotated[
+        str, typer.Option(envvar="GITHUB_API_URL", help="GitHub API base URL (GitHub Enterprise: its /api/v3)")
+    ] = "https://api.github.com",
 ) -> None:
     """Post REPORT on the pull request as one comment, updated in place (token: $GITHUB_TOKEN).
 
